@@ -62,6 +62,16 @@ export class Salsa20 {
    */
   crypt(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, length: number): void {
     const ks = this.blockBytes;
+    if (length >= 64 && ((src.byteOffset + srcOff) & 3) === 0 && ((dst.byteOffset + dstOff) & 3) === 0) {
+      // aligned: whole blocks a word at a time
+      const whole = length & ~63;
+      const s32 = new Uint32Array(src.buffer, src.byteOffset + srcOff, whole >>> 2);
+      const d32 = new Uint32Array(dst.buffer, dst.byteOffset + dstOff, whole >>> 2);
+      for (let w = 0; w < s32.length; w += 16) this.cryptBlockWordsFrom(s32, w, d32, w);
+      srcOff += whole;
+      dstOff += whole;
+      length -= whole;
+    }
     while (length > 0) {
       this.nextBlock();
       const n = length < 64 ? length : 64;

@@ -1,0 +1,129 @@
+// AES-GMAC-SIV as 1.14 uses it for cipher suite 3 (02-crypto.md §6), built from node:crypto
+// AES primitives:
+//   * GMAC is AES-256-GCM over an empty plaintext with everything fed in as AAD;
+//   * the opaque tag is one AES-256-ECB block under K1;
+//   * the payload is AES-256-CTR under K1, done here by ECB-encrypting counter blocks with a
+//     long-lived ECB context (no cipher object per packet for CTR or the tag block).
+//
+// CTR detail: the initial counter block is the tag with the top bit of byte 12 cleared and
+// the low 32 bits (bytes 12..15, big-endian) count blocks, wrapping without carry into byte 11.
+// Because that top bit starts clear, packets (at most 10024 bytes = 627 blocks) never wrap.
+
+import { createCipheriv, createDecipheriv, type Cipheriv, type Decipheriv } from 'node:crypto';
+
+export const AES_KEY_LENGTH = 32;
+export const GMAC_SIV_IV_LENGTH = 8;
+export const GMAC_SIV_TAG_LENGTH = 16;
+const BLOCK = 16;
+
+export class AesGmacSiv {
+  private readonly k0: Uint8Array;
+  private readonly ecbEncrypt: Cipheriv;
+  private readonly ecbDecrypt: Decipheriv;
+  /** GCM nonce: iv8 ‖ 00 00 00 00. */
+  private readonly nonce = Buffer.alloc(12);
+  /** One 16-byte block in (iv8 ‖ fold8, or a tag). */
+  private readonly block = Buffer.alloc(BLOCK);
+  /** AAD copied and zero-padded to a whole number of blocks. */
+  private aadScratch = Buffer.alloc(2 * BLOCK);
+  /** Counter blocks for CTR; grows to the largest message seen. */
+  private counters = Buffer.alloc(64 * BLOCK);
+
+  /** k0: AES-256 key for GMAC; k1: AES-256 key for the tag block and CTR (32 bytes each). */
+  constructor(k0: Uint8Array, k1: Uint8Array) {
+    if (k0.length !== AES_KEY_LENGTH || k1.length !== AES_KEY_LENGTH) throw new RangeError('AES-GMAC-SIV keys must be 32 bytes');
+    this.k0 = Uint8Array.from(k0);
+    this.ecbEncrypt = createCipheriv('aes-256-ecb', k1, null).setAutoPadding(false);
+    this.ecbDecrypt = createDecipheriv('aes-256-ecb', k1, null).setAutoPadding(false);
+  }
+
+  /**
+   * Encrypt data[dataOff..+dataLen) in place and write the 16-byte opaque tag T to tagOut.
+   * iv: 8 bytes at ivOff; aad: aadLen bytes at aadOff.
+   */
+  encrypt(
+    iv: Uint8Array, ivOff: number,
+    aad: Uint8Array, aadOff: number, aadLen: number,
+    data: Uint8Array, dataOff: number, dataLen: number,
+    tagOut: Uint8Array, tagOff: number,
+  ): void {
+    const tag16 = this.gmac(iv, ivOff, aad, aadOff, aadLen, data, dataOff, dataLen);
+    const b = this.block;
+    for (let i = 0; i < 8; i++) {
+      b[i] = iv[ivOff + i];
+      b[8 + i] = tag16[i] ^ tag16[8 + i];
+    }
+    const t = this.ecbEncrypt.update(b);
+    for (let i = 0; i < BLOCK; i++) tagOut[tagOff + i] = t[i];
+    this.ctr(t, 0, data, dataOff, data, dataOff, dataLen);
+  }
+
+  /**
+   * Decrypt src[srcOff..+len) into dst[dstOff..] (may be the same range) and check the tag
+   * (16 bytes at tagOff). Returns false if the message is not authentic; dst then holds garbage.
+   */
+  decrypt(
+    tag: Uint8Array, tagOff: number,
+    aad: Uint8Array, aadOff: number, aadLen: number,
+    src: Uint8Array, srcOff: number, len: number,
+    dst: Uint8Array, dstOff: number,
+  ): boolean {
+    this.ctr(tag, tagOff, src, srcOff, dst, dstOff, len);
+    const d = this.decryptTagBlock(tag, tagOff);
+    // d[0..8) is the sender's iv, d[8..16) the folded GMAC it computed
+    const tag16 = this.gmac(d, 0, aad, aadOff, aadLen, dst, dstOff, len);
+    let diff = 0;
+    for (let i = 0; i < 8; i++) diff |= (tag16[i] ^ tag16[8 + i]) ^ d[8 + i];
+    return diff === 0;
+  }
+
+  /** The 8-byte iv the sender used, recovered from a tag (the first half of ECB⁻¹(T)). */
+  recoverIv(tag: Uint8Array, tagOff: number, out: Uint8Array, outOff: number): void {
+    const d = this.decryptTagBlock(tag, tagOff);
+    for (let i = 0; i < 8; i++) out[outOff + i] = d[i];
+  }
+
+  private decryptTagBlock(tag: Uint8Array, tagOff: number): Buffer {
+    const b = this.block;
+    for (let i = 0; i < BLOCK; i++) b[i] = tag[tagOff + i];
+    return this.ecbDecrypt.update(b);
+  }
+
+  /** Standard GMAC (GCM, empty plaintext) of aad ‖ zero pad to 16 ‖ data, nonce iv8 ‖ 0^4. */
+  private gmac(
+    iv: Uint8Array, ivOff: number,
+    aad: Uint8Array, aadOff: number, aadLen: number,
+    data: Uint8Array, dataOff: number, dataLen: number,
+  ): Buffer {
+    const nonce = this.nonce;
+    for (let i = 0; i < 8; i++) nonce[i] = iv[ivOff + i];
+    const gcm = createCipheriv('aes-256-gcm', this.k0, nonce);
+    if (aadLen > 0) {
+      const padded = Math.ceil(aadLen / BLOCK) * BLOCK;
+      if (this.aadScratch.length < padded) this.aadScratch = Buffer.alloc(padded);
+      const a = this.aadScratch;
+      a.set(aad.subarray(aadOff, aadOff + aadLen), 0);
+      a.fill(0, aadLen, padded);
+      gcm.setAAD(a.subarray(0, padded));
+    }
+    if (dataLen > 0) gcm.setAAD(data.subarray(dataOff, dataOff + dataLen));
+    gcm.final();
+    return gcm.getAuthTag();
+  }
+
+  /** dst = src XOR AES-CTR keystream starting at counter block (tag with byte 12 & 0x7f). */
+  private ctr(tag: Uint8Array, tagOff: number, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, len: number): void {
+    if (len === 0) return;
+    const blocks = Math.ceil(len / BLOCK);
+    if (this.counters.length < blocks * BLOCK) this.counters = Buffer.alloc(blocks * BLOCK);
+    const c = this.counters;
+    let counter = ((tag[tagOff + 12] & 0x7f) * 2 ** 24 + (tag[tagOff + 13] << 16) + (tag[tagOff + 14] << 8) + tag[tagOff + 15]) >>> 0;
+    for (let b = 0, o = 0; b < blocks; b++, o += BLOCK) {
+      for (let i = 0; i < 12; i++) c[o + i] = tag[tagOff + i];
+      c.writeUInt32BE(counter, o + 12);
+      counter = (counter + 1) >>> 0;
+    }
+    const ks = this.ecbEncrypt.update(c.subarray(0, blocks * BLOCK));
+    for (let i = 0; i < len; i++) dst[dstOff + i] = src[srcOff + i] ^ ks[i];
+  }
+}

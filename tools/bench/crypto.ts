@@ -1,0 +1,70 @@
+// Crypto and identity benchmarks (issue: foundation). Run: npm run bench:crypto
+// Every primitive is measured for each implementation considered, side by side.
+
+import { salsa20 as nobleSalsa20 } from '@noble/ciphers/salsa.js';
+import { poly1305 as noblePoly1305 } from '@noble/ciphers/_poly1305.js';
+import { randomBytes } from 'node:crypto';
+import { Poly1305 } from '../../src/crypto/poly1305.ts';
+import { Salsa20 } from '../../src/crypto/salsa20.ts';
+import { nobleCurves, nodeCurves } from '../../src/crypto/curve-backends.ts';
+import { sign, verify, useCurveBackend } from '../../src/crypto/c25519.ts';
+import { generateIdentity, parseIdentity } from '../../src/identity/identity.ts';
+import { measure, report } from './harness.ts';
+
+const key = new Uint8Array(randomBytes(32));
+const nonce = new Uint8Array(randomBytes(8));
+
+for (const size of [1400, 65536]) {
+  const buf = new Uint8Array(randomBytes(size));
+  const out = new Uint8Array(size);
+  const s12 = new Salsa20(key, nonce, 12);
+  const s20 = new Salsa20(key, nonce, 20);
+  report(`Salsa20 stream XOR, ${size}-byte messages`, [
+    measure('ztroot Salsa20/12', () => { s12.init(key, 0, nonce, 0); s12.crypt(buf, 0, out, 0, size); }, { bytesPerOp: size }),
+    measure('ztroot Salsa20/20', () => { s20.init(key, 0, nonce, 0); s20.crypt(buf, 0, out, 0, size); }, { bytesPerOp: size }),
+    measure('@noble/ciphers salsa20 (20 rounds only)', () => { nobleSalsa20(key, new Uint8Array(8), buf, out); }, { bytesPerOp: size }),
+  ], '@noble/ciphers salsa20 (20 rounds only)');
+  const mac = new Poly1305();
+  const tag = new Uint8Array(16);
+  report(`Poly1305, ${size}-byte messages`, [
+    measure('ztroot Poly1305', () => mac.mac(key, 0, buf, 0, size, tag, 0), { bytesPerOp: size }),
+    measure('@noble/ciphers poly1305', () => noblePoly1305(buf, key), { bytesPerOp: size }),
+  ], '@noble/ciphers poly1305');
+}
+
+const privA = new Uint8Array(randomBytes(32));
+const pubB = nodeCurves.x25519PublicKey(new Uint8Array(randomBytes(32)));
+report('X25519 agreement (raw keys in, shared secret out)', [
+  measure('node:crypto (OpenSSL)', () => nodeCurves.x25519(privA, pubB)),
+  measure('@noble/curves', () => nobleCurves.x25519(privA, pubB)),
+], '@noble/curves');
+
+const seed = new Uint8Array(randomBytes(32));
+const edPub = nodeCurves.ed25519PublicKey(seed);
+const msg = new Uint8Array(randomBytes(32));
+const edSig = nodeCurves.ed25519Sign(seed, msg);
+report('Ed25519 sign / verify (32-byte digest, as ZeroTier signs)', [
+  measure('node:crypto sign', () => nodeCurves.ed25519Sign(seed, msg)),
+  measure('@noble/curves sign', () => nobleCurves.ed25519Sign(seed, msg)),
+  measure('node:crypto verify', () => nodeCurves.ed25519Verify(edPub, msg, edSig)),
+  measure('@noble/curves verify', () => nobleCurves.ed25519Verify(edPub, msg, edSig)),
+]);
+
+const world = new Uint8Array(randomBytes(600));
+const priv64 = new Uint8Array(randomBytes(64));
+useCurveBackend(nodeCurves);
+const pub64 = new Uint8Array(64);
+pub64.set(nodeCurves.x25519PublicKey(priv64.subarray(0, 32)));
+pub64.set(nodeCurves.ed25519PublicKey(priv64.subarray(32)), 32);
+const sig96 = sign(priv64, world);
+report('96-byte signature over a 600-byte world (SHA-512 + Ed25519)', [
+  measure('sign (node:crypto backend)', () => sign(priv64, world)),
+  measure('verify (node:crypto backend)', () => verify(pub64, world, sig96)),
+]);
+
+const id = parseIdentity('8e4df28b72:0:ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd9702cae365f2af5fb4c420908b803a681d4daef6114d78a2d7')!;
+const seconds = Number(process.env.BENCH_SECONDS ?? 1) * 3;
+report('Identities (memory-hard hash; one thread)', [
+  measure('locallyValidate', () => id.locallyValidate(), { seconds }),
+  measure('generate', () => generateIdentity(), { seconds }),
+]);
