@@ -78,13 +78,22 @@ export function parseVanity(text: string): { value: number; bits: number } {
   return { value, bits };
 }
 
-export function cmdGenerate(args: { secretFile?: string; publicFile?: string; vanity?: string }, io: CliIo): number {
+export interface GenerateArgs {
+  secretFile?: string;
+  publicFile?: string;
+  vanity?: string;
+  /** Source of new identities (tests substitute a deterministic one). */
+  generate?: () => Identity;
+}
+
+export function cmdGenerate(args: GenerateArgs, io: CliIo): number {
+  const generate = args.generate ?? generateIdentity;
   let id: Identity;
   if (args.vanity !== undefined) {
     const { value, bits } = parseVanity(args.vanity);
     const target = formatAddress(value * 2 ** (40 - bits));
     for (let tries = 1; ; tries++) {
-      id = generateIdentity();
+      id = generate();
       if (Math.floor(id.address / 2 ** (40 - bits)) === value) {
         io.err(`${io.errIsTty ? '\r' : ''}vanity address: found ${formatAddress(id.address)} !${EOL}`);
         break;
@@ -93,7 +102,7 @@ export function cmdGenerate(args: { secretFile?: string; publicFile?: string; va
       io.err(io.errIsTty ? `\r${line} (${tries} tried)` : line + EOL);
     }
   } else {
-    id = generateIdentity();
+    id = generate();
   }
   if (args.secretFile === undefined) {
     io.out(id.toString(true));

@@ -98,8 +98,9 @@ function parseRoots(v: unknown): WorldRoot[] {
     const eps = rec.stableEndpoints ?? [];
     if (!Array.isArray(eps)) throw new WorldError(`roots[${i}].stableEndpoints must be an array of "IP/port" strings`);
     const stableEndpoints: InetAddress[] = eps.map((e, k) => {
-      const ep = typeof e === 'string' ? parseInetAddress(e) : null;
-      if (!ep) throw new WorldError(`roots[${i}].stableEndpoints[${k}] is not IP/port: ${JSON.stringify(e)}`);
+      // a root must be reachable: both the IP and a non-zero port are required
+      const ep = typeof e === 'string' && e.includes('/') ? parseInetAddress(e) : null;
+      if (!ep || ep.port === 0) throw new WorldError(`roots[${i}].stableEndpoints[${k}] is not IP/port: ${JSON.stringify(e)}`);
       return ep;
     });
     stableEndpoints.sort(compareInetAddressLikeZeroTier);
