@@ -1,0 +1,336 @@
+// A simple leaf on the node core, good enough to exercise a root the way a 1.14 leaf does:
+// it HELLOs its roots at their stable endpoints until they answer, learns paths only from a
+// direct OK (never loopback unless told to, roots only at their stable endpoints), looks peers
+// up with WHOIS, sends frames through the root, follows RENDEZVOUS to a direct path and keeps
+// paths alive. Networks, Ethernet taps and the local API belong to the full leaf role.
+
+import { EventEmitter } from 'node:events';
+import type { Address } from '../identity/address.ts';
+import { formatAddress } from '../identity/address.ts';
+import { generateIdentity, type Identity } from '../identity/identity.ts';
+import { IdentityStore } from '../node/identity-store.ts';
+import { Node, type Inbound } from '../node/node.ts';
+import type { Peer, Path } from '../node/peer.ts';
+import { Topology } from '../node/topology.ts';
+import { UdpTransport } from '../node/udp.ts';
+import { ValidationPool } from '../node/validation-pool.ts';
+import { PROTO_VERSION, Verb } from '../wire/constants.ts';
+import type { IpAddress } from '../wire/inet-address.ts';
+import { decodeOkHello } from '../wire/verbs/hello.ts';
+import { decodeOkEcho, encodeEcho } from '../wire/verbs/echo.ts';
+import { decodeFrame, encodeFrame, type Frame } from '../wire/verbs/frame.ts';
+import { decodeRendezvous } from '../wire/verbs/rendezvous.ts';
+import { decodeOkWhois, encodeWhois } from '../wire/verbs/whois.ts';
+import { World } from '../world/world.ts';
+
+export interface SimpleLeafOptions {
+  identity?: Identity;
+  planet?: World;
+  moons?: World[];
+  /** Moons to fetch from a seed (orbit <id> <seed>). */
+  seeds?: { moonId: bigint; seed: Address }[];
+  bind: string[];
+  port?: number;
+  /** Loopback paths are refused by 1.14; loopback tests turn this on. */
+  allowLoopbackPaths?: boolean;
+  /** Ping check period (1.14: 5 s). */
+  pingIntervalMs?: number;
+  /** Full HELLO to peers with a path at least this often (1.14: 60 s). */
+  helloIntervalMs?: number;
+  /** Shared validation pool (tests with many leaves share one). */
+  validation?: ValidationPool;
+  protocolVersion?: number;
+}
+
+export interface LeafEvents {
+  frame: [source: Address, frame: Frame, relayed: boolean];
+  rendezvous: [peer: Address, address: IpAddress];
+  world: [world: World];
+  online: [];
+}
+
+/** Packets from unknown senders held while their WHOIS is out (1.14: ZT_RX_QUEUE_SIZE). */
+const UNKNOWN_SOURCE_QUEUE = 32;
+
+interface Waiter<T> { resolve: (v: T) => void; timer: NodeJS.Timeout }
+
+export class SimpleLeaf extends EventEmitter<LeafEvents> {
+  readonly node: Node;
+  readonly identity: Identity;
+  private readonly transport = new UdpTransport();
+  private readonly ownsValidation: boolean;
+  private readonly options: SimpleLeafOptions;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly whoisWaiters = new Map<Address, Waiter<Identity | undefined>[]>();
+  private readonly echoWaiters = new Map<bigint, Waiter<number>>();
+  private readonly lastHelloMs = new Map<Address, number>();
+  private wasOnline = false;
+  private pendingUnknown = 0;
+
+  constructor(options: SimpleLeafOptions) {
+    super();
+    this.options = options;
+    this.identity = options.identity ?? generateIdentity();
+    this.ownsValidation = !options.validation;
+    const topology = new Topology(this.identity.address);
+    if (options.planet) topology.setPlanet(options.planet);
+    for (const m of options.moons ?? []) topology.setMoon(m);
+    for (const s of options.seeds ?? []) topology.addSeed(s.moonId, s.seed);
+    this.node = new Node({
+      identity: this.identity,
+      transport: this.transport,
+      topology,
+      store: new IdentityStore(':memory:'),
+      validation: options.validation ?? new ValidationPool({ threads: 1 }),
+      relayMaxHops: 0,
+      protocolVersion: options.protocolVersion ?? PROTO_VERSION,
+      pathLearning: 'ok-only',
+      allowLoopbackPaths: options.allowLoopbackPaths,
+      hooks: {
+        onOk: (peer, inReVerb, payload, inbound) => this.onOk(peer, inReVerb, payload, inbound),
+        onVerb: (peer, verb, payload, inbound) => this.onVerb(peer, verb, payload, inbound),
+        onUnknownSource: (source, datagram, inbound) => this.onUnknownSource(source, datagram, inbound),
+      },
+    });
+  }
+
+  get address(): Address {
+    return this.identity.address;
+  }
+
+  async start(): Promise<void> {
+    await this.transport.open({ bind: this.options.bind, ports: [this.options.port ?? 0] });
+    this.ensureUpstreamPeers();
+    this.ping();
+    this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs ?? 5000);
+    this.pingTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    for (const list of this.whoisWaiters.values()) for (const w of list) { clearTimeout(w.timer); w.resolve(undefined); }
+    for (const w of this.echoWaiters.values()) { clearTimeout(w.timer); w.resolve(-1); }
+    await this.transport.close();
+    if (this.ownsValidation) await this.node.validation.close();
+    this.node.store.close();
+  }
+
+  /** The local UDP endpoints (for tests). */
+  get sockets(): readonly { address: string; port: number }[] {
+    return this.transport.sockets;
+  }
+
+  /** Online like 1.14: something received from an upstream within 500 s. */
+  get online(): boolean {
+    const now = this.node.now();
+    for (const a of this.node.topology.upstreams().keys()) {
+      const p = this.node.peers.get(a);
+      if (p && p.paths.size > 0 && now - p.lastReceiveMs < 500_000) return true;
+    }
+    return false;
+  }
+
+  /** Upstream peers come straight from the worlds (their identities are trusted). */
+  private ensureUpstreamPeers(): void {
+    for (const up of this.node.topology.upstreams().values()) this.node.addPeer(up.identity);
+  }
+
+  /** The 5-s ping check: HELLO roots without a path at their stable endpoints; refresh the rest. */
+  ping(): void {
+    const now = this.node.now();
+    this.ensureUpstreamPeers();
+    const upstreams = this.node.topology.upstreams();
+    for (const [a, up] of upstreams) {
+      const peer = this.node.peers.get(a);
+      if (!peer) continue;
+      if (peer.paths.size === 0) {
+        for (const family of [4, 6] as const) {
+          const eps = up.stableEndpoints.filter((e) => e.family === family);
+          const ep = eps[Math.floor(Math.random() * eps.length)];
+          const socket = this.transport.socketFor(family);
+          if (ep && ep.family !== 0 && socket) this.node.sendHello(peer, socket, ep);
+        }
+        this.lastHelloMs.set(a, now);
+      } else {
+        this.helloOnPathsIfDue(peer, now);
+      }
+    }
+    // seeded moons: HELLO the seed through the best upstream until the moon arrives
+    for (const seed of new Set(this.node.topology.pendingSeeds.values())) {
+      const peer = this.node.peers.get(seed);
+      if (peer) this.helloVia(peer, now);
+      else void this.whois(seed);
+    }
+    for (const peer of this.node.peers.values()) {
+      if (!upstreams.has(peer.address) && peer.paths.size > 0) this.helloOnPathsIfDue(peer, now);
+    }
+  }
+
+  private helloOnPathsIfDue(peer: Peer, now: number): void {
+    if (now - (this.lastHelloMs.get(peer.address) ?? 0) < (this.options.helloIntervalMs ?? 60_000)) return;
+    this.lastHelloMs.set(peer.address, now);
+    for (const p of peer.paths.values()) this.node.sendHello(peer, p.socket, p.remote);
+  }
+
+  private helloVia(peer: Peer, now: number): void {
+    if (now - (this.lastHelloMs.get(peer.address) ?? 0) < (this.options.pingIntervalMs ?? 5000)) return;
+    const relay = this.bestUpstreamPath();
+    if (!relay) return;
+    this.lastHelloMs.set(peer.address, now);
+    this.node.sendHello(peer, relay.socket, relay.remote);
+  }
+
+  /** The path to the most recently heard upstream: where traffic without a direct path goes. */
+  bestUpstreamPath(): Path | undefined {
+    let best: Path | undefined;
+    for (const a of this.node.topology.upstreams().keys()) {
+      const p = this.node.peers.get(a)?.bestPath();
+      if (p && (!best || p.lastReceiveMs > best.lastReceiveMs)) best = p;
+    }
+    return best;
+  }
+
+  /** Ask the best upstream for an identity (retrying every 500 ms), resolving undefined on timeout. */
+  whois(address: Address, timeoutMs = 5000): Promise<Identity | undefined> {
+    const known = this.node.peers.get(address);
+    if (known) return Promise.resolve(known.identity);
+    return new Promise((resolve) => {
+      const list = this.whoisWaiters.get(address) ?? [];
+      const retry = setInterval(() => this.sendWhois(address), 500);
+      const timer = setTimeout(() => {
+        clearInterval(retry);
+        this.whoisWaiters.set(address, (this.whoisWaiters.get(address) ?? []).filter((w) => w.timer !== timer));
+        resolve(undefined);
+      }, timeoutMs);
+      list.push({ resolve: (v) => { clearInterval(retry); resolve(v); }, timer });
+      this.whoisWaiters.set(address, list);
+      this.sendWhois(address);
+    });
+  }
+
+  private sendWhois(address: Address): void {
+    const relay = this.bestUpstreamPath();
+    if (!relay) return;
+    for (const a of this.node.topology.upstreams().keys()) {
+      const up = this.node.peers.get(a);
+      if (up && up.bestPath() === relay) {
+        this.node.send(up, Verb.WHOIS, encodeWhois({ addresses: [address] }), { path: relay });
+        return;
+      }
+    }
+  }
+
+  /** Send a FRAME: directly if we have a path to the peer, otherwise through the best upstream. */
+  async sendFrame(to: Address, frame: Frame): Promise<'direct' | 'relayed' | 'unreachable'> {
+    const id = await this.whois(to);
+    if (!id) return 'unreachable';
+    const peer = this.node.addPeer(id);
+    if (!peer) return 'unreachable';
+    const direct = peer.bestPath();
+    if (direct) {
+      this.node.send(peer, Verb.FRAME, encodeFrame(frame), { path: direct });
+      return 'direct';
+    }
+    const relay = this.bestUpstreamPath();
+    if (!relay) return 'unreachable';
+    this.node.send(peer, Verb.FRAME, encodeFrame(frame), { path: relay });
+    return 'relayed';
+  }
+
+  /** ECHO a peer over its best path and resolve with the round trip in ms (-1 on timeout). */
+  echo(to: Address, timeoutMs = 2000): Promise<number> {
+    const peer = this.node.peers.get(to);
+    const path = peer?.bestPath() ?? this.bestUpstreamPath();
+    if (!peer || !path) return Promise.resolve(-1);
+    const start = this.node.now();
+    return new Promise((resolve) => {
+      const id = this.node.sendTo(peer, path.socket, path.remote, Verb.ECHO, encodeEcho({ payload: new Uint8Array(0) }));
+      const timer = setTimeout(() => { this.echoWaiters.delete(id); resolve(-1); }, timeoutMs);
+      this.echoWaiters.set(id, { resolve: () => resolve(this.node.now() - start), timer });
+    });
+  }
+
+  private onOk(peer: Peer, inReVerb: number, payload: Uint8Array, inbound: Inbound): void {
+    switch (inReVerb) {
+      case Verb.HELLO: {
+        const ok = decodeOkHello(payload);
+        if (!ok.ok) return;
+        const fromUpstream = this.node.topology.isUpstream(peer.address) || [...this.node.topology.pendingSeeds.values()].includes(peer.address);
+        if (fromUpstream && ok.value.worlds && ok.value.worlds.length > 0) this.applyWorlds(ok.value.worlds, peer.address);
+        if (!this.wasOnline && this.online) {
+          this.wasOnline = true;
+          this.emit('online');
+        }
+        return;
+      }
+      case Verb.WHOIS: {
+        if (!this.node.topology.isUpstream(peer.address)) return; // answers only from upstreams
+        const ok = decodeOkWhois(payload);
+        if (!ok.ok) return;
+        const id = ok.value.identities[0]; // 1.14 reads only the first
+        const added = this.node.addPeer(id);
+        const waiters = this.whoisWaiters.get(id.address) ?? [];
+        this.whoisWaiters.delete(id.address);
+        for (const w of waiters) { clearTimeout(w.timer); w.resolve(added?.identity); }
+        return;
+      }
+      case Verb.ECHO: {
+        const ok = decodeOkEcho(payload);
+        if (!ok.ok) return;
+        const w = this.echoWaiters.get(ok.value.inRePacketId);
+        if (w) { clearTimeout(w.timer); this.echoWaiters.delete(ok.value.inRePacketId); w.resolve(0); }
+        return;
+      }
+      default:
+        void inbound;
+    }
+  }
+
+  /** Like 1.14: look the sender up with WHOIS and process the packet once its identity is known. */
+  private onUnknownSource(source: Address, datagram: Uint8Array, inbound: Inbound): void {
+    if (this.pendingUnknown >= UNKNOWN_SOURCE_QUEUE) return;
+    this.pendingUnknown++;
+    const copy = Uint8Array.from(datagram);
+    void this.whois(source).then((id) => {
+      this.pendingUnknown--;
+      if (id) this.node.receive(copy, inbound.from, inbound.socket);
+    });
+  }
+
+  private applyWorlds(bytes: Uint8Array, from: Address): void {
+    let off = 0;
+    while (off < bytes.length) {
+      const d = World.decode(bytes.subarray(off));
+      if (typeof d === 'string') return;
+      off += d.length;
+      if (this.node.topology.consider(d.world, from) === 'accepted') {
+        this.ensureUpstreamPeers();
+        this.emit('world', d.world);
+      }
+    }
+  }
+
+  private onVerb(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void {
+    switch (verb) {
+      case Verb.FRAME: {
+        const f = decodeFrame(payload);
+        if (f.ok) this.emit('frame', peer.address, f.value, inbound.hops > 0);
+        return;
+      }
+      case Verb.RENDEZVOUS: {
+        // accepted only from upstreams and only for peers we already know (08 §3.6)
+        if (!this.node.topology.isUpstream(peer.address)) return;
+        const r = decodeRendezvous(payload);
+        if (!r.ok || !r.value.address || r.value.address.port === 0) return;
+        const other = this.node.peers.get(r.value.peer);
+        if (!other) return;
+        const socket = this.transport.socketFor(r.value.address.family);
+        if (!socket) return;
+        this.emit('rendezvous', other.address, r.value.address);
+        this.node.sendHello(other, socket, r.value.address);
+        return;
+      }
+      default:
+    }
+  }
+}

@@ -1,0 +1,618 @@
+// The node core every role is built on: datagrams in and out, fragment reassembly, relaying,
+// HELLO and identity admission, peers and paths, armor, ECHO and WHOIS answers, expected-reply
+// matching and housekeeping. Roles (root, leaf, controller) add policy through NodeHooks.
+//
+// Nothing that arrives from the network may throw out of onDatagram: malformed input is counted
+// in NodeStats and dropped.
+
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Address } from '../identity/address.ts';
+import { formatAddress, readAddress } from '../identity/address.ts';
+import { deserializeIdentity, type Identity } from '../identity/identity.ts';
+import { armor, dearmor, type ArmorCipher } from '../wire/armor.ts';
+import { compressPacket, uncompressPacket } from '../wire/compression.ts';
+import {
+  AES_GMAC_SIV_MIN_PROTO_VERSION, Cipher, ErrorCode, HeaderFlag, PacketOffset, PROTO_VERSION_MIN, Verb, VerbFlag,
+} from '../wire/constants.ts';
+import { cryptField } from '../wire/crypt-field.ts';
+import { Reassembler, splitPacket } from '../wire/fragment.ts';
+import type { IpAddress } from '../wire/inet-address.ts';
+import { createDatagramPeek, incrementHopsForRelay, newPacket, packetVerb, peekDatagram, readPacketId } from '../wire/packet.ts';
+import { decodeEcho, encodeOkEcho } from '../wire/verbs/echo.ts';
+import { encodeError } from '../wire/verbs/error.ts';
+import { decodeHello, encodeHelloWithCryptFieldOffset, encodeOkHello, helloCryptFieldOffset, type Hello } from '../wire/verbs/hello.ts';
+import { decodeOkHeader } from '../wire/verbs/ok.ts';
+import { decodeWhois, encodeOkWhois } from '../wire/verbs/whois.ts';
+import type { World } from '../world/world.ts';
+import { agree } from '../crypto/c25519.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
+import type { IdentityStore } from './identity-store.ts';
+import { isUsablePathAddress, sourceBucket } from './ip-scope.ts';
+import { Peer, type Path } from './peer.ts';
+import { NodeStats, type DropReason } from './stats.ts';
+import type { Topology } from './topology.ts';
+import type { LocalSocket, UdpTransport } from './udp.ts';
+import type { ValidationPool } from './validation-pool.ts';
+
+/** The software version we report in HELLO and OK(HELLO). */
+export const SOFTWARE_VERSION = { major: 1, minor: 14, revision: 1 } as const;
+
+/** Where a packet came from, handed to role hooks. */
+export interface Inbound {
+  readonly from: IpAddress;
+  readonly socket: LocalSocket;
+  readonly hops: number;
+  readonly packetId: bigint;
+}
+
+export interface NodeHooks {
+  /** A verb without a core handler arrived from a known peer (payload after the verb byte). */
+  onVerb?(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void;
+  /** An OK whose in-re packet ID we sent arrived (whole payload, in-re header included). */
+  onOk?(peer: Peer, inReVerb: number, payload: Uint8Array, inbound: Inbound): void;
+  /** An ERROR arrived (whole payload). */
+  onError?(peer: Peer, payload: Uint8Array, inbound: Inbound): void;
+  /** A valid HELLO was accepted and answered. */
+  onHello?(peer: Peer, hello: Hello, inbound: Inbound): void;
+  /** A packet to relay has no known destination; return true if the role forwarded it. */
+  onRelayUnknownDestination?(datagram: Uint8Array, destination: Address): boolean;
+  /** A packet head was relayed from source to destination with this new hop count. */
+  onRelayed?(source: Peer | undefined, destination: Peer, hops: number): void;
+  /** A packet (not HELLO) came from an address we have no peer for. */
+  onUnknownSource?(source: Address, datagram: Uint8Array, inbound: Inbound): void;
+}
+
+export interface NodeOptions {
+  identity: Identity;
+  transport: UdpTransport;
+  topology: Topology;
+  store: IdentityStore;
+  validation: ValidationPool;
+  /** Relay while hops are below this; 0 disables relaying (a plain leaf). */
+  relayMaxHops: number;
+  /** Protocol version we advertise: 11 keeps peers on Salsa20/12, 12 lets them use AES-GMAC-SIV. */
+  protocolVersion: number;
+  /**
+   * 'authenticated': learn a path from any authenticated packet received directly (a root).
+   * 'ok-only': learn paths only from a direct OK, never loopback or link-local, and roots only
+   * at their stable endpoints — what a 1.14 leaf does (08-root-behaviour.md §1.3).
+   */
+  pathLearning: 'authenticated' | 'ok-only';
+  /** Accept loopback paths under 'ok-only' (loopback tests only; 1.14 never does). */
+  allowLoopbackPaths?: boolean;
+  /** New identities admitted per source /24 or /48: burst size and refill interval. */
+  admission?: { burst: number; refillMs: number };
+  /** Minimum spacing of OK(HELLO) and OK(ECHO) replies to one peer. */
+  helloReplySpacingMs?: number;
+  echoReplySpacingMs?: number;
+  mtu?: number;
+  clock?: () => number;
+  log?: Logger;
+  hooks?: NodeHooks;
+}
+
+/** Upper 32 bits of packet IDs we sent recently that may be answered with OK (1.14 matches these). */
+const EXPECTED_REPLY_LIMIT = 8192;
+/** Identities that failed validation, remembered so a repeat costs nothing. */
+const FAILED_IDENTITY_MEMORY = 16384;
+/** A path may be probed with HELLO at most this often when an unexpected packet arrives on it. */
+const UNKNOWN_PATH_HELLO_SPACING_MS = 1000;
+
+interface AdmissionBucket { tokens: number; updatedMs: number }
+
+export class Node {
+  readonly identity: Identity;
+  readonly transport: UdpTransport;
+  readonly topology: Topology;
+  readonly store: IdentityStore;
+  readonly validation: ValidationPool;
+  readonly stats = new NodeStats();
+  readonly peers = new Map<Address, Peer>();
+  readonly reassembler = new Reassembler();
+  hooks: NodeHooks;
+  relayMaxHops: number;
+  readonly protocolVersion: number;
+  private readonly options: NodeOptions;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+  private readonly peek = createDatagramPeek();
+  private readonly expectedReplies = new Map<number, number>();
+  private readonly failedIdentities = new LRUCache<string, true>({ max: FAILED_IDENTITY_MEMORY });
+  private readonly pendingValidations = new Map<Address, Promise<boolean>>();
+  private readonly admission = new Map<string, AdmissionBucket>();
+  private readonly unknownPathHellos = new LRUCache<string, number>({ max: 4096 });
+
+  constructor(options: NodeOptions) {
+    if (!options.identity.privateKey) throw new Error('node identity needs its private key');
+    this.options = options;
+    this.identity = options.identity;
+    this.transport = options.transport;
+    this.topology = options.topology;
+    this.store = options.store;
+    this.validation = options.validation;
+    this.relayMaxHops = options.relayMaxHops;
+    this.protocolVersion = options.protocolVersion;
+    this.clock = options.clock ?? Date.now;
+    this.log = options.log ?? silentLogger;
+    this.hooks = options.hooks ?? {};
+    this.transport.onDatagram((d, from, socket) => this.receive(d, from, socket));
+  }
+
+  get address(): Address {
+    return this.identity.address;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Receiving
+  // ------------------------------------------------------------------------------------------
+
+  /** Entry point for every datagram. Never throws. */
+  receive(d: Uint8Array, from: IpAddress, socket: LocalSocket): void {
+    this.stats.datagramsIn++;
+    this.stats.bytesIn += d.length;
+    try {
+      this.receiveUnsafe(d, from, socket);
+    } catch (e) {
+      this.stats.drop('internal-error');
+      this.log.error('datagram handling failed', { error: (e as Error).message, from: `${from.family}` });
+    }
+  }
+
+  private receiveUnsafe(d: Uint8Array, from: IpAddress, socket: LocalSocket): void {
+    const peek = this.peek;
+    const kind = peekDatagram(d, peek);
+    if (kind === 'beacon') return this.stats.drop('beacon');
+    if (kind === 'ignored') return this.stats.drop('too-short');
+    if (peek.destination !== this.address) return this.relay(d, kind === 'fragment', peek.destination, peek.source);
+    if (kind === 'fragment') {
+      const r = this.reassembler.addFragment(d, this.now());
+      if (r.status === 'complete') this.handlePacket(r.packet, from, socket);
+      else if (r.status === 'rejected') this.stats.drop('fragment-rejected');
+      return;
+    }
+    if (peek.fragmented) {
+      const r = this.reassembler.addHead(d, this.now());
+      if (r.status === 'complete') this.handlePacket(r.packet, from, socket);
+      else if (r.status === 'rejected') this.stats.drop('fragment-rejected');
+      return;
+    }
+    this.handlePacket(d, from, socket);
+  }
+
+  /** A complete packet addressed to us (still armored). */
+  private handlePacket(p: Uint8Array, from: IpAddress, socket: LocalSocket): void {
+    const hops = p[PacketOffset.flags] & HeaderFlag.hopsMask;
+    const cipher = (p[PacketOffset.flags] & HeaderFlag.cipherMask) >>> 3;
+    const source = readAddress(p, PacketOffset.source);
+    const inbound: Inbound = { from, socket, hops, packetId: readPacketId(p) };
+    if (cipher === Cipher.poly1305None && (p[PacketOffset.verb] & VerbFlag.verbMask) === Verb.HELLO) {
+      this.receiveHello(p, source, inbound);
+      return;
+    }
+    const peer = this.peers.get(source);
+    if (!peer) {
+      this.stats.drop('unknown-peer');
+      this.hooks.onUnknownSource?.(source, p, inbound);
+      return;
+    }
+    const plain = this.open(p, peer);
+    if (!plain) return;
+    this.accepted(peer, plain, inbound);
+  }
+
+  /** Dearmor and decompress in place; null (counted) when the packet is not authentic. */
+  private open(p: Uint8Array, peer: Peer): Uint8Array | null {
+    const r = dearmor(p, peer.key);
+    if (!r.ok) {
+      this.stats.drop(r.error === 'bad-mac' ? 'bad-mac' : 'bad-cipher');
+      return null;
+    }
+    if ((p[PacketOffset.verb] & VerbFlag.compressed) !== 0) {
+      const u = uncompressPacket(p);
+      if (!u.ok) {
+        this.stats.drop('decompress-failed');
+        return null;
+      }
+      return u.packet;
+    }
+    return p;
+  }
+
+  /** An authenticated packet from a known peer. */
+  private accepted(peer: Peer, p: Uint8Array, inbound: Inbound): void {
+    const now = this.now();
+    const verb = packetVerb(p);
+    this.stats.verbIn(verb);
+    peer.lastReceiveMs = now;
+    if (!this.notePath(peer, verb, inbound, now)) return;
+    const payload = p.subarray(PacketOffset.payload);
+    switch (verb) {
+      case Verb.ECHO:
+        return this.answerEcho(peer, payload, inbound, now);
+      case Verb.WHOIS:
+        return this.answerWhois(peer, payload, inbound);
+      case Verb.OK: {
+        const ok = decodeOkHeader(payload);
+        if (!ok.ok) return this.stats.drop('bad-payload');
+        if (!this.wasExpected(ok.value.inRePacketId)) return this.stats.drop('unexpected-ok');
+        if (ok.value.inReVerb === Verb.HELLO) this.recordVersionFromOkHello(peer, ok.value.body);
+        this.hooks.onOk?.(peer, ok.value.inReVerb, payload, inbound);
+        return;
+      }
+      case Verb.ERROR:
+        this.hooks.onError?.(peer, payload, inbound);
+        return;
+      default:
+        this.hooks.onVerb?.(peer, verb, payload, inbound);
+    }
+  }
+
+  /**
+   * Path bookkeeping for an authenticated packet. Returns false if processing should stop.
+   * Relayed packets (hops > 0) never create paths.
+   */
+  private notePath(peer: Peer, verb: number, inbound: Inbound, now: number): boolean {
+    if (inbound.hops !== 0) return true;
+    const { from, socket } = inbound;
+    if (peer.hasPath(from, socket)) {
+      peer.learnPath(from, socket, now);
+      return true;
+    }
+    if (this.options.pathLearning === 'authenticated') {
+      peer.learnPath(from, socket, now);
+      return true;
+    }
+    // 1.14 leaf rules: learn only from a direct OK on a usable, permitted address; otherwise
+    // confirm the unknown path with a HELLO (at most once a second per path).
+    const usable = isUsablePathAddress(from, this.options.allowLoopbackPaths === true) &&
+      !this.topology.isProhibitedEndpoint(peer.address, from);
+    if (verb === Verb.OK && usable) {
+      peer.learnPath(from, socket, now);
+      return true;
+    }
+    if (usable) {
+      const k = `${peer.address}|${socket.index}|${from.family}|${Buffer.from(from.ip).toString('hex')}|${from.port}`;
+      const last = this.unknownPathHellos.get(k) ?? -Infinity;
+      if (now - last >= UNKNOWN_PATH_HELLO_SPACING_MS) {
+        this.unknownPathHellos.set(k, now);
+        this.sendHello(peer, socket, from);
+      }
+    }
+    return true;
+  }
+
+  private recordVersionFromOkHello(peer: Peer, body: Uint8Array): void {
+    // body: timestamp(8) protocol(1) major(1) minor(1) revision(2) …
+    if (body.length < 13) return;
+    peer.version = { protocol: body[8], major: body[9], minor: body[10], revision: (body[11] << 8) | body[12] };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // HELLO and identity admission (04-verbs.md §4, 08-root-behaviour.md §3.3)
+  // ------------------------------------------------------------------------------------------
+
+  private receiveHello(p: Uint8Array, source: Address, inbound: Inbound): void {
+    const payload = p.subarray(PacketOffset.payload);
+    if (payload.length < 5 || payload[0] < PROTO_VERSION_MIN) return this.stats.drop('old-protocol');
+    const decodedId = deserializeIdentity(payload, 13);
+    if (typeof decodedId === 'string') return this.stats.drop('bad-payload');
+    const identity = decodedId.identity;
+    if (identity.address !== source) return this.stats.drop('hello-address-mismatch');
+
+    const known = this.peers.get(source);
+    if (known) {
+      if (known.identity.equals(identity)) return this.finishHello(known, p, inbound);
+      return this.identityCollision(identity, p, inbound);
+    }
+    const stored = this.store.get(source);
+    if (stored) {
+      if (!stored.equals(identity)) return this.identityCollision(identity, p, inbound);
+      const peer = this.addPeer(stored);
+      if (peer) this.finishHello(peer, p, inbound);
+      return;
+    }
+    this.admitNewIdentity(identity, p, inbound);
+  }
+
+  /** A different key claims a known address: if that key really sent it, say so; the first keeps it. */
+  private identityCollision(identity: Identity, p: Uint8Array, inbound: Inbound): void {
+    this.stats.drop('identity-collision');
+    const key = agree(this.identity.privateKey!, identity.publicKey);
+    if (!key) return;
+    const claimant = new Peer(identity, key);
+    const copy = Uint8Array.from(p);
+    if (!dearmor(copy, claimant.key).ok) return;
+    this.sendTo(claimant, inbound.socket, inbound.from, Verb.ERROR, encodeError({
+      inReVerb: Verb.HELLO, inRePacketId: inbound.packetId, errorCode: ErrorCode.IDENTITY_COLLISION,
+    }), Cipher.poly1305Salsa2012);
+  }
+
+  private admitNewIdentity(identity: Identity, p: Uint8Array, inbound: Inbound): void {
+    const fingerprint = `${identity.address}:${Buffer.from(identity.publicKey).toString('hex')}`;
+    if (this.failedIdentities.has(fingerprint)) return this.stats.drop('invalid-identity');
+    const key = agree(this.identity.privateKey!, identity.publicKey);
+    if (!key) return this.stats.drop('invalid-identity');
+    const candidate = new Peer(identity, key);
+    // The MAC is cheap and proves the sender holds the key: check it before the costly validation.
+    const copy = Uint8Array.from(p);
+    if (!dearmor(copy, candidate.key).ok) return this.stats.drop('bad-mac');
+
+    let pending = this.pendingValidations.get(identity.address);
+    if (!pending) {
+      if (!this.admit(inbound.from)) return this.stats.drop('admission-limited');
+      pending = this.validation.submit(identity).then((outcome) => {
+        this.pendingValidations.delete(identity.address);
+        if (outcome === 'queue-full' || outcome === 'closed') {
+          this.stats.drop('validation-queue-full');
+          return false;
+        }
+        this.stats.validation(outcome.valid, outcome.micros);
+        if (!outcome.valid) {
+          this.failedIdentities.set(fingerprint, true);
+          this.log.debug('identity failed validation', { address: formatAddress(identity.address) });
+          return false;
+        }
+        return this.store.put(identity, this.now()) !== 'collision';
+      });
+      this.pendingValidations.set(identity.address, pending);
+    }
+    void pending.then((valid) => {
+      if (!valid) return void this.stats.drop('invalid-identity');
+      try {
+        const peer = this.peers.get(identity.address) ?? this.addPeer(identity, candidate);
+        if (peer && peer.identity.equals(identity)) this.finishHello(peer, p, inbound);
+      } catch (e) {
+        this.stats.drop('internal-error');
+        this.log.error('HELLO after validation failed', { error: (e as Error).message });
+      }
+    });
+  }
+
+  /** Token bucket per source /24 or /48 for identities we have never seen. */
+  private admit(from: IpAddress): boolean {
+    const cfg = this.options.admission ?? { burst: 16, refillMs: 500 };
+    const now = this.now();
+    const k = sourceBucket(from);
+    let b = this.admission.get(k);
+    if (!b) {
+      if (this.admission.size > 65536) this.admission.clear(); // bounded: a flood of sources resets it
+      b = { tokens: cfg.burst, updatedMs: now };
+      this.admission.set(k, b);
+    }
+    b.tokens = Math.min(cfg.burst, b.tokens + (now - b.updatedMs) / cfg.refillMs);
+    b.updatedMs = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** Create (or return) the peer for a trusted identity: validated, or listed in a world. */
+  addPeer(identity: Identity, prepared?: Peer): Peer | undefined {
+    const existing = this.peers.get(identity.address);
+    if (existing) return existing.identity.equals(identity) ? existing : undefined;
+    let peer = prepared;
+    if (!peer) {
+      const key = agree(this.identity.privateKey!, identity.publicKey);
+      if (!key) return undefined;
+      peer = new Peer(identity, key);
+    }
+    this.peers.set(identity.address, peer);
+    return peer;
+  }
+
+  /** Verify, decode and answer a HELLO from a peer whose identity is settled. */
+  private finishHello(peer: Peer, p: Uint8Array, inbound: Inbound): void {
+    if (!dearmor(p, peer.key).ok) return this.stats.drop('bad-mac');
+    const payload = p.subarray(PacketOffset.payload);
+    const region = helloCryptFieldOffset(payload);
+    if (region !== undefined) cryptField(p, PacketOffset.payload + region, p.length, peer.key.salsaKey);
+    const decoded = decodeHello(payload);
+    if (!decoded.ok) return this.stats.drop('bad-payload');
+    const hello = decoded.value;
+    const now = this.now();
+    this.stats.verbIn(Verb.HELLO);
+    peer.lastReceiveMs = now;
+    if (inbound.hops === 0) peer.learnPath(inbound.from, inbound.socket, now);
+    if (now - peer.lastHelloReplyMs >= (this.options.helloReplySpacingMs ?? 0)) {
+      peer.lastHelloReplyMs = now;
+      const worlds = this.topology.updatesFor(hello.planet, hello.moons);
+      this.sendTo(peer, inbound.socket, inbound.from, Verb.OK, encodeOkHello({
+        inRePacketId: inbound.packetId,
+        timestamp: hello.timestamp,
+        protocolVersion: this.protocolVersion,
+        majorVersion: SOFTWARE_VERSION.major,
+        minorVersion: SOFTWARE_VERSION.minor,
+        revision: SOFTWARE_VERSION.revision,
+        externalAddress: hello.protocolVersion < 5 ? { ...inbound.from, port: 0 } : inbound.from,
+        worlds: concatWorlds(worlds),
+      }));
+    } else {
+      this.stats.drop('rate-limited');
+    }
+    // recorded after the reply, so the first OK(HELLO) to a new peer is Salsa20 as in 1.14
+    peer.version = { protocol: hello.protocolVersion, major: hello.majorVersion, minor: hello.minorVersion, revision: hello.revision };
+    this.hooks.onHello?.(peer, hello, inbound);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // ECHO and WHOIS
+  // ------------------------------------------------------------------------------------------
+
+  private answerEcho(peer: Peer, payload: Uint8Array, inbound: Inbound, now: number): void {
+    if (now - peer.lastEchoReplyMs < (this.options.echoReplySpacingMs ?? 0)) return this.stats.drop('rate-limited');
+    peer.lastEchoReplyMs = now;
+    const echo = decodeEcho(payload);
+    if (!echo.ok) return this.stats.drop('bad-payload');
+    this.sendTo(peer, inbound.socket, inbound.from, Verb.OK, encodeOkEcho({ inRePacketId: inbound.packetId, payload: echo.value.payload }));
+  }
+
+  /** Every requested identity we hold — peers, the cache and ourselves — in one OK(WHOIS). */
+  private answerWhois(peer: Peer, payload: Uint8Array, inbound: Inbound, maxAddresses = 64): void {
+    const req = decodeWhois(payload);
+    if (!req.ok) return this.stats.drop('bad-payload');
+    const found: Identity[] = [];
+    for (const a of req.value.addresses.slice(0, maxAddresses)) {
+      const id = a === this.address ? this.identity.publicOnly() : (this.peers.get(a)?.identity ?? this.store.get(a));
+      if (id) found.push(id);
+    }
+    if (found.length === 0) return;
+    this.sendTo(peer, inbound.socket, inbound.from, Verb.OK, encodeOkWhois({ inRePacketId: inbound.packetId, identities: found }));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Relaying (03-packet.md §8, 08-root-behaviour.md §3.5)
+  // ------------------------------------------------------------------------------------------
+
+  private relay(d: Uint8Array, fragment: boolean, destination: Address, source: Address): void {
+    if (this.relayMaxHops === 0) {
+      this.stats.relayed('not-relaying');
+      return this.stats.drop('not-relaying');
+    }
+    const target = this.peers.get(destination);
+    const path = target?.bestPath();
+    if (!incrementHopsForRelay(d, this.relayMaxHops)) {
+      this.stats.relayed('hop-limit');
+      return this.stats.drop('hop-limit');
+    }
+    if (!target || !path) {
+      if (this.hooks.onRelayUnknownDestination?.(d, destination)) return void this.stats.relayed('to-sibling');
+      this.stats.relayed('unknown-destination');
+      return this.stats.drop('relay-unknown-destination');
+    }
+    this.transmit(path, d);
+    this.stats.relayed('forwarded');
+    this.stats.relayedBytes += d.length;
+    if (!fragment) this.hooks.onRelayed?.(this.peers.get(source), target, d[PacketOffset.flags] & HeaderFlag.hopsMask);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sending
+  // ------------------------------------------------------------------------------------------
+
+  /** Send a packet to a peer over its best path (or a given one). Returns false with no path. */
+  send(peer: Peer, verb: number, payload: Uint8Array, options: { path?: Path; cipher?: ArmorCipher } = {}): boolean {
+    const path = options.path ?? peer.bestPath();
+    if (!path) return false;
+    this.sendTo(peer, path.socket, path.remote, verb, payload, options.cipher);
+    path.lastSendMs = this.now();
+    return true;
+  }
+
+  /** Build, compress where it helps, armor, fragment and send a packet to one physical address. */
+  sendTo(peer: Peer, socket: LocalSocket, to: IpAddress, verb: number, payload: Uint8Array, cipher?: ArmorCipher): bigint {
+    const id = new Uint8Array(randomBytes(8));
+    let p = newPacket({ id, destination: peer.address, source: this.address, verb, payload });
+    if (verb !== Verb.HELLO) p = compressPacket(p);
+    const suite = cipher ?? (verb === Verb.HELLO ? Cipher.poly1305None
+      : peer.version.protocol >= AES_GMAC_SIV_MIN_PROTO_VERSION ? Cipher.aesGmacSiv : Cipher.poly1305Salsa2012);
+    armor(p, peer.key, suite);
+    const wireId = readPacketId(p);
+    if (verb === Verb.HELLO || verb === Verb.WHOIS || verb === Verb.ECHO || verb === Verb.NETWORK_CONFIG_REQUEST || verb === Verb.MULTICAST_GATHER) {
+      this.expectReply(wireId);
+    }
+    this.stats.verbOut(verb);
+    for (const piece of splitPacket(p, this.options.mtu)) this.transmitTo(socket, to, piece);
+    return wireId;
+  }
+
+  /** HELLO (cipher 0, moon list under cryptField) to a peer at a physical address. */
+  sendHello(peer: Peer, socket: LocalSocket, to: IpAddress): bigint {
+    const planet = this.topology.planet;
+    const { payload, cryptFieldOffset } = encodeHelloForNode(this, to, planet);
+    const id = new Uint8Array(randomBytes(8));
+    const p = newPacket({ id, destination: peer.address, source: this.address, verb: Verb.HELLO, payload });
+    if (cryptFieldOffset !== undefined) cryptField(p, PacketOffset.payload + cryptFieldOffset, p.length, peer.key.salsaKey);
+    armor(p, peer.key, Cipher.poly1305None);
+    const wireId = readPacketId(p);
+    this.expectReply(wireId);
+    this.stats.verbOut(Verb.HELLO);
+    this.transmitTo(socket, to, p);
+    return wireId;
+  }
+
+  private transmit(path: Path, d: Uint8Array): void {
+    this.transmitTo(path.socket, path.remote, d);
+  }
+
+  private transmitTo(socket: LocalSocket, to: IpAddress, d: Uint8Array): void {
+    this.stats.datagramsOut++;
+    this.stats.bytesOut += d.length;
+    this.transport.send(socket, to, d);
+  }
+
+  /** Send raw bytes (a relayed datagram) to a physical address from the first socket of its family. */
+  forwardRaw(d: Uint8Array, to: IpAddress): boolean {
+    const socket = this.transport.socketFor(to.family);
+    if (!socket) return false;
+    this.transmitTo(socket, to, d);
+    return true;
+  }
+
+  private expectReply(wireId: bigint): void {
+    const key = Number(wireId >> 32n);
+    if (this.expectedReplies.size >= EXPECTED_REPLY_LIMIT) {
+      const oldest = this.expectedReplies.keys().next().value;
+      if (oldest !== undefined) this.expectedReplies.delete(oldest);
+    }
+    this.expectedReplies.set(key, this.now());
+  }
+
+  private wasExpected(inReId: bigint): boolean {
+    return this.expectedReplies.has(Number(inReId >> 32n));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Housekeeping
+  // ------------------------------------------------------------------------------------------
+
+  /** Expire silent peers and paths, old expected replies and stale reassembly. */
+  housekeeping(peerTimeoutMs: number, pathTimeoutMs: number): { peersExpired: number } {
+    const now = this.now();
+    let peersExpired = 0;
+    const upstreams = this.topology.upstreams();
+    for (const [a, peer] of this.peers) {
+      peer.expirePaths(now, pathTimeoutMs);
+      if (!upstreams.has(a) && now - peer.lastReceiveMs > peerTimeoutMs) {
+        this.peers.delete(a);
+        peersExpired++;
+      }
+    }
+    for (const [k, t] of this.expectedReplies) if (now - t > 60_000) this.expectedReplies.delete(k);
+    this.reassembler.expire(now);
+    return { peersExpired };
+  }
+
+  countDrop(reason: DropReason): void {
+    this.stats.drop(reason);
+  }
+}
+
+function concatWorlds(worlds: World[]): Uint8Array {
+  const parts = worlds.map((w) => w.serialize());
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function encodeHelloForNode(node: Node, to: IpAddress, planet: World | undefined): { payload: Uint8Array; cryptFieldOffset: number | undefined } {
+  return encodeHelloWithCryptFieldOffset({
+    protocolVersion: node.protocolVersion,
+    majorVersion: SOFTWARE_VERSION.major,
+    minorVersion: SOFTWARE_VERSION.minor,
+    revision: SOFTWARE_VERSION.revision,
+    timestamp: BigInt(node.now()),
+    identity: node.identity.publicOnly(),
+    destination: to,
+    planet: { id: planet?.id ?? 0n, timestamp: planet?.timestamp ?? 0n },
+    moons: node.topology.helloMoons(),
+  });
+}

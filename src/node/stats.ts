@@ -1,0 +1,54 @@
+// Counters the node core keeps on its hot paths: plain numbers in maps, read by the metrics
+// layer when Prometheus scrapes (no per-peer labels).
+
+import { verbName } from '../wire/constants.ts';
+
+export type DropReason =
+  | 'beacon' | 'too-short' | 'not-relaying' | 'hop-limit' | 'relay-unknown-destination' | 'unknown-peer'
+  | 'bad-mac' | 'bad-cipher' | 'decompress-failed' | 'bad-payload' | 'old-protocol' | 'hello-address-mismatch'
+  | 'identity-collision' | 'invalid-identity' | 'validation-queue-full' | 'admission-limited' | 'rate-limited'
+  | 'fragment-rejected' | 'unexpected-ok' | 'internal-error' | 'not-for-us' | 'prohibited-path';
+
+export type RelayOutcome = 'forwarded' | 'to-sibling' | 'hop-limit' | 'unknown-destination' | 'not-relaying';
+
+export class NodeStats {
+  datagramsIn = 0;
+  datagramsOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly verbsIn = new Map<string, number>();
+  readonly verbsOut = new Map<string, number>();
+  readonly drops = new Map<DropReason, number>();
+  readonly relay = new Map<RelayOutcome, number>();
+  relayedBytes = 0;
+  rendezvousSent = 0;
+  validationsValid = 0;
+  validationsInvalid = 0;
+  /** Validation wall time, microseconds, in fixed buckets (le) for a histogram. */
+  readonly validationBucketsMicros = [5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 5_000_000];
+  readonly validationCounts = new Array<number>(this.validationBucketsMicros.length + 1).fill(0);
+  validationSumMicros = 0;
+
+  drop(reason: DropReason): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+  }
+  relayed(outcome: RelayOutcome): void {
+    this.relay.set(outcome, (this.relay.get(outcome) ?? 0) + 1);
+  }
+  verbIn(verb: number): void {
+    const name = verbName(verb) ?? 'UNKNOWN';
+    this.verbsIn.set(name, (this.verbsIn.get(name) ?? 0) + 1);
+  }
+  verbOut(verb: number): void {
+    const name = verbName(verb) ?? 'UNKNOWN';
+    this.verbsOut.set(name, (this.verbsOut.get(name) ?? 0) + 1);
+  }
+  validation(valid: boolean, micros: number): void {
+    if (valid) this.validationsValid++;
+    else this.validationsInvalid++;
+    this.validationSumMicros += micros;
+    let i = 0;
+    while (i < this.validationBucketsMicros.length && micros > this.validationBucketsMicros[i]) i++;
+    this.validationCounts[i]++;
+  }
+}

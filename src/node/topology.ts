@@ -1,0 +1,204 @@
+// The worlds a node knows — one planet and any number of moons — and what follows from them:
+// which identities are upstreams (roots), whether this node is one, which stable endpoints a
+// root may be reached at, and which world updates to hand a peer in OK(HELLO)
+// (05-world-moons.md §3–§6, 04-verbs.md §4.1).
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Address } from '../identity/address.ts';
+import type { IpAddress } from '../wire/inet-address.ts';
+import { sameIp } from './ip-scope.ts';
+import type { HelloMoon } from '../wire/verbs/hello.ts';
+import { WorldType } from '../world/constants.ts';
+import { World, type WorldRoot } from '../world/world.ts';
+
+export type WorldAcceptance = 'accepted' | 'not-newer' | 'bad-signature' | 'foreign' | 'not-seeded';
+
+export interface Upstream extends WorldRoot {
+  readonly role: 'PLANET' | 'MOON';
+}
+
+/** `<16 hex digits>.moon`, the only names a node loads from moons.d. */
+const MOON_FILE = /^[0-9a-f]{16}\.moon$/;
+
+export class Topology {
+  readonly self: Address;
+  private planetWorld: World | undefined;
+  private readonly moonWorlds = new Map<bigint, World>();
+  /** Pending orbit requests: moon ID → seed address (05-world-moons.md §6.1). */
+  private readonly seeds = new Map<bigint, Address>();
+  private upstreamCache: Map<Address, Upstream> | undefined;
+
+  constructor(self: Address) {
+    this.self = self;
+  }
+
+  get planet(): World | undefined {
+    return this.planetWorld;
+  }
+  get moons(): World[] {
+    return [...this.moonWorlds.values()];
+  }
+  get worlds(): World[] {
+    return this.planetWorld ? [this.planetWorld, ...this.moonWorlds.values()] : [...this.moonWorlds.values()];
+  }
+
+  /** Replace the planet unconditionally (local files, configuration). */
+  setPlanet(w: World | undefined): void {
+    this.planetWorld = w;
+    this.upstreamCache = undefined;
+  }
+
+  /** Add or replace a moon unconditionally (local files, configuration). */
+  setMoon(w: World): void {
+    this.moonWorlds.set(w.id, w);
+    this.seeds.delete(w.id);
+    this.upstreamCache = undefined;
+  }
+
+  removeMoon(id: bigint): boolean {
+    this.seeds.delete(id);
+    this.upstreamCache = undefined;
+    return this.moonWorlds.delete(id);
+  }
+
+  /** orbit with a seed: the moon is fetched from that address (accepted unsigned once). */
+  addSeed(moonId: bigint, seed: Address): void {
+    if (!this.moonWorlds.has(moonId)) this.seeds.set(moonId, seed);
+  }
+  get pendingSeeds(): ReadonlyMap<bigint, Address> {
+    return this.seeds;
+  }
+
+  /** Every root of every world except ourselves. */
+  upstreams(): Map<Address, Upstream> {
+    if (!this.upstreamCache) {
+      const m = new Map<Address, Upstream>();
+      for (const w of this.worlds) {
+        for (const r of w.roots) {
+          if (r.identity.address !== this.self && !m.has(r.identity.address)) {
+            m.set(r.identity.address, { ...r, role: w.type === WorldType.planet ? 'PLANET' : 'MOON' });
+          }
+        }
+      }
+      this.upstreamCache = m;
+    }
+    return this.upstreamCache;
+  }
+
+  isUpstream(a: Address): boolean {
+    return this.upstreams().has(a);
+  }
+
+  /** True if our own identity is a root of any world (we act as a root). */
+  get amUpstream(): boolean {
+    return this.worlds.some((w) => w.roots.some((r) => r.identity.address === this.self));
+  }
+
+  /**
+   * isProhibitedEndpoint: a root that lists stable endpoints may only be used at those IPs
+   * (port ignored); any IP is fine for other peers and for roots without endpoints.
+   */
+  isProhibitedEndpoint(a: Address, remote: IpAddress): boolean {
+    const up = this.upstreams().get(a);
+    if (!up || up.stableEndpoints.length === 0) return false;
+    return !up.stableEndpoints.some((ep) => sameIp(ep, remote));
+  }
+
+  /**
+   * World updates for OK(HELLO) (04-verbs.md §4.1): our planet if the peer has the same planet
+   * with an older timestamp, and each of our moons the peer listed with an older timestamp
+   * (0 for a moon it wants but does not have).
+   */
+  updatesFor(peerPlanet: { id: bigint; timestamp: bigint } | undefined, peerMoons: readonly HelloMoon[] | undefined): World[] {
+    const out: World[] = [];
+    const p = this.planetWorld;
+    if (p && peerPlanet && peerPlanet.id === p.id && peerPlanet.timestamp < p.timestamp) out.push(p);
+    for (const m of peerMoons ?? []) {
+      if (m.worldType !== WorldType.moon) continue;
+      const ours = this.moonWorlds.get(m.id);
+      if (ours && m.timestamp < ours.timestamp && !out.includes(ours)) out.push(ours);
+    }
+    return out;
+  }
+
+  /** The moon list our own HELLOs carry: moons we have, then wanted moons with timestamp 0. */
+  helloMoons(): HelloMoon[] {
+    return [
+      ...this.moons.map((m) => ({ worldType: WorldType.moon, id: m.id, timestamp: m.timestamp })),
+      ...[...this.seeds.keys()].map((id) => ({ worldType: WorldType.moon, id, timestamp: 0n })),
+    ];
+  }
+
+  /**
+   * A world received in OK(HELLO) from `from` (05-world-moons.md §3): a newer signed revision of
+   * a world we have, or the first copy of a seeded moon from its seed.
+   */
+  consider(w: World, from: Address): WorldAcceptance {
+    if (w.type === WorldType.planet) {
+      if (!this.planetWorld || this.planetWorld.id !== w.id) return 'foreign';
+      return this.replaceIfNewer(this.planetWorld, w, () => this.setPlanet(w));
+    }
+    if (w.type !== WorldType.moon) return 'foreign';
+    const current = this.moonWorlds.get(w.id);
+    if (current) return this.replaceIfNewer(current, w, () => this.setMoon(w));
+    const seed = this.seeds.get(w.id);
+    if (seed === undefined || !w.roots.some((r) => r.identity.address === seed)) return 'not-seeded';
+    this.setMoon(w); // a seeded moon's first copy is taken unsigned, as 1.14 does
+    return 'accepted';
+  }
+
+  private replaceIfNewer(current: World, candidate: World, replace: () => void): WorldAcceptance {
+    if (candidate.timestamp <= current.timestamp) return 'not-newer';
+    if (!current.shouldBeReplacedBy(candidate)) return 'bad-signature';
+    replace();
+    return 'accepted';
+  }
+}
+
+export interface LoadedWorlds {
+  planet: World | undefined;
+  moons: World[];
+  /** Files that could not be used, with the reason (for a log line each). */
+  problems: string[];
+}
+
+/** Read `<home>/planet` and `<home>/moons.d/<id>.moon`. A missing file is not a problem. */
+export function loadWorldFiles(home: string): LoadedWorlds {
+  const problems: string[] = [];
+  const read = (path: string, want: WorldType): World | undefined => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      return undefined;
+    }
+    const d = World.decode(bytes);
+    if (typeof d === 'string') {
+      problems.push(`${path}: not a world file (${d})`);
+      return undefined;
+    }
+    if (d.world.type !== want) {
+      problems.push(`${path}: holds a ${d.world.isPlanet ? 'planet' : 'moon'}, expected a ${want === WorldType.planet ? 'planet' : 'moon'}`);
+      return undefined;
+    }
+    return d.world;
+  };
+  const planet = read(join(home, 'planet'), WorldType.planet);
+  const moons: World[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(home, 'moons.d'));
+  } catch { /* no moons.d */ }
+  for (const name of names.sort()) {
+    if (!MOON_FILE.test(name)) continue;
+    const m = read(join(home, 'moons.d', name), WorldType.moon);
+    if (!m) continue;
+    if (m.fileName !== name) {
+      problems.push(`${join(home, 'moons.d', name)}: holds moon ${m.idHex}, file name does not match`);
+      continue;
+    }
+    moons.push(m);
+  }
+  return { planet, moons, problems };
+}

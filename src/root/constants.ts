@@ -1,0 +1,40 @@
+// Root policy constants: timers and limits from 08-root-behaviour.md and 11-constants.md, plus
+// this implementation's defaults. Units are in the names.
+
+import { DEFAULT_PORT, RELAY_MAX_HOPS } from '../wire/constants.ts';
+
+const second = 1000;
+
+export const ROOT_DEFAULTS = {
+  port: DEFAULT_PORT,
+  /** Relay while hops are below this: 1.14's rule (root.cpp allows 4). */
+  relayMaxHops: RELAY_MAX_HOPS,
+  /** Local HTTP listener: loopback, TCP on the ZeroTier port, like zerotier-one's local API. */
+  httpListen: '127.0.0.1:9993',
+} as const;
+
+export const ROOT_TIMERS = {
+  /** ZT_PEER_ACTIVITY_TIMEOUT: forget a peer silent this long (08 §3.7). */
+  peerActivityTimeoutMs: 500 * second,
+  /** ZT_PEER_PATH_EXPIRATION: forget a path without receipt this long (08 §1.3). */
+  pathExpirationMs: 243 * second,
+  /** ZT_MULTICAST_LIKE_EXPIRE (08 §3.4). */
+  multicastLikeExpireMs: 600 * second,
+  /** ZT_MIN_UNITE_INTERVAL: RENDEZVOUS at most once per unordered pair (08 §3.6). */
+  rendezvousIntervalMs: 30 * second,
+  /** root.cpp: at most one OK(HELLO) per peer per 250 ms (08 §3.3). */
+  helloReplySpacingMs: 250,
+  /** root.cpp: at most one OK(ECHO) per peer per 500 ms (08 §3.4). */
+  echoReplySpacingMs: 500,
+  /** ZT_HOUSEKEEPING_PERIOD: how often expiry runs. */
+  housekeepingMs: 30 * second,
+} as const;
+
+export const ROOT_LIMITS = {
+  /** root.cpp caps a GATHER answer at 255 addresses (08 §3.4). */
+  gatherMaxResults: 255,
+  /** WHOIS addresses answered from one request (bounded so one packet cannot make a huge reply). */
+  whoisMaxAddresses: 64,
+  /** Pending identity validations before new HELLOs are dropped. */
+  validationQueue: 256,
+} as const;

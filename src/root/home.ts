@@ -1,0 +1,72 @@
+// The root's home directory, laid out like zerotier-one's where the concepts match
+// (09-local-api-and-cli.md §1): identity.secret / identity.public, planet, moons.d/*.moon,
+// plus identities.db (the identity cache) and metricstoken.secret.
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { generateIdentity, parseIdentity, type Identity } from '../identity/identity.ts';
+import { writeFileAtomic, writeSecretFileAtomic } from '../util/atomic-file.ts';
+
+export class HomeError extends Error {}
+
+export const HOME_FILES = {
+  identitySecret: 'identity.secret',
+  identityPublic: 'identity.public',
+  planet: 'planet',
+  moonsDir: 'moons.d',
+  identityCache: 'identities.db',
+  metricsToken: 'metricstoken.secret',
+} as const;
+
+export function ensureHome(home: string): void {
+  try {
+    mkdirSync(join(home, HOME_FILES.moonsDir), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new HomeError(`cannot create home directory ${home}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Load identity.secret (it must parse, hold a private key and pass validation, or we refuse to
+ * start, as zerotier-one does), or generate one on first start. identity.public is rewritten if
+ * it does not match.
+ */
+export function loadOrCreateIdentity(home: string): { identity: Identity; created: boolean } {
+  const secretPath = join(home, HOME_FILES.identitySecret);
+  const publicPath = join(home, HOME_FILES.identityPublic);
+  let identity: Identity;
+  let created = false;
+  if (existsSync(secretPath)) {
+    const parsed = parseIdentity(readFileSync(secretPath, 'utf8'));
+    if (!parsed || !parsed.hasPrivate) throw new HomeError(`${secretPath} does not hold a secret identity`);
+    if (!parsed.locallyValidate()) throw new HomeError(`${secretPath} holds an identity that fails validation`);
+    identity = parsed;
+  } else {
+    identity = generateIdentity();
+    writeSecretFileAtomic(secretPath, identity.toString(true));
+    created = true;
+  }
+  const pub = identity.toString(false);
+  let current: string | undefined;
+  try {
+    current = readFileSync(publicPath, 'utf8');
+  } catch { /* absent */ }
+  if (current !== pub) writeFileAtomic(publicPath, pub);
+  return { identity, created };
+}
+
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** metricstoken.secret: 24 characters of [a-z0-9], created if missing (like zerotier-one's). */
+export function loadOrCreateMetricsToken(home: string): string {
+  const path = join(home, HOME_FILES.metricsToken);
+  try {
+    const t = readFileSync(path, 'utf8').trim();
+    if (t) return t;
+  } catch { /* create below */ }
+  let token = '';
+  for (let i = 0; i < 24; i++) token += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
+  writeSecretFileAtomic(path, token);
+  return token;
+}

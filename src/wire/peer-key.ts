@@ -1,0 +1,36 @@
+// The per-peer symmetric key material, computed once when a peer becomes known and cached by
+// the caller: the 48-byte agreed key (02-crypto.md §2), its first 32 bytes for
+// Salsa20/Poly1305 and cryptField, and the AES-GMAC-SIV keys K0/K1 derived from all 48 bytes
+// (02-crypto.md §5).
+
+import { AES_KEY_LENGTH, AesGmacSiv } from '../crypto/aes-gmac-siv.ts';
+import { kbkdfHmacSha384 } from '../crypto/kbkdf.ts';
+import { KBKDF_LABEL_K0, KBKDF_LABEL_K1, SALSA_KEY_LENGTH, SYMMETRIC_KEY_LENGTH } from './constants.ts';
+
+export class PeerKey {
+  /** The 48-byte agreed key. */
+  readonly key: Uint8Array;
+  /** key[0..32): Salsa20/12 + Poly1305 armor and HELLO cryptField. */
+  readonly salsaKey: Uint8Array;
+  /** K0 (GMAC) and K1 (tag block, CTR), 32 bytes each. */
+  readonly k0: Uint8Array;
+  readonly k1: Uint8Array;
+  private aesInstance: AesGmacSiv | undefined;
+
+  constructor(key: Uint8Array) {
+    if (key.length !== SYMMETRIC_KEY_LENGTH) throw new RangeError(`peer key must be ${SYMMETRIC_KEY_LENGTH} bytes`);
+    this.key = Uint8Array.from(key);
+    this.salsaKey = this.key.subarray(0, SALSA_KEY_LENGTH);
+    this.k0 = kbkdfHmacSha384(this.key, KBKDF_LABEL_K0).slice(0, AES_KEY_LENGTH);
+    this.k1 = kbkdfHmacSha384(this.key, KBKDF_LABEL_K1).slice(0, AES_KEY_LENGTH);
+  }
+
+  /**
+   * Keyed AES-GMAC-SIV for cipher 3, created on first use: it holds three AES-ECB contexts and a
+   * 4 KiB GHASH table, which peers that only ever use ciphers 0/1 never need.
+   */
+  get aes(): AesGmacSiv {
+    this.aesInstance ??= new AesGmacSiv(this.k0, this.k1);
+    return this.aesInstance;
+  }
+}

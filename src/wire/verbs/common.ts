@@ -1,0 +1,38 @@
+// Small pieces shared by the verb codecs.
+
+import { deserializeIdentity, type Identity } from '../../identity/identity.ts';
+import type { ByteReader, ByteWriter } from '../byte-cursor.ts';
+import type { Decoded } from '../decode-result.ts';
+import type { MulticastGroup } from '../mac.ts';
+
+/** Finish a decode: the value if every read succeeded, else the reader's error. */
+export function result<T>(r: ByteReader, value: T): Decoded<T> {
+  return r.error ? { ok: false, error: r.error } : { ok: true, value };
+}
+
+/** A binary identity (01-identity.md §6; 71 bytes, or 135 with a private key). */
+export function readIdentity(r: ByteReader): Identity | undefined {
+  if (r.failed) return undefined;
+  const d = deserializeIdentity(r.bytes.subarray(0, r.end), r.offset);
+  if (typeof d === 'string') {
+    r.fail(d === 'too-short' ? 'too-short' : 'bad-identity');
+    return undefined;
+  }
+  r.skip(d.length);
+  return d.identity;
+}
+
+export function readMulticastGroup(r: ByteReader): MulticastGroup {
+  const mac = r.mac();
+  const adi = r.u32();
+  return { mac, adi };
+}
+
+export function writeMulticastGroup(w: ByteWriter, g: MulticastGroup): void {
+  w.mac(g.mac).u32(g.adi);
+}
+
+/** OK and ERROR start with the verb and packet ID they answer (04-verbs.md §3). */
+export function writeInRe(w: ByteWriter, inReVerb: number, inRePacketId: bigint): void {
+  w.u8(inReVerb).u64(inRePacketId);
+}
