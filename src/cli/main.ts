@@ -2,6 +2,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerIdtool } from './idtool-command.ts';
+import { registerRoot } from './root-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('ztroot')
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   registerIdtool(program);
+  registerRoot(program);
   return program;
 }
 

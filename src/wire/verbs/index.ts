@@ -4,22 +4,22 @@
 
 import { Verb, VerbFlag } from '../constants.ts';
 import type { Decoded } from '../decode-result.ts';
-import { decodeEcho, type Echo } from './echo.ts';
-import { decodeError, type ErrorMessage } from './error.ts';
-import { decodeExtFrame, type ExtFrame } from './ext-frame.ts';
-import { decodeFrame, type Frame } from './frame.ts';
-import { decodeHello, type Hello } from './hello.ts';
-import { decodeMulticastFrame, type MulticastFrame } from './multicast-frame.ts';
-import { decodeMulticastGather, type MulticastGather } from './multicast-gather.ts';
-import { decodeMulticastLike, type MulticastLike } from './multicast-like.ts';
-import { decodeConfigChunk, type ConfigChunk } from './network-config.ts';
-import { decodeNetworkConfigRequest, type NetworkConfigRequest } from './network-config-request.ts';
-import { decodeNetworkCredentials, type NetworkCredentials } from './network-credentials.ts';
-import { decodeOk, type OkMessage } from './ok.ts';
-import { decodePushDirectPaths, type PushDirectPaths } from './push-direct-paths.ts';
-import { decodeRendezvous, type Rendezvous } from './rendezvous.ts';
-import { decodeUserMessage, type UserMessage } from './user-message.ts';
-import { decodeWhois, type Whois } from './whois.ts';
+import { decodeEcho, encodeEcho, type Echo } from './echo.ts';
+import { decodeError, encodeError, type ErrorMessage } from './error.ts';
+import { decodeExtFrame, encodeExtFrame, type ExtFrame } from './ext-frame.ts';
+import { decodeFrame, encodeFrame, type Frame } from './frame.ts';
+import { decodeHello, encodeHello, type Hello } from './hello.ts';
+import { decodeMulticastFrame, encodeMulticastFrame, type MulticastFrame } from './multicast-frame.ts';
+import { decodeMulticastGather, encodeMulticastGather, type MulticastGather } from './multicast-gather.ts';
+import { decodeMulticastLike, encodeMulticastLike, type MulticastLike } from './multicast-like.ts';
+import { decodeConfigChunk, encodeConfigChunk, type ConfigChunk } from './network-config.ts';
+import { decodeNetworkConfigRequest, encodeNetworkConfigRequest, type NetworkConfigRequest } from './network-config-request.ts';
+import { decodeNetworkCredentials, encodeNetworkCredentials, type NetworkCredentials } from './network-credentials.ts';
+import { decodeOk, encodeOkMessage, type OkMessage } from './ok.ts';
+import { decodePushDirectPaths, encodePushDirectPaths, type PushDirectPaths } from './push-direct-paths.ts';
+import { decodeRendezvous, encodeRendezvous, type Rendezvous } from './rendezvous.ts';
+import { decodeUserMessage, encodeUserMessage, type UserMessage } from './user-message.ts';
+import { decodeWhois, encodeWhois, type Whois } from './whois.ts';
 
 export * from './common.ts';
 export * from './echo.ts';
@@ -91,5 +91,44 @@ export function decodeVerbPayload(verb: number, payload: Uint8Array): Decoded<Ve
     case Verb.PUSH_DIRECT_PATHS: return tagged('PUSH_DIRECT_PATHS', decodePushDirectPaths(payload));
     case Verb.USER_MESSAGE: return tagged('USER_MESSAGE', decodeUserMessage(payload));
     default: return { ok: true, value: { verb: 'OTHER', code, payload } };
+  }
+}
+
+/** The verb code of a message (OTHER carries its own). */
+export function verbCodeOf(m: VerbMessage): number {
+  return m.verb === 'OTHER' ? m.code : Verb[m.verb];
+}
+
+/**
+ * Encode any decoded message back to its payload (the inverse of decodeVerbPayload). A HELLO comes
+ * out with its moon region in plaintext; PUSH_DIRECT_PATHS records of unknown address types are
+ * dropped (they cannot be re-encoded).
+ */
+export function encodeVerbMessage(m: VerbMessage): Uint8Array {
+  switch (m.verb) {
+    case 'NOP': return new Uint8Array(0);
+    case 'HELLO': return encodeHello(m.value);
+    case 'ERROR': return encodeError(m.value);
+    case 'OK': return encodeOkMessage(m.value);
+    case 'WHOIS': return encodeWhois(m.value);
+    case 'RENDEZVOUS': {
+      const { flags, peer, address } = m.value;
+      return address ? encodeRendezvous({ flags, peer, address }) : new Uint8Array(0);
+    }
+    case 'FRAME': return encodeFrame(m.value);
+    case 'EXT_FRAME': return encodeExtFrame(m.value);
+    case 'ECHO': return encodeEcho(m.value);
+    case 'MULTICAST_LIKE': return encodeMulticastLike(m.value);
+    case 'NETWORK_CREDENTIALS': return encodeNetworkCredentials(m.value);
+    case 'NETWORK_CONFIG_REQUEST': return encodeNetworkConfigRequest(m.value);
+    case 'NETWORK_CONFIG': return encodeConfigChunk(m.value);
+    case 'MULTICAST_GATHER': return encodeMulticastGather(m.value);
+    case 'MULTICAST_FRAME': return encodeMulticastFrame(m.value);
+    case 'PUSH_DIRECT_PATHS':
+      return encodePushDirectPaths({
+        paths: m.value.paths.flatMap((p) => (p.address ? [{ flags: p.flags, address: p.address, extension: p.extension }] : [])),
+      });
+    case 'USER_MESSAGE': return encodeUserMessage(m.value);
+    case 'OTHER': return m.payload.slice();
   }
 }

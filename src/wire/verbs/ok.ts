@@ -4,13 +4,15 @@
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';
 import { IN_RE_HEADER_LENGTH, Verb } from '../constants.ts';
 import type { Decoded } from '../decode-result.ts';
-import { decodeOkEcho, type OkEcho } from './echo.ts';
-import { decodeOkExtFrame, type OkExtFrame } from './ext-frame.ts';
-import { decodeOkHello, type OkHello } from './hello.ts';
-import { decodeOkMulticastFrame, type OkMulticastFrame } from './multicast-frame.ts';
-import { decodeOkMulticastGather, type OkMulticastGather } from './multicast-gather.ts';
-import { decodeOkNetworkConfigRequest, type OkNetworkConfigRequest } from './network-config.ts';
-import { decodeOkWhois, type OkWhois } from './whois.ts';
+import { decodeOkEcho, encodeOkEcho, type OkEcho } from './echo.ts';
+import { decodeOkExtFrame, encodeOkExtFrame, type OkExtFrame } from './ext-frame.ts';
+import { decodeOkHello, encodeOkHello, type OkHello } from './hello.ts';
+import { decodeOkMulticastFrame, encodeOkMulticastFrame, type OkMulticastFrame } from './multicast-frame.ts';
+import { decodeOkMulticastGather, encodeOkMulticastGather, type OkMulticastGather } from './multicast-gather.ts';
+import {
+  decodeOkNetworkConfigRequest, encodeConfigChunk, encodeOkNetworkConfigRequest, type OkNetworkConfigRequest,
+} from './network-config.ts';
+import { decodeOkWhois, encodeOkWhois, type OkWhois } from './whois.ts';
 import { result, writeInRe } from './common.ts';
 
 export interface OkHeader {
@@ -64,5 +66,19 @@ export function decodeOk(payload: Uint8Array): Decoded<OkMessage> {
     case Verb.MULTICAST_GATHER: return tagged('MULTICAST_GATHER', decodeOkMulticastGather(payload));
     case Verb.MULTICAST_FRAME: return tagged('MULTICAST_FRAME', decodeOkMulticastFrame(payload));
     default: return tagged('OTHER', header);
+  }
+}
+
+/** Encode any OK message (the inverse of decodeOk). */
+export function encodeOkMessage(m: OkMessage): Uint8Array {
+  switch (m.inRe) {
+    case 'HELLO': return encodeOkHello(m.value);
+    case 'WHOIS': return encodeOkWhois(m.value);
+    case 'ECHO': return encodeOkEcho(m.value);
+    case 'EXT_FRAME': return encodeOkExtFrame(m.value);
+    case 'NETWORK_CONFIG_REQUEST': return encodeOkNetworkConfigRequest(m.value.inRePacketId, encodeConfigChunk(m.value.chunk));
+    case 'MULTICAST_GATHER': return encodeOkMulticastGather(m.value);
+    case 'MULTICAST_FRAME': return encodeOkMulticastFrame(m.value);
+    case 'OTHER': return encodeOk(m.value.inReVerb, m.value.inRePacketId, m.value.body);
   }
 }

@@ -1,0 +1,83 @@
+// The root's HTTP listener (loopback by default): /health without a token; /metrics and /peers
+// with the metrics token as a bearer token (or zerotier-one's X-ZT1-Auth header / auth query).
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { RootServer } from '../root/root-server.ts';
+import { createRootRegistry } from '../metrics/root-metrics.ts';
+import { formatAddress } from '../identity/address.ts';
+
+export interface RootHttpOptions {
+  /** "IP:port" or "[IPv6]:port". */
+  listen: string;
+  metricsToken: string;
+}
+
+export interface RootHttp {
+  /** The bound "IP:port" (useful when the port was 0). */
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function tokenFrom(req: IncomingMessage, url: URL): string | undefined {
+  const h = req.headers['x-zt1-auth'];
+  if (typeof h === 'string') return h.trim();
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim();
+  return url.searchParams.get('auth') ?? undefined;
+}
+
+function sameToken(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const x = Buffer.from(a), y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(listen);
+  if (!m) throw new Error(`bad listen address ${listen}`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+export async function startRootHttp(root: RootServer, options: RootHttpOptions): Promise<RootHttp> {
+  const registry = createRootRegistry(root);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+    if (url.pathname === '/health') {
+      return json(res, 200, {
+        ok: true,
+        address: formatAddress(root.identity.address),
+        uptimeSeconds: Math.round((root.node.now() - root.startedMs) / 1000),
+        peers: root.node.peers.size,
+        worlds: root.node.topology.worlds.map((w) => w.idHex),
+        clock: root.node.now(),
+      });
+    }
+    if (url.pathname !== '/metrics' && url.pathname !== '/peers') return json(res, 404, {});
+    if (!sameToken(tokenFrom(req, url), options.metricsToken)) return json(res, 401, {});
+    if (url.pathname === '/peers') return json(res, 200, root.peersView());
+    registry.metrics().then((text) => {
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(text);
+    }, (e: unknown) => json(res, 500, { error: (e as Error).message }));
+  });
+  const { host, port } = parseListen(options.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new Error(`cannot listen on ${options.listen}: ${e.message}`)));
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address();
+  const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  return {
+    address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    port: boundPort,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}

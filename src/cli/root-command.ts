@@ -1,0 +1,114 @@
+// `ztroot root`: run a root server until SIGTERM/SIGINT; SIGHUP re-reads the world files.
+
+import type { Command } from 'commander';
+import { formatAddress } from '../identity/address.ts';
+import { ConfigError, resolveConfig, type RootConfig } from '../root/config.ts';
+import { HomeError, loadOrCreateMetricsToken } from '../root/home.ts';
+import { RootServer } from '../root/root-server.ts';
+import { startRootHttp } from '../api/root-http.ts';
+import { createLogger } from '../util/log.ts';
+
+interface RootFlags {
+  home?: string;
+  config?: string;
+  bind?: string;
+  port?: string;
+  ports?: string;
+  relayMaxHops?: string;
+  siblings?: string;
+  identityCacheEntries?: string;
+  validationThreads?: string;
+  http?: string;
+  metricsToken?: string;
+  logLevel?: string;
+}
+
+/** What a new operator needs next: the identity and the commands that make a moon from it. */
+export function moonInstructions(root: RootServer): string {
+  const addr = formatAddress(root.identity.address);
+  const pub = `${root.config.home}/identity.public`;
+  const port = root.config.ports[0] === 0 ? (root.sockets[0]?.port ?? 9993) : root.config.ports[0];
+  return [
+    `ztroot root ${addr} is running (home ${root.config.home}).`,
+    `Identity: ${root.identity.toString(false)}`,
+    root.node.topology.worlds.length === 0 ? 'It serves no world yet. To make a moon with this root:' : 'To make (another) moon with this root:',
+    `  ztroot idtool initmoon ${pub} > moon.json`,
+    `  # edit moon.json: "stableEndpoints": ["<this host's public IP>/${port}"]`,
+    `  ztroot idtool genmoon moon.json`,
+    `  cp 000000${addr}.moon ${root.config.home}/moons.d/ && kill -HUP ${process.pid}`,
+    `Leaves then join with: zerotier-cli orbit ${addr} ${addr}`,
+  ].join('\n');
+}
+
+export async function runRoot(flags: RootFlags): Promise<number> {
+  let config: RootConfig;
+  try {
+    config = resolveConfig({
+      home: flags.home, bind: flags.bind, port: flags.port, ports: flags.ports, relayMaxHops: flags.relayMaxHops,
+      siblings: flags.siblings, identityCacheEntries: flags.identityCacheEntries, validationThreads: flags.validationThreads,
+      httpListen: flags.http, metricsToken: flags.metricsToken, logLevel: flags.logLevel,
+    }, flags.config);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`ztroot root: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const log = createLogger(config.logLevel);
+  let root: RootServer;
+  try {
+    root = new RootServer({ config, log });
+    await root.start();
+  } catch (e) {
+    if (e instanceof HomeError || e instanceof Error) {
+      process.stderr.write(`ztroot root: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const token = config.metricsToken ?? loadOrCreateMetricsToken(config.home);
+  const http = config.httpListen ? await startRootHttp(root, { listen: config.httpListen, metricsToken: token }) : undefined;
+  if (http) log.info('http listening', { address: http.address });
+  process.stdout.write(moonInstructions(root) + '\n');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stopping', { signal });
+      void (async () => {
+        await http?.close();
+        await root.stop();
+        resolve(0);
+      })();
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      root.reloadWorlds();
+      log.info('worlds reloaded', { worlds: root.node.topology.worlds.map((w) => w.idHex) });
+    });
+  });
+}
+
+export function registerRoot(program: Command): void {
+  program.command('root')
+    .description('run a root server (planet or moon) on UDP, with /health and /metrics over HTTP')
+    .option('--home <dir>', 'home directory (default: $ZTROOT_HOME, /var/lib/ztroot as root, else ~/.ztroot)')
+    .option('--config <file>', 'JSON config file (keys as below in camelCase)')
+    .option('--bind <ips>', 'comma-separated local IPs for UDP (default: every local address)')
+    .option('--port <port>', 'UDP port (default 9993)')
+    .option('--ports <ports>', 'comma-separated UDP ports')
+    .option('--relay-max-hops <n>', 'relay while a packet has fewer hops than this (default 3)')
+    .option('--siblings <list>', 'comma-separated IP/port of sibling roots for unknown destinations')
+    .option('--identity-cache-entries <n>', 'identities kept in memory in front of the on-disk cache')
+    .option('--validation-threads <n>', 'identity validation threads (default: one per core)')
+    .option('--http <ip:port>', 'HTTP listener for /health, /metrics, /peers ("" disables; default 127.0.0.1:9993)')
+    .option('--metrics-token <token>', 'bearer token for /metrics and /peers (default: metricstoken.secret in home)')
+    .option('--log-level <level>', 'debug, info, warn or error')
+    .action(async (flags: RootFlags) => {
+      process.exitCode = await runRoot(flags);
+    });
+}
