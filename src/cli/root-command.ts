@@ -56,11 +56,12 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     throw e;
   }
   const log = createLogger(config.logLevel);
-  let root: RootServer;
+  let root: RootServer | undefined;
   try {
     root = new RootServer({ config, log });
     await root.start();
   } catch (e) {
+    await root?.stop().catch(() => {});
     if (e instanceof HomeError || e instanceof Error) {
       process.stderr.write(`ztroot root: ${e.message}\n`);
       return 1;
@@ -80,7 +81,7 @@ export async function runRoot(flags: RootFlags): Promise<number> {
       log.info('stopping', { signal });
       void (async () => {
         await http?.close();
-        await root.stop();
+        await root!.stop();
         resolve(0);
       })();
     };

@@ -55,10 +55,16 @@ export class UdpTransport {
       for (const port of options.ports) {
         const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, reuseAddr: false });
         const local: LocalSocket = { index: this.sockets.length, address, port, family };
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', (e) => reject(new Error(`cannot bind UDP ${address}/${port}: ${e.message}`)));
-          socket.bind({ address, port, exclusive: true }, () => resolve());
-        });
+        try {
+          await new Promise<void>((resolve, reject) => {
+            socket.once('error', (e) => reject(new Error(`cannot bind UDP ${address}/${port}: ${e.message}`)));
+            socket.bind({ address, port, exclusive: true }, () => resolve());
+          });
+        } catch (e) {
+          socket.close();
+          await this.close();
+          throw e;
+        }
         socket.removeAllListeners('error');
         socket.on('error', () => { this.sendErrors++; });
         if (options.bufferBytes) {

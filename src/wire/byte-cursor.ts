@@ -5,7 +5,9 @@
 // `failed` once. ByteWriter grows as needed; encoders use it to build payloads.
 
 import { readAddress, writeAddress, type Address } from '../identity/address.ts';
-import type { DecodeError } from './decode-result.ts';
+import { ADDRESS_LENGTH } from '../identity/constants.ts';
+import { MAC_ADDRESS_LENGTH } from './constants.ts';
+import type { DecodeError, DecodedAt } from './decode-result.ts';
 
 const TWO_32 = 2 ** 32;
 
@@ -73,13 +75,13 @@ export class ByteReader {
 
   /** 40-bit ZeroTier address. */
   address(): Address {
-    const at = this.take(5);
+    const at = this.take(ADDRESS_LENGTH);
     return at < 0 ? 0 : readAddress(this.bytes, at);
   }
 
   /** 48-bit MAC as a number. */
   mac(): number {
-    const at = this.take(6);
+    const at = this.take(MAC_ADDRESS_LENGTH);
     if (at < 0) return 0;
     const b = this.bytes;
     return ((b[at] << 8) | b[at + 1]) * TWO_32 + (((b[at + 2] << 24) | (b[at + 3] << 16) | (b[at + 4] << 8) | b[at + 5]) >>> 0);
@@ -155,7 +157,7 @@ export class ByteWriter {
   }
 
   address(a: Address): this {
-    const at = this.room(5); // may replace this.buf: reserve before touching it
+    const at = this.room(ADDRESS_LENGTH); // may replace this.buf: reserve before touching it
     writeAddress(a, this.buf, at);
     return this;
   }
@@ -188,4 +190,11 @@ export class ByteWriter {
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
   }
+}
+
+/** Run a reader-based decoder on `bytes` from `offset`: the value and its length, or the first error. */
+export function decodeAt<T>(bytes: Uint8Array, offset: number, read: (r: ByteReader) => T): DecodedAt<T> {
+  const r = new ByteReader(bytes, offset);
+  const value = read(r);
+  return r.error ? { ok: false, error: r.error } : { ok: true, value, length: r.offset - offset };
 }

@@ -252,10 +252,8 @@ export const InetAddressType = {
 export const INET_ADDRESS_NONE_LENGTH = 1;
 export const INET_ADDRESS_IPV4_LENGTH = 7;
 export const INET_ADDRESS_IPV6_LENGTH = 19;
-/** Types 1 and 2 occupy a fixed 7 bytes. */
+/** Types 1 and 2 occupy a fixed 7 bytes; type 3 is the type byte, a u16 length and that many bytes. */
 export const INET_ADDRESS_RESERVED_FIXED_LENGTH = 7;
-/** Type 3: type byte + u16 length, then the data. */
-export const INET_ADDRESS_OTHER_HEADER_LENGTH = 3;
 
 // --- HELLO (04-verbs.md §4) ------------------------------------------------------------------
 

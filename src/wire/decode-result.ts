@@ -35,6 +35,11 @@ export type DecodeError =
 
 export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: DecodeError };
 
+/** A value decoded from inside a larger buffer, with the number of bytes it occupied. */
+export type DecodedAt<T> =
+  | { readonly ok: true; readonly value: T; readonly length: number }
+  | { readonly ok: false; readonly error: DecodeError };
+
 export function decoded<T>(value: T): Decoded<T> {
   return { ok: true, value };
 }

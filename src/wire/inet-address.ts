@@ -1,12 +1,12 @@
 // InetAddress: a physical endpoint (IP + port) as it appears in packets and in text
 // (03-packet.md §10.1). When an InetAddress denotes a network, the port carries the prefix bits.
 
-import { ByteReader, ByteWriter } from './byte-cursor.ts';
+import { ByteReader, ByteWriter, decodeAt } from './byte-cursor.ts';
 import {
   INET_ADDRESS_IPV4_LENGTH, INET_ADDRESS_IPV6_LENGTH, INET_ADDRESS_NONE_LENGTH, INET_ADDRESS_RESERVED_FIXED_LENGTH,
   InetAddressType,
 } from './constants.ts';
-import type { DecodeError } from './decode-result.ts';
+import type { DecodedAt } from './decode-result.ts';
 
 export interface Ipv4Address {
   readonly family: 4;
@@ -90,16 +90,9 @@ export function readInetAddress(r: ByteReader): InetAddress {
   }
 }
 
-export type DecodedInetAddress =
-  | { readonly ok: true; readonly value: InetAddress; readonly length: number }
-  | { readonly ok: false; readonly error: DecodeError };
-
 /** Decode the InetAddress at `offset`; `length` is the number of bytes it occupied. */
-export function decodeInetAddress(bytes: Uint8Array, offset = 0): DecodedInetAddress {
-  const r = new ByteReader(bytes, offset);
-  const value = readInetAddress(r);
-  if (r.error) return { ok: false, error: r.error };
-  return { ok: true, value, length: r.offset - offset };
+export function decodeInetAddress(bytes: Uint8Array, offset = 0): DecodedAt<InetAddress> {
+  return decodeAt(bytes, offset, readInetAddress);
 }
 
 // ---------------------------------------------------------------------------------------------

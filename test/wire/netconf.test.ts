@@ -14,7 +14,7 @@ import {
 import { decodeNetworkConfig, encodeNetworkConfig, type NetworkConfig } from '../../src/wire/netconf/network-config.ts';
 import { ACCEPT_ALL_RULES } from '../../src/wire/rules.ts';
 import { fencedAfter, hexAfter, toHex } from '../support/vectors.ts';
-import { A, B, mutated, plain, RUNS } from './arbitraries.ts';
+import { A, B, address, capability, coo, inetAddress, ipAddress, mutated, nonZeroAddress, plain, rule, RUNS, tag, u16, u32, u64 } from './arbitraries.ts';
 
 const NWID = 0x8e4df28b72000001n;
 const TS = 1_700_000_000_000n;
@@ -98,6 +98,26 @@ describe('network config dictionary (07 §3, 10-test-vectors.md §7)', () => {
     const v1sso = { version: 1 as const, enabled: true, issuerUrl: 'i', centralEndpointUrl: 'c', nonce: 'n', state: 's', clientId: 'id', provider: '' };
     const v1 = decodeNetworkConfig(encodeNetworkConfig({ ...vectorConfig(), sso: v1sso }));
     expect(v1.ok && v1.value.sso).toEqual({ ...v1sso, provider: 'default' });
+  });
+
+  it('round-trips any config 1.14 can represent', () => {
+    const byId = <T extends { id: number }>(xs: T[]): T[] => [...new Map(xs.map((x) => [x.id, x])).values()].sort((a, b) => a.id - b.id);
+    const config: fc.Arbitrary<NetworkConfig> = fc.record({
+      networkId: u64.filter((n) => n !== 0n), timestamp: u64, credentialTimeMaxDelta: u64, revision: u64, issuedTo: nonZeroAddress,
+      remoteTraceTarget: address, remoteTraceLevel: u64, flags: u64, multicastLimit: u32, type: u32,
+      name: fc.string({ maxLength: 40 }).filter((n) => !n.includes('\0')), mtu: fc.integer({ min: 1280, max: 10000 }),
+      com: fc.option(fc.constant(vectorConfig().com), { nil: undefined }),
+      capabilities: fc.array(capability, { maxLength: 3 }).map(byId), tags: fc.array(tag, { maxLength: 4 }).map(byId),
+      certificatesOfOwnership: fc.array(coo, { maxLength: 4 }), specialists: fc.array(u64, { maxLength: 4 }),
+      routes: fc.array(fc.record({ target: inetAddress, via: inetAddress, flags: u16, metric: u16 }), { maxLength: 4 }),
+      staticIps: fc.array(inetAddress, { maxLength: 4 }), rules: fc.array(rule, { maxLength: 10 }),
+      dns: fc.record({ domain: fc.stringMatching(/^[a-z.]{0,40}$/), servers: fc.array(ipAddress, { maxLength: 4 }) }),
+      sso: fc.constant({ version: 0 as const, enabled: false }),
+    });
+    fc.assert(fc.property(config, (c) => {
+      const d = decodeNetworkConfig(encodeNetworkConfig(c));
+      expect(d.ok && plain(d.value)).toEqual(plain(c));
+    }), { numRuns: 100 });
   });
 
   it('never throws on mutated dictionaries', () => {

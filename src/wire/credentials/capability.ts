@@ -3,9 +3,9 @@
 
 import type { Address } from '../../identity/address.ts';
 import type { Identity } from '../../identity/identity.ts';
-import { ByteReader, ByteWriter } from '../byte-cursor.ts';
+import { ByteReader, ByteWriter, decodeAt } from '../byte-cursor.ts';
 import { MAX_CAPABILITY_CUSTODY_CHAIN_LENGTH, MAX_CAPABILITY_RULES } from '../constants.ts';
-import type { DecodeError } from '../decode-result.ts';
+import type { DecodedAt } from '../decode-result.ts';
 import { readRules, writeRule, type Rule } from '../rules.ts';
 import { readSignatureField, skipExtraFields, writeNoExtraFields, writeSignatureField, writeSigningWrap } from './signature-field.ts';
 
@@ -87,14 +87,8 @@ export function readCapability(r: ByteReader): Capability {
   return { networkId, timestamp, id, rules, maxCustodyChainLength, custody };
 }
 
-export type DecodedCapability =
-  | { readonly ok: true; readonly value: Capability; readonly length: number }
-  | { readonly ok: false; readonly error: DecodeError };
-
-export function decodeCapability(bytes: Uint8Array, offset = 0): DecodedCapability {
-  const r = new ByteReader(bytes, offset);
-  const value = readCapability(r);
-  return r.error ? { ok: false, error: r.error } : { ok: true, value, length: r.offset - offset };
+export function decodeCapability(bytes: Uint8Array, offset = 0): DecodedAt<Capability> {
+  return decodeAt(bytes, offset, readCapability);
 }
 
 /** Append a custody link signed by `from` handing the capability to `to` (Capability::sign); null if the chain is full. */

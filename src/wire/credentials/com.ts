@@ -5,9 +5,9 @@
 import type { Address } from '../../identity/address.ts';
 import type { Identity } from '../../identity/identity.ts';
 import { SIGNATURE_LENGTH } from '../../crypto/c25519.ts';
-import { ByteReader, ByteWriter } from '../byte-cursor.ts';
+import { ByteReader, ByteWriter, decodeAt } from '../byte-cursor.ts';
 import { COM_FORMAT, COM_MAX_QUALIFIERS, COM_QUALIFIER_LENGTH, ComQualifierId } from '../constants.ts';
-import type { DecodeError } from '../decode-result.ts';
+import type { DecodedAt } from '../decode-result.ts';
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
@@ -70,14 +70,8 @@ export function readCom(r: ByteReader): CertificateOfMembership {
   return r.failed ? empty : { qualifiers, signedBy, signature };
 }
 
-export type DecodedCom =
-  | { readonly ok: true; readonly value: CertificateOfMembership; readonly length: number }
-  | { readonly ok: false; readonly error: DecodeError };
-
-export function decodeCom(bytes: Uint8Array, offset = 0): DecodedCom {
-  const r = new ByteReader(bytes, offset);
-  const value = readCom(r);
-  return r.error ? { ok: false, error: r.error } : { ok: true, value, length: r.offset - offset };
+export function decodeCom(bytes: Uint8Array, offset = 0): DecodedAt<CertificateOfMembership> {
+  return decodeAt(bytes, offset, readCom);
 }
 
 /** The signed bytes: the qualifiers exactly as serialized, nothing else. */

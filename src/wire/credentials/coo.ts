@@ -3,9 +3,9 @@
 
 import type { Address } from '../../identity/address.ts';
 import type { Identity } from '../../identity/identity.ts';
-import { ByteReader, ByteWriter } from '../byte-cursor.ts';
+import { ByteReader, ByteWriter, decodeAt } from '../byte-cursor.ts';
 import { COO_MAX_THINGS, COO_THING_VALUE_LENGTH, CooThingType } from '../constants.ts';
-import type { DecodeError } from '../decode-result.ts';
+import type { DecodedAt } from '../decode-result.ts';
 import type { IpAddress } from '../inet-address.ts';
 import { macToBytes } from '../mac.ts';
 import { readSignatureField, skipExtraFields, writeNoExtraFields, writeSignatureField, writeSigningWrap } from './signature-field.ts';
@@ -93,14 +93,8 @@ export function readCoo(r: ByteReader): CertificateOfOwnership {
   return { networkId, timestamp, flags, id, things, issuedTo, signedBy, signature };
 }
 
-export type DecodedCoo =
-  | { readonly ok: true; readonly value: CertificateOfOwnership; readonly length: number }
-  | { readonly ok: false; readonly error: DecodeError };
-
-export function decodeCoo(bytes: Uint8Array, offset = 0): DecodedCoo {
-  const r = new ByteReader(bytes, offset);
-  const value = readCoo(r);
-  return r.error ? { ok: false, error: r.error } : { ok: true, value, length: r.offset - offset };
+export function decodeCoo(bytes: Uint8Array, offset = 0): DecodedAt<CertificateOfOwnership> {
+  return decodeAt(bytes, offset, readCoo);
 }
 
 export function signCoo(c: Omit<CertificateOfOwnership, 'signedBy' | 'signature'>, signer: Identity): CertificateOfOwnership {

@@ -3,8 +3,8 @@
 
 import type { Address } from '../../identity/address.ts';
 import type { Identity } from '../../identity/identity.ts';
-import { ByteReader, ByteWriter } from '../byte-cursor.ts';
-import type { DecodeError } from '../decode-result.ts';
+import { ByteReader, ByteWriter, decodeAt } from '../byte-cursor.ts';
+import type { DecodedAt } from '../decode-result.ts';
 import { readSignatureField, skipExtraFields, writeNoExtraFields, writeSignatureField, writeSigningWrap } from './signature-field.ts';
 
 export interface Revocation {
@@ -67,14 +67,8 @@ export function readRevocation(r: ByteReader): Revocation {
   return { id, networkId, credentialId, threshold, flags, target, signedBy, credentialType, signature };
 }
 
-export type DecodedRevocation =
-  | { readonly ok: true; readonly value: Revocation; readonly length: number }
-  | { readonly ok: false; readonly error: DecodeError };
-
-export function decodeRevocation(bytes: Uint8Array, offset = 0): DecodedRevocation {
-  const r = new ByteReader(bytes, offset);
-  const value = readRevocation(r);
-  return r.error ? { ok: false, error: r.error } : { ok: true, value, length: r.offset - offset };
+export function decodeRevocation(bytes: Uint8Array, offset = 0): DecodedAt<Revocation> {
+  return decodeAt(bytes, offset, readRevocation);
 }
 
 export function signRevocation(v: Omit<Revocation, 'signedBy' | 'signature'>, signer: Identity): Revocation {

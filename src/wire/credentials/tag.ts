@@ -3,8 +3,8 @@
 
 import type { Address } from '../../identity/address.ts';
 import type { Identity } from '../../identity/identity.ts';
-import { ByteReader, ByteWriter } from '../byte-cursor.ts';
-import type { DecodeError } from '../decode-result.ts';
+import { ByteReader, ByteWriter, decodeAt } from '../byte-cursor.ts';
+import type { DecodedAt } from '../decode-result.ts';
 import { readSignatureField, skipExtraFields, writeNoExtraFields, writeSignatureField, writeSigningWrap } from './signature-field.ts';
 
 export interface Tag {
@@ -58,14 +58,8 @@ export function readTag(r: ByteReader): Tag {
   return { networkId, timestamp, id, value, issuedTo, signedBy, signature };
 }
 
-export type DecodedTag =
-  | { readonly ok: true; readonly value: Tag; readonly length: number }
-  | { readonly ok: false; readonly error: DecodeError };
-
-export function decodeTag(bytes: Uint8Array, offset = 0): DecodedTag {
-  const r = new ByteReader(bytes, offset);
-  const value = readTag(r);
-  return r.error ? { ok: false, error: r.error } : { ok: true, value, length: r.offset - offset };
+export function decodeTag(bytes: Uint8Array, offset = 0): DecodedAt<Tag> {
+  return decodeAt(bytes, offset, readTag);
 }
 
 /** Sign as `signer` (sets signedBy to its address first, as Tag::sign does). */

@@ -10,7 +10,10 @@ export function result<T>(r: ByteReader, value: T): Decoded<T> {
   return r.error ? { ok: false, error: r.error } : { ok: true, value };
 }
 
-/** A binary identity (01-identity.md §6; 71 bytes, or 135 with a private key). */
+/**
+ * A binary identity (01-identity.md §6; 71 bytes, or 135 with a private key, which is consumed
+ * like 1.14 does but never kept: the result is always public only).
+ */
 export function readIdentity(r: ByteReader): Identity | undefined {
   if (r.failed) return undefined;
   const d = deserializeIdentity(r.bytes.subarray(0, r.end), r.offset);
@@ -19,7 +22,7 @@ export function readIdentity(r: ByteReader): Identity | undefined {
     return undefined;
   }
   r.skip(d.length);
-  return d.identity;
+  return d.identity.publicOnly();
 }
 
 export function readMulticastGroup(r: ByteReader): MulticastGroup {

@@ -38,7 +38,10 @@ export interface Hello {
   readonly destination?: InetAddress;
   /** Present only with `destination`. */
   readonly planet?: { readonly id: bigint; readonly timestamp: bigint };
-  /** Present only with `planet`; 1.14 always sends the list (possibly empty). */
+  /**
+   * Present only with `planet`; 1.14 always sends the list (possibly empty). Decoding keeps the
+   * moon (type 127) entries only; entries of other types are skipped, as 1.14 does.
+   */
   readonly moons?: readonly HelloMoon[];
 }
 

@@ -1,6 +1,12 @@
 // Verb payload codecs (04-verbs.md): one module per verb, and decodeVerbPayload, which picks the
 // codec for a verb code. Payloads are the bytes after the 28-byte header (the verb byte is at
 // offset 27), already dearmored and decompressed; a HELLO's moon region already de-obscured.
+//
+// Conventions of every codec here: encoders return a fresh payload; decoders never throw and
+// return { ok, value } or { ok: false, error }. In decoded values, variable-length byte fields
+// (frame payloads, dictionaries, world bytes, echo data) are views into the input payload — copy
+// them to keep them beyond the packet buffer's life; fixed-size fields (IP addresses,
+// signatures, keys) are copies. u64 fields are bigints, addresses and MACs numbers.
 
 import { Verb, VerbFlag } from '../constants.ts';
 import type { Decoded } from '../decode-result.ts';

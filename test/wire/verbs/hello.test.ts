@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Verb } from '../../../src/wire/constants.ts';
+import { cryptField } from '../../../src/wire/crypt-field.ts';
 import { formatInetAddress, parseInetAddress, NIL_ADDRESS } from '../../../src/wire/inet-address.ts';
 import {
   decodeHello, decodeOkHello, encodeHello, encodeHelloWithCryptFieldOffset, encodeOkHello, helloCryptFieldOffset,
   type Hello, type OkHello,
 } from '../../../src/wire/verbs/hello.ts';
 import { hex, hexAfter, toHex, vectorDoc } from '../../support/vectors.ts';
-import { B, inetAddress, mutated, plain, publicIdentity, RUNS, u16, u64, u8 } from '../arbitraries.ts';
+import { A, B, inetAddress, mutated, plain, publicIdentity, RUNS, u16, u64, u8 } from '../arbitraries.ts';
 
 const PAYLOAD = 28;
 
@@ -34,6 +35,15 @@ describe('HELLO (04-verbs.md §4, 10-test-vectors.md §5.1)', () => {
     expect(helloCryptFieldOffset(obscured.subarray(PAYLOAD))).toBe(135 - PAYLOAD);
     expect(helloCryptFieldOffset(plaintext.subarray(PAYLOAD, 135))).toBeUndefined();
     expect(helloCryptFieldOffset(new Uint8Array(20))).toBeUndefined();
+  });
+
+  it('with the A-B key, cryptField over the reported region turns the obscured packet into the plaintext', () => {
+    const packet = Uint8Array.from(obscured);
+    const at = helloCryptFieldOffset(packet.subarray(PAYLOAD))!;
+    cryptField(packet, PAYLOAD + at, packet.length, B.agree(A)!);
+    expect(toHex(packet)).toBe(toHex(plaintext));
+    const d = decodeHello(packet.subarray(PAYLOAD));
+    expect(d.ok && d.value.moons).toEqual(helloVector.moons);
   });
 
   it('decodes the plaintext payload', () => {
