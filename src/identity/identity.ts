@@ -13,6 +13,7 @@ import {
 } from './constants.ts';
 import { identityHash } from './memory-hard-hash.ts';
 import { toHex, unhexExact } from '../util/hex.ts';
+import { strtoull } from '../util/strtoull.ts';
 
 export class Identity {
   readonly address: Address;
@@ -89,19 +90,6 @@ export class Identity {
 }
 
 /**
- * strtoull(s, NULL, 16) truncated to 40 bits, as Identity::fromString reads the address: leading
- * whitespace, an optional sign and `0x` prefix, then hex digits up to the first non-hex
- * character; overflow saturates.
- */
-function strtoull16(s: string): bigint {
-  const m = /^[\t\n\v\f\r ]*([+-]?)(?:0[xX](?=[0-9a-fA-F]))?([0-9a-fA-F]*)/.exec(s)!;
-  let v = m[2] === '' ? 0n : BigInt('0x' + m[2]);
-  if (v > 0xffff_ffff_ffff_ffffn) v = 0xffff_ffff_ffff_ffffn;
-  if (m[1] === '-') v = (-v) & 0xffff_ffff_ffff_ffffn;
-  return v;
-}
-
-/**
  * Parse the text form with Identity::fromString's rules (01-identity.md §5). Returns null for
  * anything it would reject. Does not validate the proof of work.
  */
@@ -113,7 +101,7 @@ export function parseIdentity(text: string): Identity | null {
   if (text.length >= IDENTITY_STRING_BUFFER_LENGTH) return null;
   const fields = text.split(':').filter((f) => f.length > 0); // strtok skips empty fields
   if (fields.length < 3 || fields.length > 4) return null;
-  const address = Number(strtoull16(fields[0]) & BigInt(ADDRESS_MASK));
+  const address = Number(strtoull(fields[0], 16) & BigInt(ADDRESS_MASK)); // truncated to 40 bits, as 1.14 does
   if (isReservedAddress(address)) return null;
   if (fields[1] !== '0') return null;
   const publicKey = unhexExact(fields[2], C25519_PUBLIC_KEY_LENGTH);

@@ -417,7 +417,6 @@ export class Node {
     const now = this.now();
     this.stats.verbIn(Verb.HELLO);
     peer.lastReceiveMs = now;
-    if (inbound.hops === 0) peer.learnPath(inbound.from, inbound.socket, now);
     if (now - peer.lastHelloReplyMs >= (this.options.helloReplySpacingMs ?? 0)) {
       peer.lastHelloReplyMs = now;
       const worlds = this.topology.updatesFor(hello.planet, hello.moons);
@@ -434,6 +433,9 @@ export class Node {
     } else {
       this.stats.drop('rate-limited');
     }
+    // After the reply, as 1.14 does: a root learns the path; under 'ok-only' an unknown path is
+    // not learned from a HELLO but confirmed with a HELLO of our own (its OK teaches it).
+    this.notePath(peer, Verb.HELLO, inbound, now);
     // recorded after the reply, so the first OK(HELLO) to a new peer is Salsa20 as in 1.14
     peer.version = { protocol: hello.protocolVersion, major: hello.majorVersion, minor: hello.minorVersion, revision: hello.revision };
     this.hooks.onHello?.(peer, hello, inbound);

@@ -2,6 +2,8 @@
 // separated by LF, values escaped, integers as hex. Used for network configs, config-request
 // metadata and the auth-info of ERROR(NETWORK_AUTHENTICATION_REQUIRED).
 
+import { strtoull } from '../util/strtoull.ts';
+
 const LF = 0x0a;
 const CR = 0x0d;
 const BACKSLASH = 0x5c;
@@ -26,17 +28,9 @@ const UNESCAPES: ReadonlyMap<number, number> = new Map([
 /** Bytes 1.14's integer getter reads (its buffer is 128 bytes incl. the NUL). */
 const INTEGER_VALUE_MAX_LENGTH = 127;
 
-const U64_MAX = 0xffff_ffff_ffff_ffffn;
-
-/**
- * strtoull(text, NULL, 16): optional leading whitespace, sign and `0x`, then hex digits up to the
- * first other character; saturates at 2^64-1; a minus sign negates modulo 2^64.
- */
+/** strtoull(text, NULL, 16), how 1.14 reads dictionary integers. */
 export function parseHexLikeStrtoull(text: string): bigint {
-  const m = /^[\t\n\v\f\r ]*([+-]?)(?:0[xX](?=[0-9a-fA-F]))?([0-9a-fA-F]*)/.exec(text)!;
-  let v = m[2] === '' ? 0n : BigInt('0x' + m[2]);
-  if (v > U64_MAX) v = U64_MAX;
-  return m[1] === '-' ? BigInt.asUintN(64, -v) : v;
+  return strtoull(text, 16);
 }
 
 /** One character per byte (true ISO-8859-1, unlike TextDecoder's 'latin1'). */

@@ -1,6 +1,7 @@
 // InetAddress: a physical endpoint (IP + port) as it appears in packets and in text
 // (03-packet.md §10.1). When an InetAddress denotes a network, the port carries the prefix bits.
 
+import { strtoull } from '../util/strtoull.ts';
 import { ByteReader, ByteWriter, decodeAt } from './byte-cursor.ts';
 import {
   INET_ADDRESS_IPV4_LENGTH, INET_ADDRESS_IPV6_LENGTH, INET_ADDRESS_NONE_LENGTH, INET_ADDRESS_RESERVED_FIXED_LENGTH,
@@ -252,11 +253,7 @@ export function formatInetAddress(a: InetAddress): string {
 
 /** strtoul(s, NULL, 10) reduced to 16 bits, as InetAddress::fromString reads the port. */
 function portLikeStrtoul(text: string): number {
-  const m = /^[\t\n\v\f\r ]*([+-]?)([0-9]*)/.exec(text)!;
-  let v = m[2] === '' ? 0n : BigInt(m[2]);
-  if (v > 0xffff_ffff_ffff_ffffn) v = 0xffff_ffff_ffff_ffffn;
-  if (m[1] === '-') v = BigInt.asUintN(64, -v);
-  return Number(v & 0xffffn);
+  return Number(strtoull(text, 10) & 0xffffn);
 }
 
 /**

@@ -7,6 +7,7 @@ import { generateKeyPair, keyPairFromPrivate, type C25519KeyPair } from '../cryp
 import { formatAddress } from '../identity/address.ts';
 import { parseIdentity, type Identity } from '../identity/identity.ts';
 import { toHex, unhexLenient } from '../util/hex.ts';
+import { strtoull } from '../util/strtoull.ts';
 import { compareInetAddressLikeZeroTier, formatInetAddress, parseInetAddress, type InetAddress } from '../wire/inet-address.ts';
 import { WORLD_ID_EARTH, WORLD_ID_MARS, WorldType } from './constants.ts';
 import { World, WorldError, type WorldRoot } from './world.ts';
@@ -71,9 +72,7 @@ function initJson(worldType: 'moon' | 'planet', id: string, seed: Identity, kp: 
 /** strtoull(text, 16) as genmoon reads the ID; invalid or zero is an error. */
 function parseWorldId(v: unknown): bigint {
   if (typeof v !== 'string') throw new WorldError('"id" must be a hex string');
-  const m = /^\s*(?:0[xX])?([0-9a-fA-F]+)/.exec(v);
-  let id = m ? BigInt('0x' + m[1]) : 0n;
-  if (id > 0xffff_ffff_ffff_ffffn) id = 0xffff_ffff_ffff_ffffn;
+  const id = strtoull(v, 16);
   if (id === 0n) throw new WorldError('world ID is invalid');
   return id;
 }

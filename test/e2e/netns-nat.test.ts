@@ -1,0 +1,236 @@
+// End to end in network namespaces: the real `ztroot root` daemon on a 198.18.0.1 "public"
+// address, two leaves each alone behind its own masquerading NAT router. The leaves learn paths
+// as 1.14 does (only from a direct OK, never loopback, the root only at its stable endpoint),
+// exchange a frame relayed by the root, follow the root's RENDEZVOUS through their NATs to a
+// direct path, and then exchange frames that the root provably no longer carries (its relay
+// counters stand still while the NAT routers count the packets going router to router).
+//
+// Skips (does not fail) only without root or without a working `ip netns`. See tools/lab/.
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPair } from '../../src/crypto/c25519.ts';
+import { formatAddress } from '../../src/identity/address.ts';
+import { generateIdentity } from '../../src/identity/identity.ts';
+import { ipv4, parseIpv4 } from '../../src/wire/inet-address.ts';
+import { WorldType } from '../../src/world/constants.ts';
+import { World } from '../../src/world/world.ts';
+import { LeafClient } from '../../tools/lab/leaf-client.ts';
+import { buildNatLab, type NatLab } from '../../tools/lab/nat-lab.ts';
+import { NetnsLab, netnsUnavailableReason } from '../../tools/lab/netns.ts';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ZTROOT_BIN = join(REPO, 'bin/ztroot.js');
+const LEAF_RUNNER = join(REPO, 'tools/lab/leaf-runner.ts');
+/** The Node that runs TypeScript directly (24+): the test's own, else the pinned npm one. */
+const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : join(REPO, 'node_modules/.bin/node');
+
+const ROOT_PORT = 9993;
+const ROOT_HTTP = `127.0.0.1:${ROOT_PORT}`; // TCP, inside the root's namespace
+/** Generous deadlines: each wait ends as soon as its event arrives. */
+const STARTUP_MS = 30_000;
+const EVENT_MS = 15_000;
+const DIRECT_FRAMES = 5;
+
+const unavailable = netnsUnavailableReason();
+
+/** Matches "IP/port" for one IPv4 address and any port. */
+function atIp(ip: string): RegExp {
+  return new RegExp(`^${ip.replaceAll('.', '\\.')}/\\d+$`);
+}
+
+describe.skipIf(unavailable !== undefined)(`root and two NATed leaves in network namespaces${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let lab: NetnsLab;
+  let net: NatLab;
+  let home: string;
+  let token: string;
+  let rootAddress: string;
+  let moonForLeaves: string;
+  const leaves: LeafClient[] = [];
+  const address: string[] = [];
+  let rootOutput = '';
+
+  /** GET a root HTTP endpoint from inside the root's namespace (the host cannot route there). */
+  function rootHttp(path: string): string {
+    const script = `fetch(${JSON.stringify(`http://${ROOT_HTTP}${path}`)}, { headers: { authorization: 'Bearer ' + process.env.ZT_TOKEN } })` +
+      '.then(async (r) => { if (!r.ok) throw new Error("HTTP " + r.status); process.stdout.write(await r.text()); })' +
+      '.catch((e) => { console.error(e.message); process.exit(1); })';
+    return lab.exec(net.root.ns, 'env', [`ZT_TOKEN=${token}`, NODE, '-e', script]);
+  }
+
+  /** The root's relay and RENDEZVOUS counters, from one /metrics scrape (0 for series not there yet). */
+  function rootCounters(): { forwarded: number; relayedBytes: number; rendezvous: number } {
+    const lines = rootHttp('/metrics').split('\n');
+    const value = (series: string): number => {
+      const line = lines.find((l) => l.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
+    return {
+      forwarded: value('ztroot_relay_total{outcome="forwarded"}'),
+      relayedBytes: value('ztroot_relayed_bytes_total'),
+      rendezvous: value('ztroot_rendezvous_sent_total'),
+    };
+  }
+
+  function waitForRootLine(child: ReturnType<NetnsLab['spawn']>, needle: string): Promise<void> {
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error(`root did not print "${needle}" within ${STARTUP_MS} ms:\n${rootOutput}`)), STARTUP_MS);
+      const check = (chunk: Buffer): void => {
+        rootOutput += chunk.toString('utf8');
+        if (rootOutput.includes(needle)) {
+          clearTimeout(timer);
+          resolvePromise();
+        }
+      };
+      child.stdout!.on('data', check);
+      child.stderr!.on('data', (c: Buffer) => { rootOutput += c.toString('utf8'); });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`root exited with ${code} before it was ready:\n${rootOutput}`));
+      });
+    });
+  }
+
+  /** Poll a leaf's paths to a peer until one leads to `remoteIp` (a NAT's public address). */
+  async function waitForDirectPath(leaf: LeafClient, peer: string, remoteIp: string): Promise<string> {
+    const deadline = Date.now() + EVENT_MS;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      const r = await leaf.request({ cmd: 'paths', peer });
+      last = r.paths;
+      const hit = (r.paths as { remote: string }[]).find((p) => p.remote.startsWith(`${remoteIp}/`));
+      if (hit) return hit.remote;
+      await new Promise((t) => setTimeout(t, 100));
+    }
+    throw new Error(`${leaf.name} has no direct path to ${peer} at ${remoteIp} within ${EVENT_MS} ms (paths: ${JSON.stringify(last)})\n${leaf.describe()}`);
+  }
+
+  beforeAll(async () => {
+    lab = new NetnsLab();
+    net = buildNatLab(lab, 2);
+    // The NAT routers count what leaves through their WAN side toward the other router and the root.
+    net.sites.forEach((site, i) => {
+      const other = net.sites[1 - i];
+      lab.countingRule(site.nat, 'FORWARD', 'to-peer', ['-o', 'wan', '-p', 'udp', '-d', other.publicIp]);
+      lab.countingRule(site.nat, 'FORWARD', 'to-root', ['-o', 'wan', '-p', 'udp', '-d', net.root.ip]);
+    });
+
+    // The root's identity and a moon naming it at its stable endpoint 198.18.0.1/9993.
+    home = mkdtempSync(join(tmpdir(), 'ztroot-e2e-'));
+    const rootIdentity = generateIdentity();
+    writeFileSync(join(home, 'identity.secret'), rootIdentity.toString(true), { mode: 0o600 });
+    const signingKey = generateKeyPair();
+    const moon = World.make({
+      type: WorldType.moon,
+      id: BigInt(rootIdentity.address),
+      timestamp: BigInt(Date.now()),
+      updatesMustBeSignedBy: signingKey.publicKey,
+      roots: [{ identity: rootIdentity.publicOnly(), stableEndpoints: [ipv4(parseIpv4(net.root.ip)!, ROOT_PORT)] }],
+    }, signingKey);
+    mkdirSync(join(home, 'moons.d'), { mode: 0o700 });
+    writeFileSync(join(home, 'moons.d', moon.fileName), moon.serialize());
+    moonForLeaves = join(home, 'leaf.moon');
+    writeFileSync(moonForLeaves, moon.serialize());
+    rootAddress = formatAddress(rootIdentity.address);
+
+    const root = lab.spawn(net.root.ns, NODE, [
+      ZTROOT_BIN, 'root', '--home', home, '--bind', net.root.ip, '--port', String(ROOT_PORT),
+      '--http', ROOT_HTTP, '--validation-threads', '1',
+    ]);
+    await waitForRootLine(root, `ztroot root ${rootAddress} is running`);
+    token = readFileSync(join(home, 'metricstoken.secret'), 'utf8').trim();
+
+    for (const [i, site] of net.sites.entries()) {
+      const child = lab.spawn(site.leaf, NODE, [LEAF_RUNNER, '--bind', site.leafIp, '--moon', moonForLeaves]);
+      leaves.push(new LeafClient(`leaf ${'AB'[i]}`, child));
+    }
+    for (const leaf of leaves) address.push((await leaf.waitFor('ready', (e) => e.event === 'ready', STARTUP_MS)).address as string);
+    for (const leaf of leaves) await leaf.waitFor('online', (e) => e.event === 'online', STARTUP_MS);
+  }, 2 * STARTUP_MS + 30_000);
+
+  afterAll(async () => {
+    if (!lab) return;
+    const problems = await lab.destroy();
+    if (home) rmSync(home, { recursive: true, force: true });
+    expect(problems).toEqual([]);
+    expect(lab.remainingNamespaces()).toEqual([]);
+  }, 30_000);
+
+  it('both leaves come online through their NATs and know the root only at its stable endpoint', async () => {
+    for (const [i, leaf] of leaves.entries()) {
+      const rootPeers = (await leaf.request({ cmd: 'paths', peer: rootAddress })).paths as { remote: string }[];
+      expect(rootPeers.map((p) => p.remote), leaf.name).toEqual([`${net.root.ip}/${ROOT_PORT}`]);
+      expect(rootPeers[0]).toMatchObject({ local: expect.stringMatching(atIp(net.sites[i].leafIp)) });
+    }
+    // The root sees each leaf at its NAT router's public address, not at the private LAN address.
+    const peers = JSON.parse(rootHttp('/peers')) as { address: string; paths: { address: string }[] }[];
+    for (const [i, a] of address.entries()) {
+      const seen = peers.find((p) => p.address === a);
+      expect(seen?.paths.map((p) => p.address.split('/')[0]), `root's view of leaf ${'AB'[i]}`).toEqual([net.sites[i].publicIp]);
+    }
+  });
+
+  it('a first frame from A to B is relayed by the root, which sends RENDEZVOUS to both', async () => {
+    const [a, b] = leaves;
+    // B learns A's identity first (as members of a network do), so it can act on the RENDEZVOUS:
+    // 1.14 ignores RENDEZVOUS about peers it does not know yet.
+    expect((await b.request({ cmd: 'whois', address: address[0] })).found).toBe(true);
+    const before = rootCounters();
+
+    const sent = await a.request({ cmd: 'frame', to: address[1], text: 'hello through the root' });
+    expect(sent.result).toBe('relayed');
+    const got = await b.waitFor('relayed frame', (e) => e.event === 'frame' && e.text === 'hello through the root', EVENT_MS);
+    expect(got).toMatchObject({ from: address[0], relayed: true });
+
+    const toA = await a.waitFor('RENDEZVOUS', (e) => e.event === 'rendezvous', EVENT_MS);
+    const toB = await b.waitFor('RENDEZVOUS', (e) => e.event === 'rendezvous', EVENT_MS);
+    expect(toA).toMatchObject({ peer: address[1], address: expect.stringMatching(atIp(net.sites[1].publicIp)) });
+    expect(toB).toMatchObject({ peer: address[0], address: expect.stringMatching(atIp(net.sites[0].publicIp)) });
+
+    const after = rootCounters();
+    expect(after.forwarded).toBeGreaterThanOrEqual(before.forwarded + 1);
+    expect(after.relayedBytes).toBeGreaterThan(before.relayedBytes);
+    expect(after.rendezvous).toBe(before.rendezvous + 2);
+  });
+
+  it('the leaves reach a direct path to each other through both NATs', async () => {
+    const [a, b] = leaves;
+    const aToB = await waitForDirectPath(a, address[1], net.sites[1].publicIp);
+    const bToA = await waitForDirectPath(b, address[0], net.sites[0].publicIp);
+    // the ports are the ones the root announced in its RENDEZVOUS
+    expect(aToB).toBe(a.events.find((e) => e.event === 'rendezvous')?.address);
+    expect(bToA).toBe(b.events.find((e) => e.event === 'rendezvous')?.address);
+  });
+
+  it('later frames go directly between the NAT routers and the root carries none of them', async () => {
+    const [a, b] = leaves;
+    const before = rootCounters();
+    const routerToRouterBefore = net.sites.map((s) => lab.packetCount(s.nat, 'FORWARD', 'to-peer'));
+    const routerToRootBefore = net.sites.map((s) => lab.packetCount(s.nat, 'FORWARD', 'to-root'));
+
+    for (let n = 0; n < DIRECT_FRAMES; n++) {
+      for (const [from, to, fromIndex, toIndex] of [[a, b, 0, 1], [b, a, 1, 0]] as const) {
+        const text = `direct ${from.name} #${n}`;
+        const since = to.events.length;
+        const sent = await from.request({ cmd: 'frame', to: address[toIndex], text });
+        expect(sent.result, text).toBe('direct');
+        const got = await to.waitFor(`frame "${text}"`, (e) => e.event === 'frame' && e.text === text, EVENT_MS, since);
+        expect(got, text).toMatchObject({ from: address[fromIndex], relayed: false });
+      }
+    }
+
+    const after = rootCounters();
+    expect(after.forwarded, 'datagrams the root relayed meanwhile').toBe(before.forwarded);
+    expect(after.relayedBytes, 'bytes the root relayed meanwhile').toBe(before.relayedBytes);
+    const routerToRouterAfter = net.sites.map((s) => lab.packetCount(s.nat, 'FORWARD', 'to-peer'));
+    const routerToRootAfter = net.sites.map((s) => lab.packetCount(s.nat, 'FORWARD', 'to-root'));
+    for (const i of [0, 1]) {
+      expect(routerToRouterAfter[i] - routerToRouterBefore[i], `NAT ${'AB'[i]} → other NAT`).toBeGreaterThanOrEqual(DIRECT_FRAMES);
+      // whatever still went to the root (a keepalive HELLO at most) cannot have carried the frames
+      expect(routerToRootAfter[i] - routerToRootBefore[i], `NAT ${'AB'[i]} → root`).toBeLessThan(DIRECT_FRAMES);
+    }
+  });
+});

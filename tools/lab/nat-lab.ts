@@ -1,0 +1,63 @@
+// The root-and-NATs topology used by the end-to-end tests:
+//
+//                      WAN namespace: bridge br0 (198.18.0.0/24)
+//            ┌───────────────────┼──────────────────────┐
+//   root ns: eth0 198.18.0.1   NAT i ns: wan 198.18.0.(2+i)   …
+//                                        lan 10.(1+i).0.1/24  (MASQUERADE on wan)
+//                                          │
+//                              leaf i ns: eth0 10.(1+i).0.2/24, default via 10.(1+i).0.1
+//
+// The root sits on a benchmarking address (198.18.0.0/15) as real roots sit on public ones;
+// each leaf is alone behind its own home-router-like NAT on a private LAN.
+
+import { NetnsLab } from './netns.ts';
+
+export interface NatSite {
+  /** Namespace of the NAT router. */
+  nat: string;
+  /** The router's address on the WAN: what the root and the other leaves see. */
+  publicIp: string;
+  /** Namespace of the leaf behind it. */
+  leaf: string;
+  leafIp: string;
+}
+
+export interface NatLab {
+  lab: NetnsLab;
+  wan: string;
+  root: { ns: string; ip: string };
+  sites: NatSite[];
+}
+
+const WAN_PREFIX = '198.18.0';
+
+/** Build the topology with `leaves` NAT sites inside `lab` (which destroy() removes). */
+export function buildNatLab(lab: NetnsLab, leaves: number): NatLab {
+  if (leaves < 1 || leaves > 200) throw new RangeError('between 1 and 200 NAT sites');
+  const wan = lab.namespace('wan');
+  lab.bridge(wan, 'br0');
+
+  const rootNs = lab.namespace('root');
+  const rootIp = `${WAN_PREFIX}.1`;
+  lab.veth({ ns: wan, ifname: 'w-root' }, { ns: rootNs, ifname: 'eth0' });
+  lab.attach(wan, 'w-root', 'br0');
+  lab.address(rootNs, 'eth0', `${rootIp}/24`);
+
+  const sites: NatSite[] = [];
+  for (let i = 0; i < leaves; i++) {
+    const nat = lab.namespace(`nat${i}`);
+    const leaf = lab.namespace(`leaf${i}`);
+    const publicIp = `${WAN_PREFIX}.${2 + i}`;
+    const lan = `10.${1 + i}.0`;
+    lab.veth({ ns: wan, ifname: `w-nat${i}` }, { ns: nat, ifname: 'wan' });
+    lab.attach(wan, `w-nat${i}`, 'br0');
+    lab.address(nat, 'wan', `${publicIp}/24`);
+    lab.veth({ ns: nat, ifname: 'lan' }, { ns: leaf, ifname: 'eth0' });
+    lab.address(nat, 'lan', `${lan}.1/24`);
+    lab.address(leaf, 'eth0', `${lan}.2/24`);
+    lab.defaultRoute(leaf, `${lan}.1`);
+    lab.natRouter(nat, 'wan');
+    sites.push({ nat, publicIp, leaf, leafIp: `${lan}.2` });
+  }
+  return { lab, wan, root: { ns: rootNs, ip: rootIp }, sites };
+}
