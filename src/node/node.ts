@@ -16,6 +16,7 @@ import {
   AES_GMAC_SIV_MIN_PROTO_VERSION, Cipher, ErrorCode, HeaderFlag, PacketOffset, PROTO_VERSION_MIN, Verb, VerbFlag,
 } from '../wire/constants.ts';
 import { cryptField } from '../wire/crypt-field.ts';
+import { hasExtendedArmor, removeExtendedArmor } from '../wire/extended-armor.ts';
 import { Reassembler, splitPacket } from '../wire/fragment.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { createDatagramPeek, incrementHopsForRelay, newPacket, packetVerb, peekDatagram, readPacketId } from '../wire/packet.ts';
@@ -186,6 +187,12 @@ export class Node {
 
   /** A complete packet addressed to us (still armored). */
   private handlePacket(p: Uint8Array, from: IpAddress, socket: LocalSocket): void {
+    if (hasExtendedArmor(p)) {
+      // an encrypted HELLO (root.cpp's extended armor): unwrap it, then it is an ordinary cipher-0 packet
+      const inner = removeExtendedArmor(p, this.identity.privateKey!);
+      if (!inner) return this.stats.drop('bad-mac');
+      p = inner;
+    }
     const hops = p[PacketOffset.flags] & HeaderFlag.hopsMask;
     const cipher = (p[PacketOffset.flags] & HeaderFlag.cipherMask) >>> 3;
     const source = readAddress(p, PacketOffset.source);
