@@ -54,16 +54,19 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
       return json(res, 200, {
         ok: true,
         address: formatAddress(root.identity.address),
-        uptimeSeconds: Math.round((root.node.now() - root.startedMs) / 1000),
-        peers: root.node.peers.size,
-        worlds: root.node.topology.worlds.map((w) => w.idHex),
-        clock: root.node.now(),
+        uptimeSeconds: Math.round((Date.now() - root.startedMs) / 1000),
+        workers: root.workerCount,
+        peers: root.peerTable.size,
+        worlds: root.topology.worlds.map((w) => w.idHex),
+        clock: Date.now(),
       });
     }
     if (url.pathname !== '/metrics' && url.pathname !== '/peers') return json(res, 404, {});
     if (!sameToken(tokenFrom(req, url), options.metricsToken)) return json(res, 401, {});
-    if (url.pathname === '/peers') return json(res, 200, root.peersView());
-    registry.metrics().then((text) => {
+    if (url.pathname === '/peers') {
+      return void root.peers().then((peers) => json(res, 200, peers), (e: unknown) => json(res, 500, { error: (e as Error).message }));
+    }
+    root.refreshMetrics().then(() => registry.metrics()).then((text) => {
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(text);
     }, (e: unknown) => json(res, 500, { error: (e as Error).message }));

@@ -18,6 +18,8 @@ interface RootFlags {
   siblings?: string;
   identityCacheEntries?: string;
   validationThreads?: string;
+  workers?: string;
+  maxPeers?: string;
   http?: string;
   metricsToken?: string;
   logLevel?: string;
@@ -31,7 +33,7 @@ export function moonInstructions(root: RootServer): string {
   return [
     `ztroot root ${addr} is running (home ${root.config.home}).`,
     `Identity: ${root.identity.toString(false)}`,
-    root.node.topology.worlds.length === 0 ? 'It serves no world yet. To make a moon with this root:' : 'To make (another) moon with this root:',
+    root.topology.worlds.length === 0 ? 'It serves no world yet. To make a moon with this root:' : 'To make (another) moon with this root:',
     `  ztroot idtool initmoon ${pub} > moon.json`,
     `  # edit moon.json: "stableEndpoints": ["<this host's public IP>/${port}"]`,
     `  ztroot idtool genmoon moon.json`,
@@ -46,6 +48,7 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     config = resolveConfig({
       home: flags.home, bind: flags.bind, port: flags.port, ports: flags.ports, relayMaxHops: flags.relayMaxHops,
       siblings: flags.siblings, identityCacheEntries: flags.identityCacheEntries, validationThreads: flags.validationThreads,
+      workers: flags.workers, maxPeers: flags.maxPeers,
       httpListen: flags.http, metricsToken: flags.metricsToken, logLevel: flags.logLevel,
     }, flags.config);
   } catch (e) {
@@ -88,8 +91,8 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
-      root.reloadWorlds();
-      log.info('worlds reloaded', { worlds: root.node.topology.worlds.map((w) => w.idHex) });
+      const worlds = root.reloadWorlds();
+      log.info('worlds reloaded', { worlds: worlds.map((w) => w.idHex) });
     });
   });
 }
@@ -106,6 +109,8 @@ export function registerRoot(program: Command): void {
     .option('--siblings <list>', 'comma-separated IP/port of sibling roots for unknown destinations')
     .option('--identity-cache-entries <n>', 'identities kept in memory in front of the on-disk cache')
     .option('--validation-threads <n>', 'identity validation threads (default: one per core)')
+    .option('--workers <n>', 'packet worker threads (default: one per core; 0 runs the packet path on the main thread)')
+    .option('--max-peers <n>', 'peers the shared peer table is sized for (default 1000000)')
     .option('--http <ip:port>', 'HTTP listener for /health, /metrics, /peers ("" disables; default 127.0.0.1:9993)')
     .option('--metrics-token <token>', 'bearer token for /metrics and /peers (default: metricstoken.secret in home)')
     .option('--log-level <level>', 'debug, info, warn or error')

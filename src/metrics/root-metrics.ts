@@ -2,7 +2,6 @@
 // this registry turns them into metrics when Prometheus scrapes (collect callbacks), so
 // nothing here runs per packet. No per-peer labels.
 
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import client from 'prom-client';
 import type { RootServer } from '../root/root-server.ts';
 
@@ -52,63 +51,65 @@ function cumulativeHistogram(name: string, help: string, read: () => { bounds: n
 
 export function createRootRegistry(root: RootServer): client.Registry {
   const registry = new client.Registry();
-  const stats = root.node.stats;
   client.collectDefaultMetrics({ register: registry, prefix: 'ztroot_process_' });
+  // prom-client's three "*_total" gauges break the Prometheus naming rules (`promtool check
+  // metrics` rejects them); the per-type gauges they add up stay.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(`ztroot_process_${name}`);
+  }
 
   mirroredCounter(registry, 'ztroot_packets_total', 'ZeroTier packets by verb and direction (in: authenticated and addressed to this root; out: sent by it).',
     ['verb', 'direction'], function* () {
-      for (const [verb, n] of stats.verbsIn) yield [[verb, 'in'], n];
-      for (const [verb, n] of stats.verbsOut) yield [[verb, 'out'], n];
+      for (const [verb, n] of root.metrics.stats.verbsIn) yield [[verb, 'in'], n];
+      for (const [verb, n] of root.metrics.stats.verbsOut) yield [[verb, 'out'], n];
     });
   mirroredCounter(registry, 'ztroot_datagrams_total', 'UDP datagrams received and sent, including relayed ones.', ['direction'], function* () {
-    yield [['in'], stats.datagramsIn];
-    yield [['out'], stats.datagramsOut];
+    yield [['in'], root.metrics.stats.datagramsIn];
+    yield [['out'], root.metrics.stats.datagramsOut];
   });
   mirroredCounter(registry, 'ztroot_bytes_total', 'UDP payload bytes received and sent, including relayed ones.', ['direction'], function* () {
-    yield [['in'], stats.bytesIn];
-    yield [['out'], stats.bytesOut];
+    yield [['in'], root.metrics.stats.bytesIn];
+    yield [['out'], root.metrics.stats.bytesOut];
   });
   mirroredCounter(registry, 'ztroot_relay_total', 'Datagrams addressed to other nodes, by outcome.', ['outcome'], function* () {
-    for (const [outcome, n] of stats.relay) yield [[outcome], n];
+    for (const [outcome, n] of root.metrics.stats.relay) yield [[outcome], n];
   });
   mirroredCounter(registry, 'ztroot_relayed_bytes_total', 'Bytes forwarded for other nodes.', [], function* () {
-    yield [[], stats.relayedBytes];
+    yield [[], root.metrics.stats.relayedBytes];
   });
   mirroredCounter(registry, 'ztroot_drops_total', 'Datagrams and packets dropped, by reason.', ['reason'], function* () {
-    for (const [reason, n] of stats.drops) yield [[reason], n];
+    for (const [reason, n] of root.metrics.stats.drops) yield [[reason], n];
   });
   mirroredCounter(registry, 'ztroot_rendezvous_sent_total', 'RENDEZVOUS messages sent to introduce relayed pairs.', [], function* () {
-    yield [[], stats.rendezvousSent];
+    yield [[], root.metrics.stats.rendezvousSent];
   });
   mirroredCounter(registry, 'ztroot_identity_validations_total', 'Identity validations (memory-hard hash) by result.', ['result'], function* () {
-    yield [['valid'], stats.validationsValid];
-    yield [['invalid'], stats.validationsInvalid];
+    yield [['valid'], root.metrics.stats.validationsValid];
+    yield [['invalid'], root.metrics.stats.validationsInvalid];
   });
 
   registry.registerMetric(cumulativeHistogram('ztroot_identity_validation_seconds',
     'Time one identity validation took in a worker thread.', () => ({
-      bounds: stats.validationBucketsMicros.map((us) => us / 1e6),
-      counts: stats.validationCounts,
-      sum: stats.validationSumMicros / 1e6,
+      bounds: root.metrics.stats.validationBucketsMicros.map((us) => us / 1e6),
+      counts: root.metrics.stats.validationCounts,
+      sum: root.metrics.stats.validationSumMicros / 1e6,
     })));
 
-  gauge(registry, 'ztroot_peers', 'Peers currently known (heard from within the activity timeout).', () => root.node.peers.size);
+  gauge(registry, 'ztroot_peers', 'Peers currently known (heard from within the activity timeout).', () => root.metrics.peers);
   gauge(registry, 'ztroot_identity_cache_identities', 'Validated identities in the on-disk identity cache.', () => root.store.size);
   gauge(registry, 'ztroot_identity_cache_memory_entries', 'Identities held in memory in front of the on-disk cache.', () => root.store.cachedSize);
-  gauge(registry, 'ztroot_validation_queue_depth', 'Identities waiting for a validation thread.', () => root.node.validation.queueDepth);
-  gauge(registry, 'ztroot_validation_in_flight', 'Identities being validated right now.', () => root.node.validation.inFlight);
+  gauge(registry, 'ztroot_validation_queue_depth', 'Identities waiting for a validation thread.', () => root.validationQueueDepth);
+  gauge(registry, 'ztroot_validation_in_flight', 'Identities being validated right now.', () => root.validationInFlight);
   gauge(registry, 'ztroot_multicast_groups', 'Multicast groups with at least one live subscriber.', () => root.multicast.groupCount);
-  gauge(registry, 'ztroot_reassembly_in_flight', 'Fragmented packets waiting for their remaining pieces.', () => root.node.reassembler.inFlight);
-  gauge(registry, 'ztroot_worlds', 'Worlds (planet and moons) this root serves.', () => root.node.topology.worlds.length);
+  gauge(registry, 'ztroot_reassembly_in_flight', 'Fragmented packets waiting for their remaining pieces.', () => root.metrics.reassemblyInFlight);
+  gauge(registry, 'ztroot_worlds', 'Worlds (planet and moons) this root serves.', () => root.topology.worlds.length);
 
-  const lag = monitorEventLoopDelay({ resolution: 10 });
-  lag.enable();
   new client.Gauge({
-    name: 'ztroot_event_loop_lag_seconds', help: 'Event-loop delay of the packet thread over the last scrape interval (p99).',
+    name: 'ztroot_event_loop_lag_seconds', help: 'Event-loop delay of each thread (main and packet workers), p99 since the previous scrape.',
     labelNames: ['worker'], registers: [registry],
     collect() {
-      this.set({ worker: 'main' }, lag.percentile(99) / 1e9);
-      lag.reset();
+      this.reset();
+      for (const { worker, seconds } of root.metrics.eventLoopLagSeconds) this.set({ worker }, seconds);
     },
   });
   return registry;

@@ -34,7 +34,8 @@ import { Peer, type Path } from './peer.ts';
 import { NodeStats, type DropReason } from './stats.ts';
 import type { Topology } from './topology.ts';
 import type { LocalSocket, UdpTransport } from './udp.ts';
-import type { ValidationPool } from './validation-pool.ts';
+import type { IdentityValidator } from './validation-pool.ts';
+import { createPathLookup, ip4Text, ip6Text, SharedPeerTable } from './shared-peer-table.ts';
 
 /** The software version we report in HELLO and OK(HELLO). */
 export const SOFTWARE_VERSION = { major: 1, minor: 14, revision: 1 } as const;
@@ -59,7 +60,7 @@ export interface NodeHooks {
   /** A packet to relay has no known destination; return true if the role forwarded it. */
   onRelayUnknownDestination?(datagram: Uint8Array, destination: Address): boolean;
   /** A packet head was relayed from source to destination with this new hop count. */
-  onRelayed?(source: Peer | undefined, destination: Peer, hops: number): void;
+  onRelayed?(source: Address, destination: Address, hops: number): void;
   /** A packet (not HELLO) came from an address we have no peer for. */
   onUnknownSource?(source: Address, datagram: Uint8Array, inbound: Inbound): void;
 }
@@ -69,7 +70,12 @@ export interface NodeOptions {
   transport: UdpTransport;
   topology: Topology;
   store: IdentityStore;
-  validation: ValidationPool;
+  validation: IdentityValidator;
+  /**
+   * Where learned paths are recorded and relays look destinations up; shared by every worker
+   * thread of a root. A small private table is made when none is given.
+   */
+  peerTable?: SharedPeerTable;
   /** Relay while hops are below this; 0 disables relaying (a plain leaf). */
   relayMaxHops: number;
   /** Protocol version we advertise: 11 keeps peers on Salsa20/12, 12 lets them use AES-GMAC-SIV. */
@@ -97,6 +103,8 @@ export interface NodeOptions {
 const EXPECTED_REPLY_LIMIT = 8192;
 /** Identities that failed validation, remembered so a repeat costs nothing. */
 const FAILED_IDENTITY_MEMORY = 16384;
+/** Slots of the table a node makes for itself when it is not given a shared one. */
+const PRIVATE_PEER_TABLE_SLOTS = 4096;
 /** A path may be probed with HELLO at most this often when an unexpected packet arrives on it. */
 const UNKNOWN_PATH_HELLO_SPACING_MS = 1000;
 
@@ -107,7 +115,9 @@ export class Node {
   readonly transport: UdpTransport;
   readonly topology: Topology;
   readonly store: IdentityStore;
-  readonly validation: ValidationPool;
+  readonly validation: IdentityValidator;
+  readonly peerTable: SharedPeerTable;
+  private readonly lookupScratch = createPathLookup();
   readonly stats = new NodeStats();
   readonly peers = new Map<Address, Peer>();
   readonly reassembler = new Reassembler();
@@ -132,6 +142,7 @@ export class Node {
     this.topology = options.topology;
     this.store = options.store;
     this.validation = options.validation;
+    this.peerTable = options.peerTable ?? SharedPeerTable.create(PRIVATE_PEER_TABLE_SLOTS);
     this.relayMaxHops = options.relayMaxHops;
     this.protocolVersion = options.protocolVersion;
     this.clock = options.clock ?? Date.now;
@@ -201,7 +212,7 @@ export class Node {
       this.receiveHello(p, source, inbound);
       return;
     }
-    const peer = this.peers.get(source);
+    const peer = this.peerFor(source);
     if (!peer) {
       this.stats.drop('unknown-peer');
       this.hooks.onUnknownSource?.(source, p, inbound);
@@ -267,11 +278,11 @@ export class Node {
     if (inbound.hops !== 0) return true;
     const { from, socket } = inbound;
     if (peer.hasPath(from, socket)) {
-      peer.learnPath(from, socket, now);
+      this.rememberPath(peer, from, socket, now);
       return true;
     }
     if (this.options.pathLearning === 'authenticated') {
-      peer.learnPath(from, socket, now);
+      this.rememberPath(peer, from, socket, now);
       return true;
     }
     // 1.14 leaf rules: learn only from a direct OK on a usable, permitted address; otherwise
@@ -279,7 +290,7 @@ export class Node {
     const usable = isUsablePathAddress(from, this.options.allowLoopbackPaths === true) &&
       !this.topology.isProhibitedEndpoint(peer.address, from);
     if (verb === Verb.OK && usable) {
-      peer.learnPath(from, socket, now);
+      this.rememberPath(peer, from, socket, now);
       return true;
     }
     if (usable) {
@@ -291,6 +302,35 @@ export class Node {
       }
     }
     return true;
+  }
+
+  /** Record a path on the peer and in the shared table (which relays use). */
+  rememberPath(peer: Peer, from: IpAddress, socket: LocalSocket, now: number): void {
+    peer.learnPath(from, socket, now);
+    this.peerTable.notePath(peer.address, from.ip, from.port, socket.index, Math.floor(now / 1000));
+  }
+
+  /**
+   * The freshest path the shared table knows for an address (any worker may have learned it),
+   * as a socket of ours and a remote endpoint; undefined if unknown.
+   */
+  tablePath(address: Address, family?: 4 | 6): { socket: LocalSocket; remote: IpAddress } | undefined {
+    const out = this.peerTable.lookup(address, this.lookupScratch, family);
+    const socket = out.found ? this.transport.sockets[out.socket] : undefined;
+    if (!socket) return undefined;
+    const ip = new Uint8Array(out.family === 4 ? 4 : 16);
+    const dv = new DataView(ip.buffer);
+    if (out.family === 4) dv.setUint32(0, out.ip4);
+    else for (let k = 0; k < 4; k++) dv.setUint32(4 * k, out.ip6[k]);
+    return { socket, remote: { family: out.family, ip, port: out.port } as IpAddress };
+  }
+
+  /** A peer for an address whose identity is already validated (in the cache), built on demand. */
+  peerFor(address: Address): Peer | undefined {
+    const known = this.peers.get(address);
+    if (known) return known;
+    const identity = this.store.get(address);
+    return identity ? this.addPeer(identity) : undefined;
   }
 
   private recordVersionFromOkHello(peer: Peer, body: Uint8Array): void {
@@ -482,21 +522,22 @@ export class Node {
       this.stats.relayed('not-relaying');
       return this.stats.drop('not-relaying');
     }
-    const target = this.peers.get(destination);
-    const path = target?.bestPath();
     if (!incrementHopsForRelay(d, this.relayMaxHops)) {
       this.stats.relayed('hop-limit');
       return this.stats.drop('hop-limit');
     }
-    if (!target || !path) {
+    const path = this.peerTable.lookup(destination, this.lookupScratch);
+    if (!path.found || !this.transport.sockets[path.socket]) {
       if (this.hooks.onRelayUnknownDestination?.(d, destination)) return void this.stats.relayed('to-sibling');
       this.stats.relayed('unknown-destination');
       return this.stats.drop('relay-unknown-destination');
     }
-    this.transmit(path, d);
+    this.stats.datagramsOut++;
+    this.stats.bytesOut += d.length;
+    this.transport.sendToHost(path.socket, path.family === 4 ? ip4Text(path.ip4) : ip6Text(path.ip6), path.port, d);
     this.stats.relayed('forwarded');
     this.stats.relayedBytes += d.length;
-    if (!fragment) this.hooks.onRelayed?.(this.peers.get(source), target, d[PacketOffset.flags] & HeaderFlag.hopsMask);
+    if (!fragment) this.hooks.onRelayed?.(source, destination, d[PacketOffset.flags] & HeaderFlag.hopsMask);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -544,10 +585,6 @@ export class Node {
     return wireId;
   }
 
-  private transmit(path: Path, d: Uint8Array): void {
-    this.transmitTo(path.socket, path.remote, d);
-  }
-
   private transmitTo(socket: LocalSocket, to: IpAddress, d: Uint8Array): void {
     this.stats.datagramsOut++;
     this.stats.bytesOut += d.length;
@@ -579,8 +616,11 @@ export class Node {
   // Housekeeping
   // ------------------------------------------------------------------------------------------
 
-  /** Expire silent peers and paths, old expected replies and stale reassembly. */
-  housekeeping(peerTimeoutMs: number, pathTimeoutMs: number): { peersExpired: number } {
+  /**
+   * Expire silent peers and paths, old expected replies and stale reassembly; also the peer
+   * table unless `expireTable` is false (with many workers, one thread does that).
+   */
+  housekeeping(peerTimeoutMs: number, pathTimeoutMs: number, expireTable = true): { peersExpired: number } {
     const now = this.now();
     let peersExpired = 0;
     const upstreams = this.topology.upstreams();
@@ -593,6 +633,7 @@ export class Node {
     }
     for (const [k, t] of this.expectedReplies) if (now - t > 60_000) this.expectedReplies.delete(k);
     this.reassembler.expire(now);
+    if (expireTable) this.peerTable.expire(Math.floor((now - peerTimeoutMs) / 1000));
     return { peersExpired };
   }
 

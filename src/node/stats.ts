@@ -52,3 +52,48 @@ export class NodeStats {
     this.validationCounts[i]++;
   }
 }
+
+/** NodeStats as plain data, for posting between threads. */
+export interface StatsSnapshot {
+  datagramsIn: number; datagramsOut: number; bytesIn: number; bytesOut: number;
+  verbsIn: [string, number][]; verbsOut: [string, number][];
+  drops: [DropReason, number][]; relay: [RelayOutcome, number][];
+  relayedBytes: number; rendezvousSent: number;
+  validationsValid: number; validationsInvalid: number;
+  validationCounts: number[]; validationSumMicros: number;
+}
+
+export function snapshotStats(s: NodeStats): StatsSnapshot {
+  return {
+    datagramsIn: s.datagramsIn, datagramsOut: s.datagramsOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut,
+    verbsIn: [...s.verbsIn], verbsOut: [...s.verbsOut], drops: [...s.drops], relay: [...s.relay],
+    relayedBytes: s.relayedBytes, rendezvousSent: s.rendezvousSent,
+    validationsValid: s.validationsValid, validationsInvalid: s.validationsInvalid,
+    validationCounts: [...s.validationCounts], validationSumMicros: s.validationSumMicros,
+  };
+}
+
+/** Sum several threads' counters into one NodeStats (what /metrics shows). */
+export function mergeStats(snapshots: readonly StatsSnapshot[]): NodeStats {
+  const total = new NodeStats();
+  const addAll = <K>(into: Map<K, number>, from: [K, number][]): void => {
+    for (const [k, v] of from) into.set(k, (into.get(k) ?? 0) + v);
+  };
+  for (const s of snapshots) {
+    total.datagramsIn += s.datagramsIn;
+    total.datagramsOut += s.datagramsOut;
+    total.bytesIn += s.bytesIn;
+    total.bytesOut += s.bytesOut;
+    addAll(total.verbsIn, s.verbsIn);
+    addAll(total.verbsOut, s.verbsOut);
+    addAll(total.drops, s.drops);
+    addAll(total.relay, s.relay);
+    total.relayedBytes += s.relayedBytes;
+    total.rendezvousSent += s.rendezvousSent;
+    total.validationsValid += s.validationsValid;
+    total.validationsInvalid += s.validationsInvalid;
+    s.validationCounts.forEach((n, i) => { total.validationCounts[i] += n; });
+    total.validationSumMicros += s.validationSumMicros;
+  }
+  return total;
+}

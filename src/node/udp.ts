@@ -22,6 +22,8 @@ export interface UdpOptions {
   ports: readonly number[];
   /** SO_RCVBUF / SO_SNDBUF in bytes (0 keeps the system default). */
   bufferBytes?: number;
+  /** SO_REUSEPORT: several threads bind the same address and the kernel spreads flows across them. */
+  reusePort?: boolean;
 }
 
 /** Every usable local IP: IPv4 and IPv6, loopback included, IPv6 link-local excluded. */
@@ -53,12 +55,12 @@ export class UdpTransport {
     for (const address of addresses) {
       const family = address.includes(':') ? 6 : 4;
       for (const port of options.ports) {
-        const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, reuseAddr: false });
+        const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, reuseAddr: false, reusePort: options.reusePort === true });
         const local: LocalSocket = { index: this.sockets.length, address, port, family };
         try {
           await new Promise<void>((resolve, reject) => {
             socket.once('error', (e) => reject(new Error(`cannot bind UDP ${address}/${port}: ${e.message}`)));
-            socket.bind({ address, port, exclusive: true }, () => resolve());
+            socket.bind({ address, port, exclusive: options.reusePort !== true }, () => resolve());
           });
         } catch (e) {
           socket.close();
@@ -92,6 +94,16 @@ export class UdpTransport {
       return;
     }
     s.send(data, to.port, formatIp(to), (err) => { if (err) this.sendErrors++; });
+  }
+
+  /** Send to a host given as text through socket `index` (the relay path: no address objects). */
+  sendToHost(index: number, host: string, port: number, data: Uint8Array): void {
+    const s = this.raw[index];
+    if (!s) {
+      this.sendErrors++;
+      return;
+    }
+    s.send(data, port, host, (err) => { if (err) this.sendErrors++; });
   }
 
   /** The first socket of a family, used when no socket is tied to a path yet. */

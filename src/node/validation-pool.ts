@@ -18,7 +18,15 @@ export type ValidationOutcome = { valid: boolean; micros: number } | 'queue-full
 
 interface Job { req: ValidationRequest; resolve: (o: ValidationOutcome) => void }
 
-export class ValidationPool {
+/** What the node core needs from identity validation (a local pool, or one in another thread). */
+export interface IdentityValidator {
+  submit(identity: Identity): Promise<ValidationOutcome>;
+  readonly queueDepth: number;
+  readonly inFlight: number;
+  close(): Promise<void>;
+}
+
+export class ValidationPool implements IdentityValidator {
   private readonly workers: { worker: Worker; busy: Job | null }[] = [];
   private readonly queue: Job[] = [];
   private readonly maxQueue: number;

@@ -25,6 +25,10 @@ export interface RootConfig {
   identityCacheEntries: number;
   /** Validation worker threads (0 = one per core). */
   validationThreads: number;
+  /** Packet worker threads; undefined = one per core, 0 = the packet path on the main thread. */
+  workers: number | undefined;
+  /** Peers the shared peer table is sized for (64 bytes per slot, 1.5 slots per peer). */
+  maxPeers: number;
   /** HTTP listener for /health, /metrics and /peers ("" disables it). */
   httpListen: string;
   /** Bearer token required by /metrics and /peers (from metricsTokenFile when unset). */
@@ -49,6 +53,8 @@ export function defaultConfig(): RootConfig {
     siblings: [],
     identityCacheEntries: DEFAULT_IDENTITY_CACHE_ENTRIES,
     validationThreads: 0,
+    workers: undefined,
+    maxPeers: ROOT_DEFAULTS.maxPeers,
     httpListen: ROOT_DEFAULTS.httpListen,
     metricsToken: undefined,
     logLevel: 'info',
@@ -102,6 +108,8 @@ const APPLY: Record<string, (c: RootConfig, v: unknown) => void> = {
   siblings: (c, v) => { c.siblings = list(v, 'siblings').map((x, i) => endpoint(x, `siblings[${i}]`)); },
   identityCacheEntries: (c, v) => { c.identityCacheEntries = positiveInt(v, 'identityCacheEntries', 1); },
   validationThreads: (c, v) => { c.validationThreads = positiveInt(v, 'validationThreads', 0, 256); },
+  workers: (c, v) => { c.workers = positiveInt(v, 'workers', 0, 256); },
+  maxPeers: (c, v) => { c.maxPeers = positiveInt(v, 'maxPeers', 1024, 100_000_000); },
   httpListen: (c, v) => { c.httpListen = listen(v, 'httpListen'); },
   metricsToken: (c, v) => { if (typeof v !== 'string' || v.trim() === '') throw new ConfigError('metricsToken must be a non-empty string'); c.metricsToken = v.trim(); },
   logLevel: (c, v) => {

@@ -11,6 +11,8 @@ export const ROOT_DEFAULTS = {
   relayMaxHops: RELAY_MAX_HOPS,
   /** Local HTTP listener: loopback, TCP on the ZeroTier port, like zerotier-one's local API. */
   httpListen: '127.0.0.1:9993',
+  /** Peers the shared table is sized for by default (about 96 MiB of shared memory, touched lazily). */
+  maxPeers: 1_000_000,
 } as const;
 
 export const ROOT_TIMERS = {

@@ -1,111 +1,273 @@
-// `ztroot root`: a root server for planets and moons, built on the node core. The core answers
-// HELLO (with world updates), ECHO and WHOIS and relays; this role adds the identity cache on
-// disk, multicast LIKE/GATHER, RENDEZVOUS for relayed pairs, sibling forwarding, housekeeping
-// and world reloads (08-root-behaviour.md §3).
+// `ztroot root`: the main thread of a root server. It owns the home directory (identity,
+// worlds, identity cache), identity validation, the multicast store and the shared peer table,
+// and runs the packet path either in worker threads — one per core by default, each a RootCore
+// on its own SO_REUSEPORT sockets — or, with `workers: 0`, in a RootCore on this thread.
 
+import { availableParallelism } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { formatAddress } from '../identity/address.ts';
-import type { Identity } from '../identity/identity.ts';
-import { LRUCache } from 'lru-cache';
+import { Worker } from 'node:worker_threads';
+import { formatAddress, type Address } from '../identity/address.ts';
+import { Identity } from '../identity/identity.ts';
 import { IdentityStore } from '../node/identity-store.ts';
-import { Node, type Inbound } from '../node/node.ts';
-import type { Peer } from '../node/peer.ts';
+import type { Node } from '../node/node.ts';
+import { SharedPeerTable } from '../node/shared-peer-table.ts';
+import { mergeStats, snapshotStats, type NodeStats } from '../node/stats.ts';
 import { loadWorldFiles, Topology } from '../node/topology.ts';
-import { UdpTransport } from '../node/udp.ts';
 import { ValidationPool } from '../node/validation-pool.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { Verb } from '../wire/constants.ts';
-import { formatInetAddress } from '../wire/inet-address.ts';
-import { decodeMulticastGather, encodeOkMulticastGather } from '../wire/verbs/multicast-gather.ts';
-import { decodeMulticastLike } from '../wire/verbs/multicast-like.ts';
-import { encodeRendezvous } from '../wire/verbs/rendezvous.ts';
+import type { MulticastGroup } from '../wire/mac.ts';
+import type { World } from '../world/world.ts';
 import type { RootConfig } from './config.ts';
 import { ROOT_LIMITS, ROOT_TIMERS } from './constants.ts';
 import { ensureHome, HOME_FILES, loadOrCreateIdentity } from './home.ts';
 import { MulticastStore } from './multicast.ts';
+import { mergePeerViews, RootCore, type MulticastService, type PeerView } from './root-core.ts';
+import type { FromWorker, ToWorker, WorkerStats, WorldFiles } from './worker-protocol.ts';
 
-/** The protocol version a root advertises: 11 keeps leaves on Salsa20/12 (08-root-behaviour.md §2). */
-export const ROOT_PROTOCOL_VERSION = 11;
+export { ROOT_PROTOCOL_VERSION } from './root-core.ts';
 
 export interface RootServerOptions {
   config: RootConfig;
   log?: Logger;
+  /** In-process mode only: the packet thread's clock (tests step it). */
   clock?: () => number;
+}
+
+/** Counters and gauges of all packet threads together, refreshed when Prometheus scrapes. */
+export interface RootMetricsView {
+  stats: NodeStats;
+  peers: number;
+  reassemblyInFlight: number;
+  eventLoopLagSeconds: { worker: string; seconds: number }[];
+}
+
+/** How long a scrape waits for a worker's counters before reporting without them. */
+const WORKER_REPLY_TIMEOUT_MS = 1000;
+
+interface WorkerHandle {
+  worker: Worker;
+  pending: Map<number, (m: FromWorker) => void>;
 }
 
 export class RootServer {
   readonly config: RootConfig;
   readonly identity: Identity;
   readonly identityCreated: boolean;
-  readonly node: Node;
   readonly store: IdentityStore;
   readonly multicast = new MulticastStore();
-  private readonly transport = new UdpTransport();
+  readonly peerTable: SharedPeerTable;
+  readonly topology: Topology;
+  readonly startedMs = Date.now();
   private readonly validation: ValidationPool;
   private readonly log: Logger;
-  private readonly rendezvousSent = new LRUCache<string, number>({ max: 1_000_000, ttl: ROOT_TIMERS.rendezvousIntervalMs });
+  private readonly clock: (() => number) | undefined;
+  private core: RootCore | undefined;
+  private readonly workers: WorkerHandle[] = [];
+  private boundSockets: { address: string; port: number }[] = [];
   private housekeepingTimer: NodeJS.Timeout | undefined;
-  private nextSibling = 0;
-  readonly startedMs: number;
+  private nextRequest = 1;
+  private readonly mainLag = monitorEventLoopDelay({ resolution: 10 });
+  private lastMetrics: RootMetricsView | undefined;
 
   constructor(options: RootServerOptions) {
     this.config = options.config;
     this.log = options.log ?? silentLogger;
+    this.clock = options.clock;
     ensureHome(this.config.home);
     const { identity, created } = loadOrCreateIdentity(this.config.home);
     this.identity = identity;
     this.identityCreated = created;
     this.store = new IdentityStore(join(this.config.home, HOME_FILES.identityCache), { cacheEntries: this.config.identityCacheEntries });
-    this.validation = new ValidationPool({
-      threads: this.config.validationThreads || undefined,
-      maxQueue: ROOT_LIMITS.validationQueue,
-    });
-    const topology = new Topology(identity.address);
-    this.node = new Node({
-      identity,
-      transport: this.transport,
-      topology,
-      store: this.store,
-      validation: this.validation,
-      relayMaxHops: this.config.relayMaxHops,
-      protocolVersion: ROOT_PROTOCOL_VERSION,
-      pathLearning: 'authenticated',
-      helloReplySpacingMs: ROOT_TIMERS.helloReplySpacingMs,
-      echoReplySpacingMs: ROOT_TIMERS.echoReplySpacingMs,
-      clock: options.clock,
-      log: this.log,
-      hooks: {
-        onVerb: (peer, verb, payload, inbound) => this.onVerb(peer, verb, payload, inbound),
-        onRelayed: (source, destination, hops) => this.onRelayed(source, destination, hops),
-        onRelayUnknownDestination: (d) => this.toSibling(d),
-      },
-    });
-    this.startedMs = this.node.now();
-    this.reloadWorlds();
+    this.validation = new ValidationPool({ threads: this.config.validationThreads || undefined, maxQueue: ROOT_LIMITS.validationQueue });
+    this.peerTable = SharedPeerTable.create(Math.ceil(this.config.maxPeers * 1.5));
+    this.topology = new Topology(identity.address);
+    this.loadWorlds();
+    this.mainLag.enable();
   }
 
-  /** Bind the UDP sockets and start housekeeping. */
+  /** Packet threads: 0 means the packet path runs on the main thread. */
+  get workerCount(): number {
+    return this.config.workers === 0 ? 0 : this.config.workers ?? availableParallelism();
+  }
+
+  /** The packet thread's node, in in-process mode (`workers: 0`) only — for white-box tests. */
+  get node(): Node {
+    if (!this.core) throw new Error('the node lives in worker threads (workers > 0)');
+    return this.core.node;
+  }
+
+  get sockets(): readonly { address: string; port: number }[] {
+    return this.boundSockets;
+  }
+
   async start(): Promise<void> {
-    await this.transport.open({ bind: this.config.bind, ports: this.config.ports });
-    this.housekeepingTimer = setInterval(() => this.housekeeping(), ROOT_TIMERS.housekeepingMs);
-    this.housekeepingTimer.unref();
+    const n = this.workerCount;
+    if (n === 0) {
+      this.core = new RootCore({
+        config: this.config, identity: this.identity, store: this.store, validation: this.validation,
+        multicast: this.localMulticast(), peerTable: this.peerTable, reusePort: false, expiresPeerTable: true,
+        log: this.log, clock: this.clock,
+      });
+      this.core.setWorlds(this.topology.planet, this.topology.moons);
+      await this.core.start();
+      this.boundSockets = [...this.core.sockets];
+    } else {
+      // the first worker resolves any port 0; the others bind the very same ports
+      const first = await this.startWorker(0, this.config.ports);
+      const ports = [...new Set(first.map((s) => s.port))];
+      this.boundSockets = first;
+      await Promise.all(Array.from({ length: n - 1 }, (_, i) => this.startWorker(i + 1, ports)));
+      this.housekeepingTimer = setInterval(() => {
+        this.peerTable.expire(Math.floor((Date.now() - ROOT_TIMERS.peerActivityTimeoutMs) / 1000));
+        this.multicast.expire(Date.now(), ROOT_TIMERS.multicastLikeExpireMs);
+      }, ROOT_TIMERS.housekeepingMs);
+      this.housekeepingTimer.unref();
+    }
     this.log.info('root started', {
       address: formatAddress(this.identity.address),
-      udp: this.transport.sockets.map((s) => `${s.address}/${s.port}`),
-      worlds: this.node.topology.worlds.map((w) => ({ id: w.idHex, type: w.isPlanet ? 'planet' : 'moon', timestamp: w.timestamp })),
+      workers: n,
+      udp: this.boundSockets.map((s) => `${s.address}/${s.port}`),
+      worlds: this.topology.worlds.map((w) => ({ id: w.idHex, type: w.isPlanet ? 'planet' : 'moon', timestamp: w.timestamp })),
       knownIdentities: this.store.size,
     });
   }
 
-  get sockets(): readonly { address: string; port: number }[] {
-    return this.transport.sockets;
+  private localMulticast(): MulticastService {
+    return {
+      like: (networkId, group, subscriber, nowMs) => this.multicast.like(networkId, group, subscriber, nowMs),
+      gather: async (networkId, group, requester, limit, nowMs) =>
+        this.multicast.gather(networkId, group, requester, limit, nowMs, ROOT_TIMERS.multicastLikeExpireMs),
+    };
   }
 
-  /** (Re)read planet and moons.d from the home directory; also used for SIGHUP. */
-  reloadWorlds(): void {
+  private worldFiles(): WorldFiles {
+    return { planet: this.topology.planet?.serialize(), moons: this.topology.moons.map((m) => m.serialize()) };
+  }
+
+  private startWorker(index: number, ports: number[]): Promise<{ address: string; port: number }[]> {
+    const worker = new Worker(new URL('./root-worker.ts', import.meta.url), {
+      workerData: {
+        index, config: this.config, identitySecret: this.identity.toString(true), peerTable: this.peerTable.buffer,
+        ports, worlds: this.worldFiles(),
+      },
+    });
+    const handle: WorkerHandle = { worker, pending: new Map() };
+    this.workers.push(handle);
+    return new Promise((resolve, reject) => {
+      worker.on('error', (e) => {
+        this.log.error('root worker failed', { worker: index, error: e.message });
+        reject(e);
+      });
+      worker.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'ready': return resolve(m.sockets);
+          case 'failed': return reject(new Error(m.message));
+          default: this.fromWorker(handle, m);
+        }
+      });
+    });
+  }
+
+  private send(h: WorkerHandle, m: ToWorker): void {
+    h.worker.postMessage(m);
+  }
+
+  private fromWorker(h: WorkerHandle, m: FromWorker): void {
+    switch (m.type) {
+      case 'validate':
+        void this.validate(m.address, m.publicKey).then((r) => this.send(h, { type: 'validated', id: m.id, ...r }));
+        return;
+      case 'like':
+        this.multicast.like(m.networkId, { mac: m.mac, adi: m.adi } as MulticastGroup, m.subscriber, m.nowMs);
+        return;
+      case 'gather': {
+        const found = this.multicast.gather(m.networkId, { mac: m.mac, adi: m.adi } as MulticastGroup, m.requester, m.limit, m.nowMs, ROOT_TIMERS.multicastLikeExpireMs);
+        this.send(h, { type: 'gathered', id: m.id, ...found });
+        return;
+      }
+      case 'stats':
+      case 'peers':
+      case 'stopped': {
+        const id = m.type === 'stopped' ? 0 : m.id;
+        const resolve = h.pending.get(id);
+        h.pending.delete(id);
+        resolve?.(m);
+      }
+    }
+  }
+
+  /** Validate for a worker; a valid identity is written to the cache here, the single writer. */
+  private async validate(address: Address, publicKey: Uint8Array): Promise<{ valid: boolean; micros: number; refused?: 'queue-full' | 'closed' }> {
+    const identity = new Identity(address, publicKey);
+    const outcome = await this.validation.submit(identity);
+    if (outcome === 'queue-full' || outcome === 'closed') return { valid: false, micros: 0, refused: outcome };
+    if (outcome.valid) this.store.put(identity);
+    return outcome;
+  }
+
+  private ask<T extends FromWorker>(h: WorkerHandle, build: (id: number) => ToWorker, timeoutMs = WORKER_REPLY_TIMEOUT_MS): Promise<T | undefined> {
+    const id = this.nextRequest++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { h.pending.delete(id); resolve(undefined); }, timeoutMs);
+      h.pending.set(id, (m) => { clearTimeout(timer); resolve(m as T); });
+      this.send(h, build(id));
+    });
+  }
+
+  /** Collect every packet thread's counters (what /metrics shows). */
+  async refreshMetrics(): Promise<RootMetricsView> {
+    if (this.core) {
+      const node = this.core.node;
+      this.lastMetrics = {
+        stats: node.stats, peers: node.peers.size, reassemblyInFlight: node.reassembler.inFlight,
+        eventLoopLagSeconds: [{ worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 }],
+      };
+    } else {
+      const replies = await Promise.all(this.workers.map((h) => this.ask<{ type: 'stats'; id: number; value: WorkerStats }>(h, (id) => ({ type: 'stats', id }))));
+      const got = replies.map((r) => r?.value);
+      this.lastMetrics = {
+        stats: mergeStats(got.filter((v): v is WorkerStats => v !== undefined).map((v) => v.stats)),
+        peers: this.peerTable.size,
+        reassemblyInFlight: got.reduce((n, v) => n + (v?.reassemblyInFlight ?? 0), 0),
+        eventLoopLagSeconds: [
+          { worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 },
+          ...got.map((v, i) => ({ worker: String(i), seconds: v?.eventLoopLagSeconds ?? 0 })),
+        ],
+      };
+    }
+    this.mainLag.reset();
+    return this.lastMetrics;
+  }
+
+  /** The last collected metrics (refreshMetrics fills it; empty before the first scrape). */
+  get metrics(): RootMetricsView {
+    return this.lastMetrics ?? { stats: mergeStats([]), peers: 0, reassemblyInFlight: 0, eventLoopLagSeconds: [] };
+  }
+
+  get validationQueueDepth(): number {
+    return this.validation.queueDepth;
+  }
+  get validationInFlight(): number {
+    return this.validation.inFlight;
+  }
+
+  /** Known peers across every packet thread (for /peers). */
+  async peers(): Promise<PeerView[]> {
+    if (this.core) return this.core.peersView();
+    const replies = await Promise.all(this.workers.map((h) => this.ask<{ type: 'peers'; id: number; value: PeerView[] }>(h, (id) => ({ type: 'peers', id }))));
+    return mergePeerViews(replies.map((r) => r?.value ?? []));
+  }
+
+  /** Counters of the in-process packet thread as a snapshot (tests compare before/after). */
+  snapshot(): ReturnType<typeof snapshotStats> | undefined {
+    return this.core ? snapshotStats(this.core.node.stats) : undefined;
+  }
+
+  private loadWorlds(): void {
     const loaded = loadWorldFiles(this.config.home);
     for (const p of loaded.problems) this.log.warn('world file ignored', { problem: p });
-    const t = this.node.topology;
+    const t = this.topology;
     t.setPlanet(loaded.planet);
     for (const m of t.moons) if (!loaded.moons.some((n) => n.id === m.id)) t.removeMoon(m.id);
     for (const m of loaded.moons) t.setMoon(m);
@@ -115,91 +277,28 @@ export class RootServer {
     }
   }
 
-  private onVerb(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void {
-    const now = this.node.now();
-    switch (verb) {
-      case Verb.MULTICAST_LIKE: {
-        const like = decodeMulticastLike(payload);
-        if (!like.ok) return this.node.countDrop('bad-payload');
-        for (const s of like.value.subscriptions) this.multicast.like(s.networkId, s.group, peer.address, now);
-        return;
-      }
-      case Verb.MULTICAST_GATHER: {
-        const g = decodeMulticastGather(payload);
-        if (!g.ok) return this.node.countDrop('bad-payload');
-        const limit = Math.min(g.value.gatherLimit, ROOT_LIMITS.gatherMaxResults);
-        const found = this.multicast.gather(g.value.networkId, g.value.group, peer.address, limit, now, ROOT_TIMERS.multicastLikeExpireMs);
-        if (found.members.length === 0) return;
-        this.node.sendTo(peer, inbound.socket, inbound.from, Verb.OK, encodeOkMulticastGather({
-          inRePacketId: inbound.packetId, networkId: g.value.networkId, group: g.value.group, ...found,
-        }));
-        return;
-      }
-      default:
-        // NETWORK_CONFIG_REQUEST for foreign networks and everything else: silently ignored,
-        // as the stock service does (08-root-behaviour.md §3.4).
-        this.node.countDrop('not-for-us');
-    }
-  }
-
-  /** RENDEZVOUS to both sides of a relayed pair, at most once per pair per 30 s (08 §3.6). */
-  private onRelayed(source: Peer | undefined, destination: Peer, hops: number): void {
-    if (!source || hops !== 1) return;
-    const a = source.address, b = destination.address;
-    const pair = a < b ? `${a}:${b}` : `${b}:${a}`;
-    if (this.rendezvousSent.has(pair)) return;
-    let sent = false;
-    for (const family of [6, 4] as const) {
-      const pa = source.bestPath(family), pb = destination.bestPath(family);
-      if (!pa || !pb) continue;
-      this.node.send(destination, Verb.RENDEZVOUS, encodeRendezvous({ peer: a, address: pa.remote }), { path: pb });
-      this.node.send(source, Verb.RENDEZVOUS, encodeRendezvous({ peer: b, address: pb.remote }), { path: pa });
-      this.node.stats.rendezvousSent += 2;
-      sent = true;
-    }
-    if (sent) this.rendezvousSent.set(pair, this.node.now());
-  }
-
-  /** Packets for destinations we do not know go to a sibling root, round robin. */
-  private toSibling(d: Uint8Array): boolean {
-    const siblings = this.config.siblings;
-    if (siblings.length === 0) return false;
-    const to = siblings[this.nextSibling++ % siblings.length];
-    return this.node.forwardRaw(d, to);
-  }
-
-  housekeeping(): void {
-    const now = this.node.now();
-    const { peersExpired } = this.node.housekeeping(ROOT_TIMERS.peerActivityTimeoutMs, ROOT_TIMERS.pathExpirationMs);
-    const likesExpired = this.multicast.expire(now, ROOT_TIMERS.multicastLikeExpireMs);
-    this.rendezvousSent.purgeStale();
-    if (peersExpired || likesExpired) this.log.debug('housekeeping', { peersExpired, likesExpired, peers: this.node.peers.size });
-  }
-
-  /** A JSON view of known peers (for /peers). */
-  peersView(): object[] {
-    const now = this.node.now();
-    return [...this.node.peers.values()].map((p) => ({
-      address: formatAddress(p.address),
-      version: `${p.version.major}.${p.version.minor}.${p.version.revision}`,
-      protocolVersion: p.version.protocol,
-      role: this.node.topology.upstreams().get(p.address)?.role ?? 'LEAF',
-      lastReceiveAgoMs: now - p.lastReceiveMs,
-      paths: [...p.paths.values()].map((x) => ({
-        address: formatInetAddress(x.remote),
-        localSocket: `${x.socket.address}/${x.socket.port}`,
-        lastReceiveAgoMs: now - x.lastReceiveMs,
-      })),
-    }));
+  /** (Re)read planet and moons.d from the home directory and hand them to the packet threads (SIGHUP). */
+  reloadWorlds(): World[] {
+    this.loadWorlds();
+    this.core?.setWorlds(this.topology.planet, this.topology.moons);
+    for (const h of this.workers) this.send(h, { type: 'worlds', worlds: this.worldFiles() });
+    return this.topology.worlds;
   }
 
   async stop(): Promise<void> {
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
-    await this.transport.close();
+    await this.core?.stop();
+    await Promise.all(this.workers.map(async (h) => {
+      await Promise.race([
+        new Promise<void>((resolve) => { h.pending.set(0, () => resolve()); this.send(h, { type: 'stop' }); }),
+        new Promise<void>((resolve) => setTimeout(resolve, 3000)),
+      ]);
+      await h.worker.terminate();
+    }));
+    this.workers.length = 0;
     await this.validation.close();
     this.store.close();
+    this.mainLag.disable();
     this.log.info('root stopped', { knownIdentities: this.store.size });
   }
 }
-
-

@@ -1,0 +1,259 @@
+// The peer table every worker thread shares: ZeroTier address → its freshest IPv4 and IPv6
+// physical paths and when it was last heard. It lives in one SharedArrayBuffer, so the relay
+// path of any worker looks a destination up with a few Atomics loads: no lock, no message and
+// no allocation per packet.
+//
+// Layout: an open-addressing hash table (linear probing) of fixed 64-byte slots.
+//   status   0 empty · 1 live · 2 deleted (a tombstone that keeps probe chains intact)
+//   seq      per-slot sequence lock: odd while a writer updates the path fields; readers retry
+//   key      address high byte and low 32 bits
+//   paths    for each family: IP (1 or 4 words), port, local socket index, last receive (s)
+// Inserting a new address and deleting one take a table-wide spin lock (both are rare: new peers
+// arrive at most as fast as identities validate); updating a path takes only its slot's lock.
+
+const WORDS_PER_SLOT = 16;
+export const PEER_TABLE_SLOT_BYTES = WORDS_PER_SLOT * 4;
+const HEADER_WORDS = 4; // [0] insert/delete lock, [1] live count, [2] tombstones, [3] capacity
+
+const W = {
+  status: 0, seq: 1, keyHi: 2, keyLo: 3, lastSeen: 4,
+  v4ip: 5, v4port: 6, v4socket: 7, v4seen: 8,
+  v6ip: 9, /* 9..12 */ v6port: 13, v6socket: 14, v6seen: 15,
+} as const;
+
+const EMPTY = 0, LIVE = 1, DELETED = 2;
+
+/** Where a lookup writes its answer (reused by the caller: no allocation per packet). */
+export interface PathLookup {
+  found: boolean;
+  family: 4 | 6;
+  /** IPv4: the address as a big-endian u32; IPv6: the four big-endian words in ip6. */
+  ip4: number;
+  readonly ip6: Uint32Array;
+  port: number;
+  socket: number;
+  /** Seconds (table clock) the path was last heard on. */
+  seen: number;
+}
+
+export function createPathLookup(): PathLookup {
+  return { found: false, family: 4, ip4: 0, ip6: new Uint32Array(4), port: 0, socket: 0, seen: 0 };
+}
+
+export class SharedPeerTable {
+  readonly buffer: SharedArrayBuffer;
+  readonly capacity: number;
+  private readonly w: Int32Array;
+  private readonly mask: number;
+
+  /** A new table with room for `capacity` slots (rounded up to a power of two); keep load ≤ ~70%. */
+  static create(capacity: number): SharedPeerTable {
+    let cap = 1024;
+    while (cap < capacity) cap *= 2;
+    const buffer = new SharedArrayBuffer((HEADER_WORDS + cap * WORDS_PER_SLOT) * 4);
+    new Int32Array(buffer)[3] = cap;
+    return new SharedPeerTable(buffer);
+  }
+
+  /** Attach to a table created elsewhere (another thread). */
+  constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.w = new Int32Array(buffer);
+    this.capacity = this.w[3];
+    this.mask = this.capacity - 1;
+  }
+
+  get size(): number {
+    return Atomics.load(this.w, 1);
+  }
+
+  private slotBase(i: number): number {
+    return HEADER_WORDS + i * WORDS_PER_SLOT;
+  }
+
+  private hash(hi: number, lo: number): number {
+    // multiplicative mix of both halves; addresses are already fairly random
+    let h = Math.imul(lo ^ (hi << 24) ^ (lo >>> 16), 0x9e3779b1);
+    h ^= h >>> 15;
+    return (h >>> 0) & this.mask;
+  }
+
+  /** Index of the live slot holding `address`, or -1. Lock-free. */
+  private find(hi: number, lo: number): number {
+    const w = this.w;
+    let i = this.hash(hi, lo);
+    for (let n = 0; n < this.capacity; n++) {
+      const b = this.slotBase(i);
+      const status = Atomics.load(w, b + W.status);
+      if (status === EMPTY) return -1;
+      if (status === LIVE && w[b + W.keyLo] === (lo | 0) && w[b + W.keyHi] === hi) return i;
+      i = (i + 1) & this.mask;
+    }
+    return -1;
+  }
+
+  private lock(): void {
+    while (Atomics.compareExchange(this.w, 0, 0, 1) !== 0) Atomics.wait(this.w, 0, 1, 1);
+  }
+  private unlock(): void {
+    Atomics.store(this.w, 0, 0);
+    Atomics.notify(this.w, 0, 1);
+  }
+
+  /** The slot for `address`, inserting it if absent. Returns -1 only when the table is full. */
+  private findOrInsert(hi: number, lo: number): number {
+    const found = this.find(hi, lo);
+    if (found >= 0) return found;
+    this.lock();
+    try {
+      const again = this.find(hi, lo); // another thread may have inserted it meanwhile
+      if (again >= 0) return again;
+      if (Atomics.load(this.w, 1) + Atomics.load(this.w, 2) >= this.capacity - 1) return -1;
+      let i = this.hash(hi, lo);
+      for (;;) {
+        const b = this.slotBase(i);
+        const status = Atomics.load(this.w, b + W.status);
+        if (status !== LIVE) {
+          for (let k = 2; k < WORDS_PER_SLOT; k++) this.w[b + k] = 0;
+          this.w[b + W.keyHi] = hi;
+          this.w[b + W.keyLo] = lo | 0;
+          if (status === DELETED) Atomics.sub(this.w, 2, 1);
+          Atomics.store(this.w, b + W.status, LIVE); // publish after the key is written
+          Atomics.add(this.w, 1, 1);
+          return i;
+        }
+        i = (i + 1) & this.mask;
+      }
+    } finally {
+      this.unlock();
+    }
+  }
+
+  private beginWrite(b: number): void {
+    for (;;) {
+      const s = Atomics.load(this.w, b + W.seq);
+      if ((s & 1) === 0 && Atomics.compareExchange(this.w, b + W.seq, s, s + 1) === s) return;
+    }
+  }
+  private endWrite(b: number): void {
+    Atomics.add(this.w, b + W.seq, 1);
+  }
+
+  /**
+   * Record that `address` was heard on a path: IPv4 `ip` as 4 bytes or IPv6 as 16, at `port`,
+   * through local socket `socket`, at `nowSec`. Returns false if the table is full.
+   */
+  notePath(address: number, ip: Uint8Array, port: number, socket: number, nowSec: number): boolean {
+    const hi = Math.floor(address / 2 ** 32), lo = address >>> 0;
+    const i = this.findOrInsert(hi, lo);
+    if (i < 0) return false;
+    const b = this.slotBase(i), w = this.w;
+    this.beginWrite(b);
+    if (ip.length === 4) {
+      w[b + W.v4ip] = (ip[0] << 24) | (ip[1] << 16) | (ip[2] << 8) | ip[3];
+      w[b + W.v4port] = port;
+      w[b + W.v4socket] = socket;
+      w[b + W.v4seen] = nowSec;
+    } else {
+      for (let k = 0; k < 4; k++) w[b + W.v6ip + k] = (ip[4 * k] << 24) | (ip[4 * k + 1] << 16) | (ip[4 * k + 2] << 8) | ip[4 * k + 3];
+      w[b + W.v6port] = port;
+      w[b + W.v6socket] = socket;
+      w[b + W.v6seen] = nowSec;
+    }
+    w[b + W.lastSeen] = nowSec;
+    this.endWrite(b);
+    return true;
+  }
+
+  /** Refresh last-heard without changing paths (a packet relayed from the peer, for example). */
+  touch(address: number, nowSec: number): void {
+    const i = this.find(Math.floor(address / 2 ** 32), address >>> 0);
+    if (i >= 0) Atomics.store(this.w, this.slotBase(i) + W.lastSeen, nowSec);
+  }
+
+  has(address: number): boolean {
+    return this.find(Math.floor(address / 2 ** 32), address >>> 0) >= 0;
+  }
+
+  /**
+   * The freshest path of `address` (or of one family) into `out`. Lock-free: retries while a
+   * writer holds the slot. `out.found` is false when the address or such a path is unknown.
+   */
+  lookup(address: number, out: PathLookup, family?: 4 | 6): PathLookup {
+    out.found = false;
+    const i = this.find(Math.floor(address / 2 ** 32), address >>> 0);
+    if (i < 0) return out;
+    const b = this.slotBase(i), w = this.w;
+    for (;;) {
+      const s1 = Atomics.load(w, b + W.seq);
+      if (s1 & 1) continue;
+      const port4 = w[b + W.v4port], seen4 = w[b + W.v4seen];
+      const port6 = w[b + W.v6port], seen6 = w[b + W.v6seen];
+      const use6 = family === 6 || (family === undefined && port6 !== 0 && (port4 === 0 || seen6 > seen4));
+      if (use6) {
+        out.family = 6;
+        for (let k = 0; k < 4; k++) out.ip6[k] = w[b + W.v6ip + k];
+        out.port = port6;
+        out.socket = w[b + W.v6socket];
+        out.seen = seen6;
+        out.found = port6 !== 0;
+      } else {
+        out.family = 4;
+        out.ip4 = w[b + W.v4ip] >>> 0;
+        out.port = port4;
+        out.socket = w[b + W.v4socket];
+        out.seen = seen4;
+        out.found = port4 !== 0;
+      }
+      if (Atomics.load(w, b + W.seq) === s1) return out;
+    }
+  }
+
+  /** When `address` was last heard (table seconds), or -1 if unknown. */
+  lastSeen(address: number): number {
+    const i = this.find(Math.floor(address / 2 ** 32), address >>> 0);
+    return i < 0 ? -1 : Atomics.load(this.w, this.slotBase(i) + W.lastSeen);
+  }
+
+  /** Delete entries not heard since `olderThanSec`; returns how many went. */
+  expire(olderThanSec: number): number {
+    let n = 0;
+    this.lock();
+    try {
+      for (let i = 0; i < this.capacity; i++) {
+        const b = this.slotBase(i);
+        if (Atomics.load(this.w, b + W.status) === LIVE && Atomics.load(this.w, b + W.lastSeen) < olderThanSec) {
+          Atomics.store(this.w, b + W.status, DELETED);
+          Atomics.sub(this.w, 1, 1);
+          Atomics.add(this.w, 2, 1);
+          n++;
+        }
+      }
+    } finally {
+      this.unlock();
+    }
+    return n;
+  }
+}
+
+/** IPv4 u32 (big-endian value) to dotted text. */
+export function ip4Text(ip: number): string {
+  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+}
+
+/** Four big-endian u32 words to compressed IPv6 text. */
+export function ip6Text(words: Uint32Array): string {
+  const groups: string[] = [];
+  for (let k = 0; k < 4; k++) groups.push(((words[k] >>> 16) & 0xffff).toString(16), (words[k] & 0xffff).toString(16));
+  // compress the longest run of zero groups
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+}

@@ -1,0 +1,220 @@
+// What a root does with its packets, for one packet thread: the node core (HELLO with world
+// updates, ECHO, WHOIS, relaying) plus multicast LIKE/GATHER, RENDEZVOUS for relayed pairs and
+// sibling forwarding (08-root-behaviour.md §3). A root runs one RootCore per worker thread (or
+// one in its main thread); they share the peer table, the identity cache on disk, identity
+// validation and the multicast store through the services they are given.
+
+import { LRUCache } from 'lru-cache';
+import { formatAddress, type Address } from '../identity/address.ts';
+import type { Identity } from '../identity/identity.ts';
+import type { IdentityStore } from '../node/identity-store.ts';
+import { Node, type Inbound } from '../node/node.ts';
+import type { Peer } from '../node/peer.ts';
+import type { SharedPeerTable } from '../node/shared-peer-table.ts';
+import { Topology } from '../node/topology.ts';
+import { UdpTransport } from '../node/udp.ts';
+import type { IdentityValidator } from '../node/validation-pool.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
+import { Verb } from '../wire/constants.ts';
+import { formatInetAddress } from '../wire/inet-address.ts';
+import type { MulticastGroup } from '../wire/mac.ts';
+import { decodeMulticastGather, encodeOkMulticastGather } from '../wire/verbs/multicast-gather.ts';
+import { decodeMulticastLike } from '../wire/verbs/multicast-like.ts';
+import { encodeRendezvous } from '../wire/verbs/rendezvous.ts';
+import type { World } from '../world/world.ts';
+import type { RootConfig } from './config.ts';
+import { ROOT_LIMITS, ROOT_TIMERS } from './constants.ts';
+
+/** The protocol version a root advertises: 11 keeps leaves on Salsa20/12 (08-root-behaviour.md §2). */
+export const ROOT_PROTOCOL_VERSION = 11;
+
+/** The multicast subscriptions of the whole root (kept by one thread). */
+export interface MulticastService {
+  like(networkId: bigint, group: MulticastGroup, subscriber: Address, nowMs: number): void;
+  gather(networkId: bigint, group: MulticastGroup, requester: Address, limit: number, nowMs: number): Promise<{ totalKnown: number; members: Address[] }>;
+}
+
+export interface RootCoreOptions {
+  config: RootConfig;
+  identity: Identity;
+  store: IdentityStore;
+  validation: IdentityValidator;
+  multicast: MulticastService;
+  peerTable: SharedPeerTable;
+  /** Bind with SO_REUSEPORT (several threads on one port). */
+  reusePort: boolean;
+  /** Explicit ports (workers after the first bind the ports the first one got). */
+  ports?: number[];
+  /** This thread expires the shared peer table during housekeeping. */
+  expiresPeerTable: boolean;
+  log?: Logger;
+  clock?: () => number;
+}
+
+export class RootCore {
+  readonly node: Node;
+  private readonly options: RootCoreOptions;
+  private readonly transport = new UdpTransport();
+  private readonly log: Logger;
+  private readonly rendezvousSent = new LRUCache<string, number>({ max: 1_000_000, ttl: ROOT_TIMERS.rendezvousIntervalMs });
+  private housekeepingTimer: NodeJS.Timeout | undefined;
+  private nextSibling = 0;
+
+  constructor(options: RootCoreOptions) {
+    this.options = options;
+    this.log = options.log ?? silentLogger;
+    this.node = new Node({
+      identity: options.identity,
+      transport: this.transport,
+      topology: new Topology(options.identity.address),
+      store: options.store,
+      validation: options.validation,
+      peerTable: options.peerTable,
+      relayMaxHops: options.config.relayMaxHops,
+      protocolVersion: ROOT_PROTOCOL_VERSION,
+      pathLearning: 'authenticated',
+      helloReplySpacingMs: ROOT_TIMERS.helloReplySpacingMs,
+      echoReplySpacingMs: ROOT_TIMERS.echoReplySpacingMs,
+      clock: options.clock,
+      log: this.log,
+      hooks: {
+        onVerb: (peer, verb, payload, inbound) => this.onVerb(peer, verb, payload, inbound),
+        onRelayed: (source, destination, hops) => this.onRelayed(source, destination, hops),
+        onRelayUnknownDestination: (d) => this.toSibling(d),
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.transport.open({
+      bind: this.options.config.bind,
+      ports: this.options.ports ?? this.options.config.ports,
+      reusePort: this.options.reusePort,
+    });
+    this.housekeepingTimer = setInterval(() => this.housekeeping(), ROOT_TIMERS.housekeepingMs);
+    this.housekeepingTimer.unref();
+  }
+
+  get sockets(): readonly { address: string; port: number }[] {
+    return this.transport.sockets;
+  }
+
+  /** Serve exactly these worlds from now on. */
+  setWorlds(planet: World | undefined, moons: readonly World[]): void {
+    const t = this.node.topology;
+    t.setPlanet(planet);
+    for (const m of t.moons) if (!moons.some((n) => n.id === m.id)) t.removeMoon(m.id);
+    for (const m of moons) t.setMoon(m);
+  }
+
+  private onVerb(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void {
+    const now = this.node.now();
+    switch (verb) {
+      case Verb.MULTICAST_LIKE: {
+        const like = decodeMulticastLike(payload);
+        if (!like.ok) return this.node.countDrop('bad-payload');
+        for (const s of like.value.subscriptions) this.options.multicast.like(s.networkId, s.group, peer.address, now);
+        return;
+      }
+      case Verb.MULTICAST_GATHER: {
+        const g = decodeMulticastGather(payload);
+        if (!g.ok) return this.node.countDrop('bad-payload');
+        const { networkId, group } = g.value;
+        const limit = Math.min(g.value.gatherLimit, ROOT_LIMITS.gatherMaxResults);
+        void this.options.multicast.gather(networkId, group, peer.address, limit, now).then((found) => {
+          if (found.members.length === 0) return;
+          this.node.sendTo(peer, inbound.socket, inbound.from, Verb.OK, encodeOkMulticastGather({
+            inRePacketId: inbound.packetId, networkId, group, ...found,
+          }));
+        });
+        return;
+      }
+      default:
+        // NETWORK_CONFIG_REQUEST for foreign networks and everything else: silently ignored,
+        // as the stock service does (08-root-behaviour.md §3.4).
+        this.node.countDrop('not-for-us');
+    }
+  }
+
+  /** RENDEZVOUS to both sides of a relayed pair, at most once per pair per 30 s (08 §3.6). */
+  private onRelayed(a: Address, b: Address, hops: number): void {
+    if (hops !== 1) return;
+    const pair = a < b ? `${a}:${b}` : `${b}:${a}`;
+    if (this.rendezvousSent.has(pair)) return;
+    const source = this.node.peerFor(a), destination = this.node.peerFor(b);
+    if (!source || !destination) return;
+    let sent = false;
+    for (const family of [6, 4] as const) {
+      const pa = this.node.tablePath(a, family), pb = this.node.tablePath(b, family);
+      if (!pa || !pb) continue;
+      this.node.sendTo(destination, pb.socket, pb.remote, Verb.RENDEZVOUS, encodeRendezvous({ peer: a, address: pa.remote }));
+      this.node.sendTo(source, pa.socket, pa.remote, Verb.RENDEZVOUS, encodeRendezvous({ peer: b, address: pb.remote }));
+      this.node.stats.rendezvousSent += 2;
+      sent = true;
+    }
+    if (sent) this.rendezvousSent.set(pair, this.node.now());
+  }
+
+  /** Packets for destinations we do not know go to a sibling root, round robin. */
+  private toSibling(d: Uint8Array): boolean {
+    const siblings = this.options.config.siblings;
+    if (siblings.length === 0) return false;
+    const to = siblings[this.nextSibling++ % siblings.length];
+    return this.node.forwardRaw(d, to);
+  }
+
+  housekeeping(): void {
+    const { peersExpired } = this.node.housekeeping(ROOT_TIMERS.peerActivityTimeoutMs, ROOT_TIMERS.pathExpirationMs, this.options.expiresPeerTable);
+    this.rendezvousSent.purgeStale();
+    if (peersExpired) this.log.debug('housekeeping', { peersExpired, peers: this.node.peers.size });
+  }
+
+  /** JSON view of the peers this thread holds (for /peers). */
+  peersView(): PeerView[] {
+    const now = this.node.now();
+    return [...this.node.peers.values()].map((p) => ({
+      address: formatAddress(p.address),
+      version: `${p.version.major}.${p.version.minor}.${p.version.revision}`,
+      protocolVersion: p.version.protocol,
+      role: this.node.topology.upstreams().get(p.address)?.role ?? 'LEAF',
+      lastReceiveAgoMs: now - p.lastReceiveMs,
+      paths: [...p.paths.values()].map((x) => ({
+        address: formatInetAddress(x.remote),
+        localSocket: `${x.socket.address}/${x.socket.port}`,
+        lastReceiveAgoMs: now - x.lastReceiveMs,
+      })),
+    }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    await this.transport.close();
+  }
+}
+
+export interface PeerView {
+  address: string;
+  version: string;
+  protocolVersion: number;
+  role: string;
+  lastReceiveAgoMs: number;
+  paths: { address: string; localSocket: string; lastReceiveAgoMs: number }[];
+}
+
+/** Merge per-thread peer views: one entry per address, paths combined, the freshest receipt kept. */
+export function mergePeerViews(views: readonly PeerView[][]): PeerView[] {
+  const byAddress = new Map<string, PeerView>();
+  for (const list of views) {
+    for (const v of list) {
+      const seen = byAddress.get(v.address);
+      if (!seen) {
+        byAddress.set(v.address, { ...v, paths: [...v.paths] });
+        continue;
+      }
+      seen.lastReceiveAgoMs = Math.min(seen.lastReceiveAgoMs, v.lastReceiveAgoMs);
+      for (const p of v.paths) if (!seen.paths.some((q) => q.address === p.address && q.localSocket === p.localSocket)) seen.paths.push(p);
+      if (v.protocolVersion > seen.protocolVersion) Object.assign(seen, { version: v.version, protocolVersion: v.protocolVersion });
+    }
+  }
+  return [...byAddress.values()];
+}

@@ -1,0 +1,48 @@
+// Messages between a root's main thread and its packet workers. Per-packet work never crosses
+// this boundary: workers share the peer table (SharedArrayBuffer) and the identity cache (SQLite);
+// only rare events travel here (new identities to validate, multicast, stats on scrape, reloads).
+
+import type { StatsSnapshot } from '../node/stats.ts';
+import type { RootConfig } from './config.ts';
+import type { PeerView } from './root-core.ts';
+
+export interface WorkerInit {
+  index: number;
+  config: RootConfig;
+  identitySecret: string;
+  peerTable: SharedArrayBuffer;
+  /** Ports to bind (after the first worker resolved any port 0). */
+  ports: number[];
+  worlds: WorldFiles;
+}
+
+export interface WorldFiles {
+  planet?: Uint8Array;
+  moons: Uint8Array[];
+}
+
+export interface WorkerStats {
+  stats: StatsSnapshot;
+  peers: number;
+  reassemblyInFlight: number;
+  /** p99 event-loop delay since the last report, seconds. */
+  eventLoopLagSeconds: number;
+}
+
+export type ToWorker =
+  | { type: 'validated'; id: number; valid: boolean; micros: number; refused?: 'queue-full' | 'closed' }
+  | { type: 'gathered'; id: number; totalKnown: number; members: number[] }
+  | { type: 'worlds'; worlds: WorldFiles }
+  | { type: 'stats'; id: number }
+  | { type: 'peers'; id: number }
+  | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'ready'; sockets: { address: string; port: number }[] }
+  | { type: 'failed'; message: string }
+  | { type: 'validate'; id: number; address: number; publicKey: Uint8Array }
+  | { type: 'like'; networkId: bigint; mac: number; adi: number; subscriber: number; nowMs: number }
+  | { type: 'gather'; id: number; networkId: bigint; mac: number; adi: number; requester: number; limit: number; nowMs: number }
+  | { type: 'stats'; id: number; value: WorkerStats }
+  | { type: 'peers'; id: number; value: PeerView[] }
+  | { type: 'stopped' };

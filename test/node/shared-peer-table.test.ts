@@ -1,0 +1,93 @@
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { createPathLookup, ip4Text, ip6Text, PEER_TABLE_SLOT_BYTES, SharedPeerTable } from '../../src/node/shared-peer-table.ts';
+
+const v4 = (s: string): Uint8Array => Uint8Array.from(s.split('.').map(Number));
+
+describe('SharedPeerTable', () => {
+  it('records and looks up the freshest IPv4 and IPv6 paths', () => {
+    const t = SharedPeerTable.create(2048);
+    const out = createPathLookup();
+    expect(t.lookup(0x1122334455, out).found).toBe(false);
+    t.notePath(0x1122334455, v4('198.18.0.2'), 9993, 1, 100);
+    expect(t.lookup(0x1122334455, out)).toMatchObject({ found: true, family: 4, port: 9993, socket: 1, seen: 100 });
+    expect(ip4Text(out.ip4)).toBe('198.18.0.2');
+    const six = new Uint8Array(16);
+    six[0] = 0x20; six[1] = 0x01; six[2] = 0x0d; six[3] = 0xb8; six[15] = 1;
+    t.notePath(0x1122334455, six, 443, 2, 101);
+    expect(t.lookup(0x1122334455, out)).toMatchObject({ found: true, family: 6, port: 443, socket: 2 });
+    expect(ip6Text(out.ip6)).toBe('2001:db8::1');
+    expect(t.lookup(0x1122334455, out, 4)).toMatchObject({ found: true, family: 4, port: 9993 });
+    t.notePath(0x1122334455, v4('198.18.0.3'), 1234, 1, 102);
+    expect(t.lookup(0x1122334455, out)).toMatchObject({ family: 4, port: 1234 });
+    expect(t.size).toBe(1);
+    expect(t.lastSeen(0x1122334455)).toBe(102);
+  });
+
+  it('keeps addresses that differ only in the high byte apart', () => {
+    const t = SharedPeerTable.create(1024);
+    const out = createPathLookup();
+    t.notePath(0x0100000001, v4('10.0.0.1'), 1, 0, 1);
+    t.notePath(0x0200000001, v4('10.0.0.2'), 2, 0, 1);
+    expect(t.lookup(0x0100000001, out).port).toBe(1);
+    expect(t.lookup(0x0200000001, out).port).toBe(2);
+    expect(t.lookup(0x0300000001, out).found).toBe(false);
+  });
+
+  it('expires silent peers and reuses their slots; probe chains survive deletions', () => {
+    const t = SharedPeerTable.create(1024);
+    const out = createPathLookup();
+    for (let a = 1; a <= 600; a++) t.notePath(a * 7919, v4('10.0.0.1'), a, 0, a <= 300 ? 10 : 20);
+    expect(t.size).toBe(600);
+    expect(t.expire(15)).toBe(300);
+    expect(t.size).toBe(300);
+    for (let a = 301; a <= 600; a++) expect(t.lookup(a * 7919, out).port).toBe(a);
+    for (let a = 1; a <= 300; a++) expect(t.has(a * 7919)).toBe(false);
+    for (let a = 1000; a < 1600; a++) expect(t.notePath(a * 7919, v4('10.0.0.1'), 1, 0, 30)).toBe(true);
+    expect(t.size).toBe(900);
+  });
+
+  it('refuses inserts when full instead of looping', () => {
+    const t = SharedPeerTable.create(1024);
+    let ok = 0;
+    for (let a = 1; a <= 1100; a++) if (t.notePath(a, v4('10.0.0.1'), 1, 0, 1)) ok++;
+    expect(ok).toBe(1023);
+  });
+
+  it('costs 64 bytes per slot (128 per peer at half load)', () => {
+    const t = SharedPeerTable.create(1 << 20);
+    expect(PEER_TABLE_SLOT_BYTES).toBe(64);
+    expect(t.buffer.byteLength).toBeLessThan((1 << 20) * 64 + 64);
+  });
+
+  it('never shows a torn path while other threads write it', async () => {
+    const t = SharedPeerTable.create(4096);
+    const addresses = Array.from({ length: 64 }, (_, i) => 0x0a00000000 + i * 104729);
+    // writers store port p with IPv4 address 10.(p>>8).(p&255).1 so a reader can check consistency
+    const workerSource = new URL('./shared-peer-table.writer.ts', import.meta.url);
+    const workers = [0, 1].map((seed) => new Worker(workerSource, { workerData: { buffer: t.buffer, addresses, seed, rounds: 20000 } }));
+    const out = createPathLookup();
+    let checks = 0;
+    let done = 0;
+    const finished = new Promise<void>((resolve, reject) => {
+      for (const w of workers) {
+        w.on('message', () => { if (++done === workers.length) resolve(); });
+        w.on('error', reject);
+      }
+    });
+    let running = true;
+    void finished.then(() => { running = false; });
+    while (running) {
+      for (const a of addresses) {
+        if (!t.lookup(a, out, 4).found) continue;
+        const p = out.port;
+        expect(out.ip4 >>> 0).toBe(((10 << 24) | ((p >> 8) << 16) | ((p & 255) << 8) | 1) >>> 0);
+        checks++;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(workers.map((w) => w.terminate()));
+    expect(checks).toBeGreaterThan(0);
+    expect(t.size).toBe(addresses.length);
+  });
+});
