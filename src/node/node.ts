@@ -130,7 +130,7 @@ export class Node {
   private readonly peek = createDatagramPeek();
   private readonly expectedReplies = new Map<number, number>();
   private readonly failedIdentities = new LRUCache<string, true>({ max: FAILED_IDENTITY_MEMORY });
-  private readonly pendingValidations = new Map<Address, Promise<boolean>>();
+  private readonly pendingValidations = new Map<Address, { peer: Peer; done: Promise<boolean> }>();
   private readonly admission = new Map<string, AdmissionBucket>();
   private readonly unknownPathHellos = new LRUCache<string, number>({ max: 4096 });
 
@@ -379,20 +379,23 @@ export class Node {
     }), Cipher.poly1305Salsa2012);
   }
 
+  /**
+   * A HELLO from an identity we have never accepted. Cheapest checks first: remembered failures,
+   * then the per-source admission gate, then key agreement and the MAC, and only then the
+   * memory-hard validation (off this thread). Repeats while it runs share one validation.
+   */
   private admitNewIdentity(identity: Identity, p: Uint8Array, inbound: Inbound): void {
     const fingerprint = `${identity.address}:${Buffer.from(identity.publicKey).toString('hex')}`;
     if (this.failedIdentities.has(fingerprint)) return this.stats.drop('invalid-identity');
-    const key = agree(this.identity.privateKey!, identity.publicKey);
-    if (!key) return this.stats.drop('invalid-identity');
-    const candidate = new Peer(identity, key);
-    // The MAC is cheap and proves the sender holds the key: check it before the costly validation.
-    const copy = Uint8Array.from(p);
-    if (!dearmor(copy, candidate.key).ok) return this.stats.drop('bad-mac');
-
     let pending = this.pendingValidations.get(identity.address);
+    if (pending && !pending.peer.identity.equals(identity)) return this.stats.drop('identity-collision');
     if (!pending) {
       if (!this.admit(inbound.from)) return this.stats.drop('admission-limited');
-      pending = this.validation.submit(identity).then((outcome) => {
+      const key = agree(this.identity.privateKey!, identity.publicKey);
+      if (!key) return this.stats.drop('invalid-identity');
+      const peer = new Peer(identity, key);
+      if (!dearmor(Uint8Array.from(p), peer.key).ok) return this.stats.drop('bad-mac');
+      const done = this.validation.submit(identity).then((outcome) => {
         this.pendingValidations.delete(identity.address);
         if (outcome === 'queue-full' || outcome === 'closed') {
           this.stats.drop('validation-queue-full');
@@ -406,9 +409,13 @@ export class Node {
         }
         return this.store.put(identity, this.now()) !== 'collision';
       });
+      pending = { peer, done };
       this.pendingValidations.set(identity.address, pending);
+    } else if (!dearmor(Uint8Array.from(p), pending.peer.key).ok) {
+      return this.stats.drop('bad-mac');
     }
-    void pending.then((valid) => {
+    const candidate = pending.peer;
+    void pending.done.then((valid) => {
       if (!valid) return void this.stats.drop('invalid-identity');
       try {
         const peer = this.peers.get(identity.address) ?? this.addPeer(identity, candidate);
