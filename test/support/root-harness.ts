@@ -7,6 +7,7 @@
 // own address, which is always answered, sent after the packet under test from the same socket:
 // the root handles one socket's datagrams in order and answers in order), and waits are bounded.
 
+import { sleepUntilWoken } from './wakers.ts';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -330,15 +331,7 @@ export class RawPeer {
       if (i >= 0) return this.inbox.splice(i, 1)[0];
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`${formatPeer(this)}: nothing matching "${what}" within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(t);
-          this.wakers.delete(done);
-          resolve();
-        };
-        const t = setTimeout(done, left);
-        this.wakers.add(done);
-      });
+      await sleepUntilWoken(this.wakers, left);
     }
   }
 

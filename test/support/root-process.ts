@@ -1,6 +1,7 @@
 // `ztroot root` as a real child process (the same Node as the tests), for kill -9 and SIGHUP
 // tests: collects its output, waits for lines, and reports the UDP endpoint it bound.
 
+import { sleepUntilWoken } from './wakers.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { IpAddress } from '../../src/wire/inet-address.ts';
 import { ZTROOT_BIN } from './cli.ts';
@@ -43,15 +44,7 @@ export class RootProcess {
       if (!this.running) throw new Error(`ztroot root exited while waiting for ${what}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(t);
-          this.wakers.delete(done);
-          resolve();
-        };
-        const t = setTimeout(done, left);
-        this.wakers.add(done);
-      });
+      await sleepUntilWoken(this.wakers, left);
     }
   }
 
