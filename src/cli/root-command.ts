@@ -20,6 +20,7 @@ interface RootFlags {
   validationThreads?: string;
   workers?: string;
   maxPeers?: string;
+  nativeUdp?: string;
   http?: string;
   metricsToken?: string;
   logLevel?: string;
@@ -48,7 +49,7 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     config = resolveConfig({
       home: flags.home, bind: flags.bind, port: flags.port, ports: flags.ports, relayMaxHops: flags.relayMaxHops,
       siblings: flags.siblings, identityCacheEntries: flags.identityCacheEntries, validationThreads: flags.validationThreads,
-      workers: flags.workers, maxPeers: flags.maxPeers,
+      workers: flags.workers, maxPeers: flags.maxPeers, nativeUdp: flags.nativeUdp,
       httpListen: flags.http, metricsToken: flags.metricsToken, logLevel: flags.logLevel,
     }, flags.config);
   } catch (e) {
@@ -111,6 +112,7 @@ export function registerRoot(program: Command): void {
     .option('--validation-threads <n>', 'identity validation threads (default: one per core)')
     .option('--workers <n>', 'packet worker threads (default: one per core; 0 runs the packet path on the main thread)')
     .option('--max-peers <n>', 'peers the shared peer table is sized for (default 1000000)')
+    .option('--native-udp <mode>', 'batch UDP addon (recvmmsg/sendmmsg): auto, on or off (default auto)')
     .option('--http <ip:port>', 'HTTP listener for /health, /metrics, /peers ("" disables; default 127.0.0.1:9993)')
     .option('--metrics-token <token>', 'bearer token for /metrics and /peers (default: metricstoken.secret in home)')
     .option('--log-level <level>', 'debug, info, warn or error')

@@ -33,7 +33,8 @@ import { isUsablePathAddress, sourceBucket } from './ip-scope.ts';
 import { Peer, type Path } from './peer.ts';
 import { NodeStats, type DropReason } from './stats.ts';
 import type { Topology } from './topology.ts';
-import type { LocalSocket, UdpTransport } from './udp.ts';
+import type { DatagramTransport, LocalSocket } from './udp.ts';
+import type { NativeUdpTransport, RawSource } from './batch-udp.ts';
 import type { IdentityValidator } from './validation-pool.ts';
 import { createPathLookup, ip4Text, ip6Text, SharedPeerTable } from './shared-peer-table.ts';
 
@@ -67,7 +68,7 @@ export interface NodeHooks {
 
 export interface NodeOptions {
   identity: Identity;
-  transport: UdpTransport;
+  transport: DatagramTransport;
   topology: Topology;
   store: IdentityStore;
   validation: IdentityValidator;
@@ -112,7 +113,9 @@ interface AdmissionBucket { tokens: number; updatedMs: number }
 
 export class Node {
   readonly identity: Identity;
-  readonly transport: UdpTransport;
+  readonly transport: DatagramTransport;
+  /** The batch transport's sendToPath, when the transport has one (no address text per packet). */
+  private readonly sendToPath: NativeUdpTransport['sendToPath'] | undefined;
   readonly topology: Topology;
   readonly store: IdentityStore;
   readonly validation: IdentityValidator;
@@ -149,6 +152,11 @@ export class Node {
     this.log = options.log ?? silentLogger;
     this.hooks = options.hooks ?? {};
     this.transport.onDatagram((d, from, socket) => this.receive(d, from, socket));
+    const native = this.transport as Partial<NativeUdpTransport>;
+    this.sendToPath = native.sendToPath?.bind(this.transport);
+    // With the batch transport, datagrams for other nodes are relayed straight from its receive
+    // ring: no copy, no address object. Everything else takes the ordinary path.
+    native.onRawDatagram?.((view, source, socket) => this.relayFromRing(view, source, socket));
   }
 
   get address(): Address {
@@ -524,6 +532,26 @@ export class Node {
   // Relaying (03-packet.md §8, 08-root-behaviour.md §3.5)
   // ------------------------------------------------------------------------------------------
 
+  /**
+   * The batch transport's fast path: relay a datagram for another node in place in the receive
+   * ring (the view is valid only during this call; sending copies it). Returns false to hand
+   * anything else — packets for us, beacons, junk — to receive().
+   */
+  private relayFromRing(view: Uint8Array, _source: RawSource, _socket: LocalSocket): boolean {
+    const peek = this.peek;
+    const kind = peekDatagram(view, peek);
+    if ((kind !== 'packet' && kind !== 'fragment') || peek.destination === this.address) return false;
+    this.stats.datagramsIn++;
+    this.stats.bytesIn += view.length;
+    try {
+      this.relay(view, kind === 'fragment', peek.destination, peek.source);
+    } catch (e) {
+      this.stats.drop('internal-error');
+      this.log.error('relay failed', { error: (e as Error).message });
+    }
+    return true;
+  }
+
   private relay(d: Uint8Array, fragment: boolean, destination: Address, source: Address): void {
     if (this.relayMaxHops === 0) {
       this.stats.relayed('not-relaying');
@@ -541,7 +569,8 @@ export class Node {
     }
     this.stats.datagramsOut++;
     this.stats.bytesOut += d.length;
-    this.transport.sendToHost(path.socket, path.family === 4 ? ip4Text(path.ip4) : ip6Text(path.ip6), path.port, d);
+    if (this.sendToPath) this.sendToPath(path.socket, path, d);
+    else this.transport.sendToHost(path.socket, path.family === 4 ? ip4Text(path.ip4) : ip6Text(path.ip6), path.port, d);
     this.stats.relayed('forwarded');
     this.stats.relayedBytes += d.length;
     if (!fragment) this.hooks.onRelayed?.(source, destination, d[PacketOffset.flags] & HeaderFlag.hopsMask);

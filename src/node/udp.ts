@@ -26,6 +26,22 @@ export interface UdpOptions {
   reusePort?: boolean;
 }
 
+/**
+ * What a node needs from its UDP layer. UdpTransport (dgram, below) and NativeUdpTransport
+ * (recvmmsg/sendmmsg addon, batch-udp.ts) both provide it; createUdpTransport picks one.
+ */
+export interface DatagramTransport {
+  readonly sockets: readonly LocalSocket[];
+  /** Datagrams the kernel refused or dropped on send, counted not thrown. */
+  readonly sendErrors: number;
+  onDatagram(handler: DatagramHandler): void;
+  open(options: UdpOptions): Promise<void>;
+  send(socket: LocalSocket, to: IpAddress, data: Uint8Array): void;
+  sendToHost(index: number, host: string, port: number, data: Uint8Array): void;
+  socketFor(family: 4 | 6): LocalSocket | undefined;
+  close(): Promise<void>;
+}
+
 /** Every usable local IP: IPv4 and IPv6, loopback included, IPv6 link-local excluded. */
 export function localAddresses(): string[] {
   const out: string[] = [];
@@ -38,7 +54,7 @@ export function localAddresses(): string[] {
   return out;
 }
 
-export class UdpTransport {
+export class UdpTransport implements DatagramTransport {
   readonly sockets: LocalSocket[] = [];
   private readonly raw: Socket[] = [];
   private handler: DatagramHandler = () => {};

@@ -29,6 +29,8 @@ export interface RootConfig {
   workers: number | undefined;
   /** Peers the shared peer table is sized for (64 bytes per slot, 1.5 slots per peer). */
   maxPeers: number;
+  /** UDP through the recvmmsg/sendmmsg addon: 'auto' when it is built, 'on' (or fail), 'off' (dgram). */
+  nativeUdp: 'auto' | 'on' | 'off';
   /** HTTP listener for /health, /metrics and /peers ("" disables it). */
   httpListen: string;
   /** Bearer token required by /metrics and /peers (from metricsTokenFile when unset). */
@@ -55,6 +57,7 @@ export function defaultConfig(): RootConfig {
     validationThreads: 0,
     workers: undefined,
     maxPeers: ROOT_DEFAULTS.maxPeers,
+    nativeUdp: 'auto',
     httpListen: ROOT_DEFAULTS.httpListen,
     metricsToken: undefined,
     logLevel: 'info',
@@ -109,6 +112,10 @@ const APPLY: Record<string, (c: RootConfig, v: unknown) => void> = {
   identityCacheEntries: (c, v) => { c.identityCacheEntries = positiveInt(v, 'identityCacheEntries', 1); },
   validationThreads: (c, v) => { c.validationThreads = positiveInt(v, 'validationThreads', 0, 256); },
   workers: (c, v) => { c.workers = positiveInt(v, 'workers', 0, 256); },
+  nativeUdp: (c, v) => {
+    if (v !== 'auto' && v !== 'on' && v !== 'off') throw new ConfigError('nativeUdp must be auto, on or off');
+    c.nativeUdp = v;
+  },
   maxPeers: (c, v) => { c.maxPeers = positiveInt(v, 'maxPeers', 1024, 100_000_000); },
   httpListen: (c, v) => { c.httpListen = listen(v, 'httpListen'); },
   metricsToken: (c, v) => { if (typeof v !== 'string' || v.trim() === '') throw new ConfigError('metricsToken must be a non-empty string'); c.metricsToken = v.trim(); },

@@ -12,7 +12,8 @@ import { Node, type Inbound } from '../node/node.ts';
 import type { Peer } from '../node/peer.ts';
 import type { SharedPeerTable } from '../node/shared-peer-table.ts';
 import { Topology } from '../node/topology.ts';
-import { UdpTransport } from '../node/udp.ts';
+import type { DatagramTransport } from '../node/udp.ts';
+import { createUdpTransport } from '../node/batch-udp.ts';
 import type { IdentityValidator } from '../node/validation-pool.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { Verb } from '../wire/constants.ts';
@@ -54,7 +55,7 @@ export interface RootCoreOptions {
 export class RootCore {
   readonly node: Node;
   private readonly options: RootCoreOptions;
-  private readonly transport = new UdpTransport();
+  private readonly transport: DatagramTransport;
   private readonly log: Logger;
   private readonly rendezvousSent = new LRUCache<string, number>({ max: 1_000_000, ttl: ROOT_TIMERS.rendezvousIntervalMs });
   private housekeepingTimer: NodeJS.Timeout | undefined;
@@ -63,6 +64,7 @@ export class RootCore {
   constructor(options: RootCoreOptions) {
     this.options = options;
     this.log = options.log ?? silentLogger;
+    this.transport = createUdpTransport({ native: options.config.nativeUdp, log: this.log });
     this.node = new Node({
       identity: options.identity,
       transport: this.transport,

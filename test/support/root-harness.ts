@@ -117,6 +117,8 @@ export interface TestRootOptions {
   siblings?: IpAddress[];
   /** Packet worker threads (default 0: the node on this thread, so tests can inspect it). */
   workers?: number;
+  /** UDP transport: the batch addon when built ('auto', the default) or plain dgram ('off'). */
+  nativeUdp?: 'auto' | 'on' | 'off';
 }
 
 export interface TestRoot {
@@ -146,6 +148,7 @@ export async function startTestRoot(o: TestRootOptions): Promise<TestRoot> {
     // white-box tests read the packet thread's node directly, so it runs on this thread; the
     // multi-worker default is covered by the spawned-process and multi-worker tests
     workers: o.workers ?? 0,
+    nativeUdp: o.nativeUdp ?? 'auto',
     httpListen: '',
   };
   const root = new RootServer({ config, clock: clock.now });

@@ -1,0 +1,577 @@
+// Batch UDP for Node on Linux: one nonblocking socket per handle, read with recvmmsg and written
+// with sendmmsg, so a burst of datagrams costs one system call each way instead of one per
+// datagram. Only N-API (node_api.h) and libuv are used, so one build loads in every Node release
+// that has N-API version 8.
+//
+// Memory is owned by JavaScript: the caller passes five ArrayBuffers and both sides read and
+// write them in place, so nothing is allocated per datagram across the boundary.
+//   recvData  slots x slotBytes   datagram i at i * slotBytes
+//   recvMeta  slots x 32 bytes    per datagram: length, source port, family, flags, source IP
+//   sendData  slots x slotBytes   datagram i to send at i * slotBytes
+//   sendMeta  slots x 32 bytes    per datagram: length, destination port, family, destination IP
+//   state     control words (queued send count, bound port) then counters (doubles)
+// The layout constants below are mirrored in src/node/batch-udp.ts.
+//
+// When the socket becomes readable the loop drains it in batches and calls the JavaScript
+// callback once per batch with the number of datagrams; whatever the callback queued for sending
+// on this socket goes out in one sendmmsg right after it returns. Errors are counted in the
+// state counters, never thrown from the event loop.
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <node_api.h>
+#include <uv.h>
+
+// Per-datagram metadata record (both rings).
+#define META_BYTES 32
+#define META_LENGTH 0 // u32, host order
+#define META_PORT 4   // u16, host order
+#define META_FAMILY 6 // u8: 4 or 6
+#define META_FLAGS 7  // u8: receive only, FLAG_TRUNCATED when the datagram did not fit its slot
+#define META_IP 8     // 4 or 16 bytes, network order
+#define FLAG_TRUNCATED 1
+
+// state: int32 control words, then double counters at STATE_COUNTERS_OFFSET bytes.
+#define CONTROL_SEND_COUNT 0
+#define CONTROL_BOUND_PORT 1
+#define CONTROL_WORDS 8
+#define STATE_COUNTERS_OFFSET (CONTROL_WORDS * 4)
+enum {
+  COUNT_RECEIVED,       // datagrams read from the kernel
+  COUNT_BATCHES,        // JavaScript callbacks made
+  COUNT_TRUNCATED,      // datagrams larger than a slot (flagged, not delivered)
+  COUNT_RECV_ERRORS,    // recvmmsg failures other than "nothing to read"
+  COUNT_SENT,           // datagrams the kernel accepted
+  COUNT_SEND_DROPPED,   // dropped because the send buffer was full (EAGAIN / ENOBUFS)
+  COUNT_SEND_ERRORS,    // refused (bad destination, unreachable, invalid record...)
+  COUNT_FLUSHES,        // sendmmsg rounds started
+  COUNT_CALLBACK_ERRORS, // exceptions that escaped the JavaScript callback
+  COUNTERS
+};
+#define STATE_BYTES (STATE_COUNTERS_OFFSET + COUNTERS * 8)
+
+// Limits on what the caller may ask for.
+#define MAX_SLOTS 1024
+#define MIN_SLOT_BYTES 64
+#define MAX_SLOT_BYTES 65536
+// Batches read per readable event before yielding to the rest of the event loop.
+#define MAX_BATCHES_PER_WAKE 8
+
+typedef struct batch_socket {
+  napi_env env;
+  uv_poll_t poll;
+  int fd;
+  int family; // 4 or 6
+  uint32_t slots;
+  uint32_t slot_bytes;
+  uint8_t *recv_data, *recv_meta, *send_data, *send_meta;
+  int32_t *control;
+  double *counters;
+  napi_ref memory_ref;   // the object holding the five ArrayBuffers: keeps them alive
+  napi_ref callback_ref; // the batch callback
+  napi_ref resource_ref; // async resource for napi_make_callback
+  napi_async_context async_context;
+  napi_async_cleanup_hook_handle cleanup_hook;   // registered while open
+  napi_async_cleanup_hook_handle teardown_handle; // set when the environment is tearing down
+  int closing;
+  int handle_closed; // uv_close finished
+  int finalized;     // the JavaScript handle was collected
+  struct mmsghdr *recv_msgs;
+  struct iovec *recv_iov;
+  struct sockaddr_storage *recv_addr;
+  struct mmsghdr *send_msgs;
+  struct iovec *send_iov;
+  struct sockaddr_storage *send_addr;
+} batch_socket;
+
+// ------------------------------------------------------------------------------------------------
+// Small N-API helpers
+// ------------------------------------------------------------------------------------------------
+
+static napi_value throw_error(napi_env env, const char *code, const char *message) {
+  napi_throw_error(env, code, message);
+  return NULL;
+}
+
+/** The symbolic name of the errors socket() and bind() give in practice (portable: no glibc extension). */
+static const char *errno_name(int e) {
+  switch (e) {
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EINVAL: return "EINVAL";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOBUFS: return "ENOBUFS";
+    case ENOMEM: return "ENOMEM";
+    default: return "EIO";
+  }
+}
+
+static int get_int(napi_env env, napi_value object, const char *name, int32_t *out) {
+  napi_value v;
+  napi_valuetype t;
+  if (napi_get_named_property(env, object, name, &v) != napi_ok) return 0;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return 0;
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+static int get_bool(napi_env env, napi_value object, const char *name, int *out) {
+  napi_value v;
+  napi_valuetype t;
+  bool b = false;
+  if (napi_get_named_property(env, object, name, &v) != napi_ok) return 0;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_undefined) { *out = 0; return 1; }
+  if (t != napi_boolean || napi_get_value_bool(env, v, &b) != napi_ok) return 0;
+  *out = b ? 1 : 0;
+  return 1;
+}
+
+static int get_string(napi_env env, napi_value object, const char *name, char *out, size_t size) {
+  napi_value v;
+  napi_valuetype t;
+  size_t len = 0;
+  if (napi_get_named_property(env, object, name, &v) != napi_ok) return 0;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) return 0;
+  if (napi_get_value_string_utf8(env, v, out, size, &len) != napi_ok) return 0;
+  return len + 1 < size; // reject text that was cut short
+}
+
+static int get_buffer(napi_env env, napi_value object, const char *name, size_t need, uint8_t **out) {
+  napi_value v;
+  bool is_ab = false;
+  void *data = NULL;
+  size_t len = 0;
+  if (napi_get_named_property(env, object, name, &v) != napi_ok) return 0;
+  if (napi_is_arraybuffer(env, v, &is_ab) != napi_ok || !is_ab) return 0;
+  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < need || data == NULL) return 0;
+  *out = data;
+  return 1;
+}
+
+static batch_socket *unwrap(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_valuetype t;
+  void *p = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external) return NULL;
+  if (napi_get_value_external(env, argv[0], &p) != napi_ok) return NULL;
+  return p;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Lifetime: the struct is freed once the libuv handle has closed AND the JavaScript handle was
+// collected, whichever comes last.
+// ------------------------------------------------------------------------------------------------
+
+static void free_socket(batch_socket *s) {
+  free(s->recv_msgs);
+  free(s->recv_iov);
+  free(s->recv_addr);
+  free(s->send_msgs);
+  free(s->send_iov);
+  free(s->send_addr);
+  free(s);
+}
+
+static void on_handle_closed(uv_handle_t *handle) {
+  batch_socket *s = handle->data;
+  s->handle_closed = 1;
+  if (s->teardown_handle != NULL) napi_remove_async_cleanup_hook(s->teardown_handle);
+  if (s->finalized) free_socket(s);
+}
+
+static void finalize_handle(napi_env env, void *data, void *hint) {
+  batch_socket *s = data;
+  s->finalized = 1;
+  if (s->handle_closed) free_socket(s);
+}
+
+/** Stop polling, close the descriptor now (so the port is free at once) and release JS refs. */
+static void close_socket(batch_socket *s) {
+  if (s->closing) return;
+  s->closing = 1;
+  if (s->cleanup_hook != NULL) { // closed before teardown: the hook has nothing left to do
+    napi_remove_async_cleanup_hook(s->cleanup_hook);
+    s->cleanup_hook = NULL;
+  }
+  s->control[CONTROL_SEND_COUNT] = 0;
+  uv_poll_stop(&s->poll);
+  close(s->fd);
+  s->fd = -1;
+  napi_delete_reference(s->env, s->callback_ref);
+  napi_delete_reference(s->env, s->memory_ref);
+  napi_delete_reference(s->env, s->resource_ref);
+  napi_async_destroy(s->env, s->async_context);
+  // the buffers may be collected from here on: forget them
+  s->recv_data = s->recv_meta = s->send_data = s->send_meta = NULL;
+  s->control = NULL;
+  s->counters = NULL;
+  uv_close((uv_handle_t *)&s->poll, on_handle_closed);
+}
+
+static void on_environment_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  batch_socket *s = arg;
+  s->teardown_handle = handle;
+  s->cleanup_hook = NULL; // removed by on_handle_closed through teardown_handle
+  close_socket(s);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Sending
+// ------------------------------------------------------------------------------------------------
+
+/** Fill `addr` from a metadata record; returns its length, or 0 if the record is unusable. */
+static socklen_t destination_from_meta(const batch_socket *s, const uint8_t *meta, struct sockaddr_storage *addr) {
+  uint16_t port;
+  memcpy(&port, meta + META_PORT, 2);
+  if (meta[META_FAMILY] != s->family) return 0;
+  memset(addr, 0, sizeof(*addr));
+  if (s->family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)addr;
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    memcpy(&a->sin_addr, meta + META_IP, 4);
+    return sizeof(*a);
+  }
+  struct sockaddr_in6 *a = (struct sockaddr_in6 *)addr;
+  a->sin6_family = AF_INET6;
+  a->sin6_port = htons(port);
+  memcpy(&a->sin6_addr, meta + META_IP, 16);
+  return sizeof(*a);
+}
+
+/** Send every queued datagram with as few sendmmsg calls as the kernel allows; returns how many went. */
+static uint32_t flush_queue(batch_socket *s) {
+  if (s->closing) return 0;
+  int32_t queued = s->control[CONTROL_SEND_COUNT];
+  s->control[CONTROL_SEND_COUNT] = 0;
+  if (queued <= 0) return 0;
+  if ((uint32_t)queued > s->slots) queued = (int32_t)s->slots;
+  double *counters = s->counters;
+
+  uint32_t ready = 0;
+  for (uint32_t i = 0; i < (uint32_t)queued; i++) {
+    const uint8_t *meta = s->send_meta + (size_t)i * META_BYTES;
+    uint32_t length;
+    memcpy(&length, meta + META_LENGTH, 4);
+    socklen_t addr_len = destination_from_meta(s, meta, &s->send_addr[ready]);
+    if (length > s->slot_bytes || addr_len == 0) {
+      counters[COUNT_SEND_ERRORS]++;
+      continue;
+    }
+    s->send_iov[ready].iov_base = s->send_data + (size_t)i * s->slot_bytes;
+    s->send_iov[ready].iov_len = length;
+    struct msghdr *h = &s->send_msgs[ready].msg_hdr;
+    h->msg_name = &s->send_addr[ready];
+    h->msg_namelen = addr_len;
+    h->msg_iov = &s->send_iov[ready];
+    h->msg_iovlen = 1;
+    h->msg_control = NULL;
+    h->msg_controllen = 0;
+    h->msg_flags = 0;
+    ready++;
+  }
+
+  uint32_t done = 0, sent = 0;
+  counters[COUNT_FLUSHES]++;
+  while (done < ready) {
+    int r = sendmmsg(s->fd, s->send_msgs + done, ready - done, MSG_DONTWAIT);
+    if (r > 0) {
+      done += (uint32_t)r;
+      sent += (uint32_t)r;
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+      counters[COUNT_SEND_DROPPED] += ready - done; // the socket buffer is full: drop the rest
+      break;
+    }
+    counters[COUNT_SEND_ERRORS]++; // this one datagram was refused; go on with the next
+    done++;
+  }
+  counters[COUNT_SENT] += sent;
+  return sent;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Receiving
+// ------------------------------------------------------------------------------------------------
+
+/** One recvmmsg into the receive ring; metadata filled in. Returns the count (0: nothing or error). */
+static uint32_t receive_batch(batch_socket *s) {
+  for (uint32_t i = 0; i < s->slots; i++) {
+    struct msghdr *h = &s->recv_msgs[i].msg_hdr;
+    h->msg_namelen = sizeof(struct sockaddr_storage);
+    h->msg_flags = 0;
+    s->recv_msgs[i].msg_len = 0;
+  }
+  int n;
+  do n = recvmmsg(s->fd, s->recv_msgs, s->slots, MSG_DONTWAIT, NULL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) s->counters[COUNT_RECV_ERRORS]++;
+    return 0;
+  }
+  for (int i = 0; i < n; i++) {
+    uint8_t *meta = s->recv_meta + (size_t)i * META_BYTES;
+    const struct msghdr *h = &s->recv_msgs[i].msg_hdr;
+    uint32_t length = s->recv_msgs[i].msg_len;
+    uint8_t flags = 0;
+    if (h->msg_flags & MSG_TRUNC) {
+      flags |= FLAG_TRUNCATED;
+      s->counters[COUNT_TRUNCATED]++;
+    }
+    memset(meta, 0, META_BYTES);
+    memcpy(meta + META_LENGTH, &length, 4);
+    meta[META_FLAGS] = flags;
+    const struct sockaddr_storage *from = &s->recv_addr[i];
+    if (from->ss_family == AF_INET) {
+      const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+      uint16_t port = ntohs(a->sin_port);
+      memcpy(meta + META_PORT, &port, 2);
+      meta[META_FAMILY] = 4;
+      memcpy(meta + META_IP, &a->sin_addr, 4);
+    } else if (from->ss_family == AF_INET6) {
+      const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
+      uint16_t port = ntohs(a->sin6_port);
+      memcpy(meta + META_PORT, &port, 2);
+      meta[META_FAMILY] = 6;
+      memcpy(meta + META_IP, &a->sin6_addr, 16);
+    }
+  }
+  s->counters[COUNT_RECEIVED] += n;
+  return (uint32_t)n;
+}
+
+/** Hand a batch to JavaScript, then send what it queued. */
+static void deliver(batch_socket *s, uint32_t count) {
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value callback, resource, argv[1], result;
+  if (napi_get_reference_value(env, s->callback_ref, &callback) == napi_ok &&
+      napi_get_reference_value(env, s->resource_ref, &resource) == napi_ok &&
+      napi_create_uint32(env, count, &argv[0]) == napi_ok) {
+    s->counters[COUNT_BATCHES]++;
+    napi_status status = napi_make_callback(env, s->async_context, resource, callback, 1, argv, &result);
+    if (status != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+      }
+      if (!s->closing) s->counters[COUNT_CALLBACK_ERRORS]++;
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  if (!s->closing) flush_queue(s); // the callback may have closed the socket
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  batch_socket *s = handle->data;
+  if (s->closing) return;
+  if (status < 0) {
+    s->counters[COUNT_RECV_ERRORS]++;
+    return;
+  }
+  for (int round = 0; round < MAX_BATCHES_PER_WAKE && !s->closing; round++) {
+    uint32_t n = receive_batch(s);
+    if (n == 0) break;
+    deliver(s, n);
+    if (n < s->slots) break; // drained
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// JavaScript entry points
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * open(options, memory, onBatch) -> handle
+ *   options: { family: 4|6, address: string, port: number, reusePort?: boolean,
+ *              bufferBytes: number, slots: number, slotBytes: number }
+ *   memory:  { recvData, recvMeta, sendData, sendMeta, state } (ArrayBuffers, sizes as above)
+ *   onBatch: (count) => void
+ * Throws an Error whose code is the errno name when the socket cannot be made or bound.
+ */
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_valuetype t;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return throw_error(env, "EINVAL", "open(options, memory, onBatch)");
+  if (napi_typeof(env, argv[2], &t) != napi_ok || t != napi_function) return throw_error(env, "EINVAL", "onBatch must be a function");
+
+  int32_t family = 0, port = 0, buffer_bytes = 0, slots = 0, slot_bytes = 0;
+  int reuse_port = 0;
+  char address[INET6_ADDRSTRLEN + 1];
+  if (!get_int(env, argv[0], "family", &family) || (family != 4 && family != 6)) return throw_error(env, "EINVAL", "family must be 4 or 6");
+  if (!get_string(env, argv[0], "address", address, sizeof(address))) return throw_error(env, "EINVAL", "address must be an IP address");
+  if (!get_int(env, argv[0], "port", &port) || port < 0 || port > 65535) return throw_error(env, "EINVAL", "port must be 0..65535");
+  if (!get_bool(env, argv[0], "reusePort", &reuse_port)) return throw_error(env, "EINVAL", "reusePort must be a boolean");
+  if (!get_int(env, argv[0], "bufferBytes", &buffer_bytes) || buffer_bytes < 0) return throw_error(env, "EINVAL", "bufferBytes must be >= 0");
+  if (!get_int(env, argv[0], "slots", &slots) || slots < 1 || slots > MAX_SLOTS) return throw_error(env, "EINVAL", "slots out of range");
+  if (!get_int(env, argv[0], "slotBytes", &slot_bytes) || slot_bytes < MIN_SLOT_BYTES || slot_bytes > MAX_SLOT_BYTES) return throw_error(env, "EINVAL", "slotBytes out of range");
+
+  uint8_t *recv_data, *recv_meta, *send_data, *send_meta, *state;
+  size_t data_bytes = (size_t)slots * (size_t)slot_bytes, meta_bytes = (size_t)slots * META_BYTES;
+  if (!get_buffer(env, argv[1], "recvData", data_bytes, &recv_data) || !get_buffer(env, argv[1], "recvMeta", meta_bytes, &recv_meta) ||
+      !get_buffer(env, argv[1], "sendData", data_bytes, &send_data) || !get_buffer(env, argv[1], "sendMeta", meta_bytes, &send_meta) ||
+      !get_buffer(env, argv[1], "state", STATE_BYTES, &state)) {
+    return throw_error(env, "EINVAL", "memory buffers missing or too small");
+  }
+
+  struct sockaddr_storage local;
+  socklen_t local_len;
+  memset(&local, 0, sizeof(local));
+  if (family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&local;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, address, &a->sin_addr) != 1) return throw_error(env, "EINVAL", "not an IPv4 address");
+    local_len = sizeof(*a);
+  } else {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&local;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, address, &a->sin6_addr) != 1) return throw_error(env, "EINVAL", "not an IPv6 address");
+    local_len = sizeof(*a);
+  }
+
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_error(env, errno_name(errno), strerror(errno));
+  int one = 1;
+  if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+    int e = errno;
+    close(fd);
+    return throw_error(env, errno_name(e), strerror(e));
+  }
+  if (buffer_bytes > 0) { // the kernel caps these; a refusal keeps the default
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof(buffer_bytes));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof(buffer_bytes));
+  }
+  if (bind(fd, (struct sockaddr *)&local, local_len) != 0) {
+    int e = errno;
+    close(fd);
+    return throw_error(env, errno_name(e), strerror(e));
+  }
+  struct sockaddr_storage bound;
+  socklen_t bound_len = sizeof(bound);
+  getsockname(fd, (struct sockaddr *)&bound, &bound_len);
+  int bound_port = bound.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&bound)->sin_port) : ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+
+  batch_socket *s = calloc(1, sizeof(batch_socket));
+  if (s != NULL) {
+    s->recv_msgs = calloc((size_t)slots, sizeof(struct mmsghdr));
+    s->recv_iov = calloc((size_t)slots, sizeof(struct iovec));
+    s->recv_addr = calloc((size_t)slots, sizeof(struct sockaddr_storage));
+    s->send_msgs = calloc((size_t)slots, sizeof(struct mmsghdr));
+    s->send_iov = calloc((size_t)slots, sizeof(struct iovec));
+    s->send_addr = calloc((size_t)slots, sizeof(struct sockaddr_storage));
+  }
+  if (s == NULL || !s->recv_msgs || !s->recv_iov || !s->recv_addr || !s->send_msgs || !s->send_iov || !s->send_addr) {
+    close(fd);
+    if (s != NULL) free_socket(s);
+    return throw_error(env, "ENOMEM", "out of memory");
+  }
+  s->env = env;
+  s->fd = fd;
+  s->family = family;
+  s->slots = (uint32_t)slots;
+  s->slot_bytes = (uint32_t)slot_bytes;
+  s->recv_data = recv_data;
+  s->recv_meta = recv_meta;
+  s->send_data = send_data;
+  s->send_meta = send_meta;
+  s->control = (int32_t *)state;
+  s->counters = (double *)(state + STATE_COUNTERS_OFFSET);
+  s->control[CONTROL_SEND_COUNT] = 0;
+  s->control[CONTROL_BOUND_PORT] = bound_port;
+  for (int32_t i = 0; i < slots; i++) {
+    s->recv_iov[i].iov_base = recv_data + (size_t)i * (size_t)slot_bytes;
+    s->recv_iov[i].iov_len = (size_t)slot_bytes;
+    s->recv_msgs[i].msg_hdr.msg_name = &s->recv_addr[i];
+    s->recv_msgs[i].msg_hdr.msg_iov = &s->recv_iov[i];
+    s->recv_msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+
+  uv_loop_t *loop = NULL;
+  napi_value resource, name, handle;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL ||
+      uv_poll_init_socket(loop, &s->poll, fd) != 0) {
+    close(fd);
+    free_socket(s);
+    return throw_error(env, "EIO", "cannot watch the socket");
+  }
+  s->poll.data = s;
+  napi_create_reference(env, argv[1], 1, &s->memory_ref);
+  napi_create_reference(env, argv[2], 1, &s->callback_ref);
+  napi_create_object(env, &resource);
+  napi_create_reference(env, resource, 1, &s->resource_ref);
+  napi_create_string_utf8(env, "ztroot:BatchUdpSocket", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, resource, name, &s->async_context);
+  napi_add_async_cleanup_hook(env, on_environment_teardown, s, &s->cleanup_hook);
+  if (napi_create_external(env, s, finalize_handle, NULL, &handle) != napi_ok) {
+    s->finalized = 1; // nothing in JavaScript refers to it: free once closed
+    close_socket(s);
+    return throw_error(env, "EIO", "cannot create the handle");
+  }
+  int r = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  if (r != 0) {
+    close_socket(s);
+    return throw_error(env, uv_err_name(r), uv_strerror(r));
+  }
+  return handle;
+}
+
+/** flush(handle) -> datagrams the kernel accepted. */
+static napi_value js_flush(napi_env env, napi_callback_info info) {
+  batch_socket *s = unwrap(env, info);
+  napi_value out;
+  napi_create_uint32(env, s == NULL ? 0 : flush_queue(s), &out);
+  return out;
+}
+
+/** close(handle): idempotent; the port is free when it returns. */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  batch_socket *s = unwrap(env, info);
+  if (s != NULL) close_socket(s);
+  return NULL;
+}
+
+static napi_value define(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+  napi_value f;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
+  napi_set_named_property(env, exports, name, f);
+  return exports;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value v;
+  define(env, exports, "open", js_open);
+  define(env, exports, "flush", js_flush);
+  define(env, exports, "close", js_close);
+  // layout constants, checked by the JavaScript side against its own copy
+  napi_create_uint32(env, META_BYTES, &v);
+  napi_set_named_property(env, exports, "metaBytes", v);
+  napi_create_uint32(env, STATE_BYTES, &v);
+  napi_set_named_property(env, exports, "stateBytes", v);
+  napi_create_uint32(env, MAX_SLOTS, &v);
+  napi_set_named_property(env, exports, "maxSlots", v);
+  return exports;
+}
