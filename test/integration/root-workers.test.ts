@@ -87,5 +87,5 @@ describe.each(['auto', 'off'] as const)('a root with two packet workers (native 
       const list = await t.root.peers();
       expect(list.map((p) => p.address).sort()).toEqual(peers.map((p) => p.address.toString(16).padStart(10, '0')).sort());
     });
-});
+  });
 });
