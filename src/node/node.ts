@@ -416,6 +416,12 @@ export class Node {
           return false;
         }
         return this.store.put(identity, this.now()) !== 'collision';
+      }).catch((e: unknown) => {
+        // the cache could not be written (disk full, read-only home): refuse, never crash
+        this.pendingValidations.delete(identity.address);
+        this.stats.drop('internal-error');
+        this.log.error('identity admission failed', { error: (e as Error).message });
+        return false;
       });
       pending = { peer, done };
       this.pendingValidations.set(identity.address, pending);

@@ -176,7 +176,13 @@ export class RootServer {
   private fromWorker(h: WorkerHandle, m: FromWorker): void {
     switch (m.type) {
       case 'validate':
-        void this.validate(m.address, m.publicKey).then((r) => this.send(h, { type: 'validated', id: m.id, ...r }));
+        void this.validate(m.address, m.publicKey).then(
+          (r) => this.send(h, { type: 'validated', id: m.id, ...r }),
+          (e: unknown) => {
+            this.log.error('identity admission failed', { error: (e as Error).message });
+            this.send(h, { type: 'validated', id: m.id, valid: false, micros: 0 });
+          },
+        );
         return;
       case 'like':
         this.multicast.like(m.networkId, { mac: m.mac, adi: m.adi } as MulticastGroup, m.subscriber, m.nowMs);
