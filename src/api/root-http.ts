@@ -55,7 +55,7 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
         ok: true,
         address: formatAddress(root.identity.address),
         uptimeSeconds: Math.round((Date.now() - root.startedMs) / 1000),
-        workers: root.workerCount,
+        workers: root.runningWorkers,
         peers: root.peerTable.size,
         worlds: root.topology.worlds.map((w) => w.idHex),
         clock: Date.now(),

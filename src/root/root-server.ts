@@ -91,6 +91,11 @@ export class RootServer {
     return this.config.workers === 0 ? 0 : this.config.workers ?? availableParallelism();
   }
 
+  /** Packet worker threads actually running (fewer than asked if they could not share sockets). */
+  get runningWorkers(): number {
+    return this.workers.length;
+  }
+
   /** The packet thread's node, in in-process mode (`workers: 0`) only — for white-box tests. */
   get node(): Node {
     if (!this.core) throw new Error('the node lives in worker threads (workers > 0)');
@@ -117,7 +122,15 @@ export class RootServer {
       const first = await this.startWorker(0, this.config.ports);
       const ports = [...new Set(first.map((s) => s.port))];
       this.boundSockets = first;
-      await Promise.all(Array.from({ length: n - 1 }, (_, i) => this.startWorker(i + 1, ports)));
+      const more = await Promise.allSettled(Array.from({ length: n - 1 }, (_, i) => this.startWorker(i + 1, ports)));
+      const failed = more.filter((r) => r.status === 'rejected');
+      if (failed.length > 0) {
+        // without SO_REUSEPORT the other workers cannot share the sockets: keep the first one
+        this.log.warn('packet workers could not share the UDP sockets (SO_REUSEPORT unavailable?); running with one worker', {
+          error: String((failed[0] as PromiseRejectedResult).reason),
+        });
+        for (const h of this.workers.splice(1)) await h.worker.terminate();
+      }
       this.housekeepingTimer = setInterval(() => {
         this.peerTable.expire(Math.floor((Date.now() - ROOT_TIMERS.peerActivityTimeoutMs) / 1000));
         this.multicast.expire(Date.now(), ROOT_TIMERS.multicastLikeExpireMs);
@@ -126,7 +139,7 @@ export class RootServer {
     }
     this.log.info('root started', {
       address: formatAddress(this.identity.address),
-      workers: n,
+      workers: this.runningWorkers,
       udp: this.boundSockets.map((s) => `${s.address}/${s.port}`),
       worlds: this.topology.worlds.map((w) => ({ id: w.idHex, type: w.isPlanet ? 'planet' : 'moon', timestamp: w.timestamp })),
       knownIdentities: this.store.size,
