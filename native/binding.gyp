@@ -8,6 +8,15 @@
       "conditions": [
         ["OS!='linux'", { "type": "none", "sources": [] }]
       ]
+    },
+    {
+      "target_name": "identity_hash",
+      "sources": ["src/identity_hash.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["OS=='win'", { "type": "none", "sources": [] }]
+      ]
     }
   ]
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { formatAddress, type Address } from '../identity/address.ts';
 import { Identity } from '../identity/identity.ts';
+import { nativeIdentityHashAvailability } from '../identity/native-identity-hash.ts';
 import { IdentityStore } from '../node/identity-store.ts';
 import type { Node } from '../node/node.ts';
 import { SharedPeerTable } from '../node/shared-peer-table.ts';
@@ -143,6 +144,7 @@ export class RootServer {
       udp: this.boundSockets.map((s) => `${s.address}/${s.port}`),
       worlds: this.topology.worlds.map((w) => ({ id: w.idHex, type: w.isPlanet ? 'planet' : 'moon', timestamp: w.timestamp })),
       knownIdentities: this.store.size,
+      identityHash: nativeIdentityHashAvailability().ok ? 'native' : 'typescript',
     });
   }
 

@@ -9,7 +9,9 @@ import { Salsa20 } from '../../src/crypto/salsa20.ts';
 import { nobleCurves, nodeCurves } from '../../src/crypto/curve-backends.ts';
 import { sign, verify, useCurveBackend } from '../../src/crypto/c25519.ts';
 import { generateIdentity, parseIdentity } from '../../src/identity/identity.ts';
-import { measure, report } from './harness.ts';
+import { useIdentityHash } from '../../src/identity/memory-hard-hash.ts';
+import { nativeIdentityHashAvailability } from '../../src/identity/native-identity-hash.ts';
+import { measure, report, type Measurement } from './harness.ts';
 
 const key = new Uint8Array(randomBytes(32));
 const nonce = new Uint8Array(randomBytes(8));
@@ -64,7 +66,16 @@ report('96-byte signature over a 600-byte world (SHA-512 + Ed25519)', [
 
 const id = parseIdentity('8e4df28b72:0:ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd9702cae365f2af5fb4c420908b803a681d4daef6114d78a2d7')!;
 const seconds = Number(process.env.BENCH_SECONDS ?? 1) * 3;
-report('Identities (memory-hard hash; one thread)', [
-  measure('locallyValidate', () => id.locallyValidate(), { seconds }),
-  measure('generate', () => generateIdentity(), { seconds }),
-]);
+// The memory-hard hash in TypeScript, then in the C addon when it is built (npm run build:native).
+const nativeHash = nativeIdentityHashAvailability();
+const validateRows: Measurement[] = [];
+const generateRows: Measurement[] = [];
+for (const which of nativeHash.ok ? (['TypeScript', 'native'] as const) : (['TypeScript'] as const)) {
+  useIdentityHash(which === 'native' ? 'native' : 'js');
+  validateRows.push(measure(`locallyValidate (${which})`, () => id.locallyValidate(), { seconds }));
+  generateRows.push(measure(`generate (${which})`, () => generateIdentity(), { seconds }));
+}
+useIdentityHash('auto');
+report('Identity validation (memory-hard hash; one thread)', validateRows, 'locallyValidate (TypeScript)');
+report('Identity generation (about 15 memory-hard hashes each; one thread)', generateRows, 'generate (TypeScript)');
+if (!nativeHash.ok) console.log(`\n(native identity hash not measured: ${nativeHash.reason})`);
