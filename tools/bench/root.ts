@@ -1,7 +1,7 @@
 // Root benchmark (npm run bench:root): in one run on this machine, a minimal Node UDP forwarder
 // as the ceiling for pure Node, then `ztroot root` with 1 worker and with one per core, each
 // driven by the load generator (tools/loadgen) from separate processes. Prints one table of
-// figures, each with its ratio to the baseline measured in the same run; README-bench.md says
+// figures, each with its ratio to the baseline measured in the same run; the README (Benchmarks) says
 // how each figure is measured.
 //
 //   npm run bench:root -- [--peers 10000] [--seconds 3] [--procs 1] [--window 128] [--workers 1,2] [--quick]
@@ -547,7 +547,7 @@ async function main(): Promise<void> {
   for (const workers of workerCounts) restarts.push(await measureRestart('root', workers, root, peers));
 
   // 4. memory per peer
-  log('\n== memory per known peer (in-process probes, see README-bench.md)');
+  log('\n== memory per known peer (in-process probes, see the README, Benchmarks)');
   const memory: { peers: number; root: MemoryProbeResult; forwarder: MemoryProbeResult }[] = [];
   for (const n of MEMORY_PEERS) memory.push({ peers: n, forwarder: await memoryProbe('forwarder', n), root: await memoryProbe('root', n) });
 

@@ -1,4 +1,4 @@
-// The load generator's command line (tools/bench/README-bench.md has the walkthrough):
+// The load generator's command line (README.md, "Load generator and root benchmark", has the walkthrough):
 //
 //   npx node tools/loadgen/main.ts seed --home <root home> --peers 10000      (root stopped)
 //   npx node tools/loadgen/main.ts run --home <root home> --target 127.0.0.1/9993 --peers 10000 \
