@@ -35,13 +35,30 @@ function rawPublic(key: KeyObject): Uint8Array {
   return new Uint8Array(key.export({ format: 'der', type: 'spki' }).subarray(12));
 }
 
+/**
+ * Parsing a private key into an OpenSSL key object costs more than the agreement itself, and a
+ * node agrees with its own key again and again: keep the last few.
+ */
+const privateKeyObjects = new Map<string, KeyObject>();
+const PRIVATE_KEY_OBJECTS_KEPT = 8;
+function cachedPrivateKey(prefix: Buffer, raw: Uint8Array): KeyObject {
+  const k = prefix[11].toString() + Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+  let obj = privateKeyObjects.get(k);
+  if (!obj) {
+    obj = privateKey(prefix, raw);
+    if (privateKeyObjects.size >= PRIVATE_KEY_OBJECTS_KEPT) privateKeyObjects.delete(privateKeyObjects.keys().next().value!);
+    privateKeyObjects.set(k, obj);
+  }
+  return obj;
+}
+
 export const nodeCurves: CurveBackend = {
   name: 'node:crypto',
   x25519PublicKey: (priv) => rawPublic(createPublicKey(privateKey(X25519_PKCS8, priv))),
   x25519: (priv, pub) =>
-    new Uint8Array(diffieHellman({ privateKey: privateKey(X25519_PKCS8, priv), publicKey: publicKey(X25519_SPKI, pub) })),
+    new Uint8Array(diffieHellman({ privateKey: cachedPrivateKey(X25519_PKCS8, priv), publicKey: publicKey(X25519_SPKI, pub) })),
   ed25519PublicKey: (seed) => rawPublic(createPublicKey(privateKey(ED25519_PKCS8, seed))),
-  ed25519Sign: (seed, msg) => new Uint8Array(nodeSign(null, msg, privateKey(ED25519_PKCS8, seed))),
+  ed25519Sign: (seed, msg) => new Uint8Array(nodeSign(null, msg, cachedPrivateKey(ED25519_PKCS8, seed))),
   ed25519Verify: (pub, msg, sig) => {
     if (sig.length !== 64 || pub.length !== 32) return false;
     try {

@@ -91,6 +91,11 @@ export interface NodeOptions {
   allowLoopbackPaths?: boolean;
   /** New identities admitted per source /24 or /48: burst size and refill interval. */
   admission?: { burst: number; refillMs: number };
+  /**
+   * Send Salsa20/12 (cipher 1) even to peers that could take AES-GMAC-SIV. 1.14 accepts cipher 1
+   * from anyone, and in JavaScript Salsa20/12 + Poly1305 is several times cheaper than AES-GMAC-SIV.
+   */
+  alwaysSalsa?: boolean;
   /** Minimum spacing of OK(HELLO) and OK(ECHO) replies to one peer. */
   helloReplySpacingMs?: number;
   echoReplySpacingMs?: number;
@@ -121,6 +126,7 @@ export class Node {
   readonly validation: IdentityValidator;
   readonly peerTable: SharedPeerTable;
   private readonly lookupScratch = createPathLookup();
+  private readonly packetIds = new PacketIdSource();
   readonly stats = new NodeStats();
   readonly peers = new Map<Address, Peer>();
   readonly reassembler = new Reassembler();
@@ -597,11 +603,10 @@ export class Node {
 
   /** Build, compress where it helps, armor, fragment and send a packet to one physical address. */
   sendTo(peer: Peer, socket: LocalSocket, to: IpAddress, verb: number, payload: Uint8Array, cipher?: ArmorCipher): bigint {
-    const id = new Uint8Array(randomBytes(8));
-    let p = newPacket({ id, destination: peer.address, source: this.address, verb, payload });
+    let p = newPacket({ id: this.packetIds.next(), destination: peer.address, source: this.address, verb, payload });
     if (verb !== Verb.HELLO) p = compressPacket(p);
     const suite = cipher ?? (verb === Verb.HELLO ? Cipher.poly1305None
-      : peer.version.protocol >= AES_GMAC_SIV_MIN_PROTO_VERSION ? Cipher.aesGmacSiv : Cipher.poly1305Salsa2012);
+      : peer.version.protocol >= AES_GMAC_SIV_MIN_PROTO_VERSION && !this.options.alwaysSalsa ? Cipher.aesGmacSiv : Cipher.poly1305Salsa2012);
     armor(p, peer.key, suite);
     const wireId = readPacketId(p);
     if (verb === Verb.HELLO || verb === Verb.WHOIS || verb === Verb.ECHO || verb === Verb.NETWORK_CONFIG_REQUEST || verb === Verb.MULTICAST_GATHER) {
@@ -616,8 +621,7 @@ export class Node {
   sendHello(peer: Peer, socket: LocalSocket, to: IpAddress): bigint {
     const planet = this.topology.planet;
     const { payload, cryptFieldOffset } = encodeHelloForNode(this, to, planet);
-    const id = new Uint8Array(randomBytes(8));
-    const p = newPacket({ id, destination: peer.address, source: this.address, verb: Verb.HELLO, payload });
+    const p = newPacket({ id: this.packetIds.next(), destination: peer.address, source: this.address, verb: Verb.HELLO, payload });
     if (cryptFieldOffset !== undefined) cryptField(p, PacketOffset.payload + cryptFieldOffset, p.length, peer.key.salsaKey);
     armor(p, peer.key, Cipher.poly1305None);
     const wireId = readPacketId(p);
@@ -681,6 +685,21 @@ export class Node {
 
   countDrop(reason: DropReason): void {
     this.stats.drop(reason);
+  }
+}
+
+/** Random 8-byte packet IDs, drawn from a secure random pool refilled 512 IDs at a time. */
+class PacketIdSource {
+  private pool = new Uint8Array(0);
+  private at = 0;
+  next(): Uint8Array {
+    if (this.at + 8 > this.pool.length) {
+      this.pool = new Uint8Array(randomBytes(4096));
+      this.at = 0;
+    }
+    const id = this.pool.subarray(this.at, this.at + 8);
+    this.at += 8;
+    return id;
   }
 }
 

@@ -57,7 +57,7 @@ export class RootCore {
   private readonly options: RootCoreOptions;
   private readonly transport: DatagramTransport;
   private readonly log: Logger;
-  private readonly rendezvousSent = new LRUCache<string, number>({ max: 1_000_000, ttl: ROOT_TIMERS.rendezvousIntervalMs });
+  private readonly rendezvousSent = new LRUCache<number, number>({ max: 1_000_000, ttl: ROOT_TIMERS.rendezvousIntervalMs });
   private housekeepingTimer: NodeJS.Timeout | undefined;
   private nextSibling = 0;
 
@@ -75,6 +75,7 @@ export class RootCore {
       relayMaxHops: options.config.relayMaxHops,
       protocolVersion: ROOT_PROTOCOL_VERSION,
       pathLearning: 'authenticated',
+      alwaysSalsa: true,
       helloReplySpacingMs: ROOT_TIMERS.helloReplySpacingMs,
       echoReplySpacingMs: ROOT_TIMERS.echoReplySpacingMs,
       clock: options.clock,
@@ -141,7 +142,7 @@ export class RootCore {
   /** RENDEZVOUS to both sides of a relayed pair, at most once per pair per 30 s (08 §3.6). */
   private onRelayed(a: Address, b: Address, hops: number): void {
     if (hops !== 1) return;
-    const pair = a < b ? `${a}:${b}` : `${b}:${a}`;
+    const pair = pairKey(a, b);
     if (this.rendezvousSent.has(pair)) return;
     const source = this.node.peerFor(a), destination = this.node.peerFor(b);
     if (!source || !destination) return;
@@ -192,6 +193,17 @@ export class RootCore {
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     await this.transport.close();
   }
+}
+
+/**
+ * A number that stands for the unordered pair {a, b} (53 bits from both 40-bit addresses; a
+ * collision only delays one introduction by the rate-limit interval). Cheaper than a string
+ * key on the relay path, where this runs for every relayed packet.
+ */
+function pairKey(a: Address, b: Address): number {
+  const lo = a < b ? a : b, hi = a < b ? b : a;
+  const h = Math.imul((lo >>> 0) ^ Math.floor(lo / 2 ** 32) * 0x9e3779b1, 0x85ebca6b) >>> 0;
+  return (h & 0x1fffff) * 2 ** 32 + ((Math.imul((hi >>> 0) ^ Math.floor(hi / 2 ** 32) * 0xc2b2ae35, 0x27d4eb2f) ^ h) >>> 0);
 }
 
 export interface PeerView {

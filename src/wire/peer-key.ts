@@ -12,17 +12,24 @@ export class PeerKey {
   readonly key: Uint8Array;
   /** key[0..32): Salsa20/12 + Poly1305 armor and HELLO cryptField. */
   readonly salsaKey: Uint8Array;
-  /** K0 (GMAC) and K1 (tag block, CTR), 32 bytes each. */
-  readonly k0: Uint8Array;
-  readonly k1: Uint8Array;
+  private k0Bytes: Uint8Array | undefined;
+  private k1Bytes: Uint8Array | undefined;
   private aesInstance: AesGmacSiv | undefined;
 
   constructor(key: Uint8Array) {
     if (key.length !== SYMMETRIC_KEY_LENGTH) throw new RangeError(`peer key must be ${SYMMETRIC_KEY_LENGTH} bytes`);
     this.key = Uint8Array.from(key);
     this.salsaKey = this.key.subarray(0, SALSA_KEY_LENGTH);
-    this.k0 = kbkdfHmacSha384(this.key, KBKDF_LABEL_K0).slice(0, AES_KEY_LENGTH);
-    this.k1 = kbkdfHmacSha384(this.key, KBKDF_LABEL_K1).slice(0, AES_KEY_LENGTH);
+  }
+
+  /** K0 (GMAC) and K1 (tag block, CTR), 32 bytes each; derived on first use (two HMACs). */
+  get k0(): Uint8Array {
+    this.k0Bytes ??= kbkdfHmacSha384(this.key, KBKDF_LABEL_K0).slice(0, AES_KEY_LENGTH);
+    return this.k0Bytes;
+  }
+  get k1(): Uint8Array {
+    this.k1Bytes ??= kbkdfHmacSha384(this.key, KBKDF_LABEL_K1).slice(0, AES_KEY_LENGTH);
+    return this.k1Bytes;
   }
 
   /**
