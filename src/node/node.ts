@@ -92,6 +92,12 @@ export interface NodeOptions {
   /** New identities admitted per source /24 or /48: burst size and refill interval. */
   admission?: { burst: number; refillMs: number };
   /**
+   * Bound the peers this thread keeps in memory (a root): an evicted peer is rebuilt on demand from
+   * the identity cache and the key in the shared peer table, with no new key agreement. Unset,
+   * every peer stays until it expires (a leaf, whose peers carry its own path state).
+   */
+  peerCacheEntries?: number;
+  /**
    * Send Salsa20/12 (cipher 1) even to peers that could take AES-GMAC-SIV. 1.14 accepts cipher 1
    * from anyone, and in JavaScript Salsa20/12 + Poly1305 is several times cheaper than AES-GMAC-SIV.
    */
@@ -128,7 +134,9 @@ export class Node {
   private readonly lookupScratch = createPathLookup();
   private readonly packetIds = new PacketIdSource();
   readonly stats = new NodeStats();
-  readonly peers = new Map<Address, Peer>();
+  /** Peers this thread holds; bounded (least recently used go) when peerCacheEntries is set. */
+  readonly peers: PeerMap;
+  private readonly keyScratch = new Uint8Array(48);
   readonly reassembler = new Reassembler();
   hooks: NodeHooks;
   relayMaxHops: number;
@@ -152,6 +160,7 @@ export class Node {
     this.store = options.store;
     this.validation = options.validation;
     this.peerTable = options.peerTable ?? SharedPeerTable.create(PRIVATE_PEER_TABLE_SLOTS);
+    this.peers = options.peerCacheEntries ? new LRUCache<Address, Peer>({ max: options.peerCacheEntries }) : new Map<Address, Peer>();
     this.relayMaxHops = options.relayMaxHops;
     this.protocolVersion = options.protocolVersion;
     this.clock = options.clock ?? Date.now;
@@ -344,7 +353,13 @@ export class Node {
     const known = this.peers.get(address);
     if (known) return known;
     const identity = this.store.get(address);
-    return identity ? this.addPeer(identity) : undefined;
+    if (!identity) return undefined;
+    if (this.peerTable.loadKey(address, this.keyScratch)) {
+      const peer = new Peer(identity, this.keyScratch);
+      this.peers.set(address, peer);
+      return peer;
+    }
+    return this.addPeer(identity);
   }
 
   private recordVersionFromOkHello(peer: Peer, body: Uint8Array): void {
@@ -476,6 +491,7 @@ export class Node {
       peer = new Peer(identity, key);
     }
     this.peers.set(identity.address, peer);
+    this.peerTable.storeKey(identity.address, peer.key.key);
     return peer;
   }
 
@@ -670,13 +686,13 @@ export class Node {
     const now = this.now();
     let peersExpired = 0;
     const upstreams = this.topology.upstreams();
+    const silent: Address[] = [];
     for (const [a, peer] of this.peers) {
       peer.expirePaths(now, pathTimeoutMs);
-      if (!upstreams.has(a) && now - peer.lastReceiveMs > peerTimeoutMs) {
-        this.peers.delete(a);
-        peersExpired++;
-      }
+      if (!upstreams.has(a) && now - peer.lastReceiveMs > peerTimeoutMs) silent.push(a);
     }
+    for (const a of silent) this.peers.delete(a);
+    peersExpired = silent.length;
     for (const [k, t] of this.expectedReplies) if (now - t > 60_000) this.expectedReplies.delete(k);
     this.reassembler.expire(now);
     if (expireTable) this.peerTable.expire(Math.floor((now - peerTimeoutMs) / 1000));
@@ -701,6 +717,16 @@ class PacketIdSource {
     this.at += 8;
     return id;
   }
+}
+
+/** What Node needs of its peer map: a Map, or an LRU cache with the same calls. */
+export interface PeerMap extends Iterable<[Address, Peer]> {
+  get(a: Address): Peer | undefined;
+  set(a: Address, p: Peer): unknown;
+  has(a: Address): boolean;
+  delete(a: Address): boolean;
+  values(): IterableIterator<Peer> | Generator<Peer>;
+  readonly size: number;
 }
 
 function concatWorlds(worlds: World[]): Uint8Array {

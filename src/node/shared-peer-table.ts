@@ -3,15 +3,17 @@
 // path of any worker looks a destination up with a few Atomics loads: no lock, no message and
 // no allocation per packet.
 //
-// Layout: an open-addressing hash table (linear probing) of fixed 64-byte slots.
+// Layout: an open-addressing hash table (linear probing) of fixed 128-byte slots.
 //   status   0 empty · 1 live · 2 deleted (a tombstone that keeps probe chains intact)
 //   seq      per-slot sequence lock: odd while a writer updates the path fields; readers retry
 //   key      address high byte and low 32 bits
 //   paths    for each family: IP (1 or 4 words), port, local socket index, last receive (s)
+//   key      the 48-byte key this node shares with the peer, so any thread can rebuild the peer
+//            without a new key agreement (written once, before `hasKey` is published)
 // Inserting a new address and deleting one take a table-wide spin lock (both are rare: new peers
 // arrive at most as fast as identities validate); updating a path takes only its slot's lock.
 
-const WORDS_PER_SLOT = 16;
+const WORDS_PER_SLOT = 32;
 export const PEER_TABLE_SLOT_BYTES = WORDS_PER_SLOT * 4;
 const HEADER_WORDS = 4; // [0] insert/delete lock, [1] live count, [2] tombstones, [3] capacity
 
@@ -19,7 +21,9 @@ const W = {
   status: 0, seq: 1, keyHi: 2, keyLo: 3, lastSeen: 4,
   v4ip: 5, v4port: 6, v4socket: 7, v4seen: 8,
   v6ip: 9, /* 9..12 */ v6port: 13, v6socket: 14, v6seen: 15,
+  hasKey: 16, key: 17, /* 17..28: 48 bytes */
 } as const;
+const KEY_WORDS = 12;
 
 const EMPTY = 0, LIVE = 1, DELETED = 2;
 
@@ -162,6 +166,29 @@ export class SharedPeerTable {
     }
     w[b + W.lastSeen] = nowSec;
     this.endWrite(b);
+    return true;
+  }
+
+  /** Remember the 48-byte key shared with `address` (inserting the address if needed). */
+  storeKey(address: number, key: Uint8Array): boolean {
+    const i = this.findOrInsert(Math.floor(address / 2 ** 32), address >>> 0);
+    if (i < 0) return false;
+    const b = this.slotBase(i), w = this.w;
+    if (Atomics.load(w, b + W.hasKey) === 1) return true;
+    const dv = new DataView(key.buffer, key.byteOffset, key.byteLength);
+    for (let k = 0; k < KEY_WORDS; k++) w[b + W.key + k] = dv.getInt32(4 * k, true);
+    Atomics.store(w, b + W.hasKey, 1); // publish after the key words
+    return true;
+  }
+
+  /** The shared key of `address` into `out` (48 bytes); false when none is stored. */
+  loadKey(address: number, out: Uint8Array): boolean {
+    const i = this.find(Math.floor(address / 2 ** 32), address >>> 0);
+    if (i < 0) return false;
+    const b = this.slotBase(i), w = this.w;
+    if (Atomics.load(w, b + W.hasKey) !== 1) return false;
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    for (let k = 0; k < KEY_WORDS; k++) dv.setInt32(4 * k, w[b + W.key + k], true);
     return true;
   }
 

@@ -27,8 +27,10 @@ export interface RootConfig {
   validationThreads: number;
   /** Packet worker threads; undefined = one per core, 0 = the packet path on the main thread. */
   workers: number | undefined;
-  /** Peers the shared peer table is sized for (64 bytes per slot, 1.5 slots per peer). */
+  /** Peers the shared peer table is sized for (128 bytes per slot, 1.5 slots per peer). */
   maxPeers: number;
+  /** Peers each packet thread keeps in memory; others are rebuilt on demand from the cache and table. */
+  peerCacheEntries: number;
   /** UDP through the recvmmsg/sendmmsg addon: 'auto' when it is built, 'on' (or fail), 'off' (dgram). */
   nativeUdp: 'auto' | 'on' | 'off';
   /** HTTP listener for /health, /metrics and /peers ("" disables it). */
@@ -58,6 +60,7 @@ export function defaultConfig(): RootConfig {
     workers: undefined,
     maxPeers: ROOT_DEFAULTS.maxPeers,
     nativeUdp: 'auto',
+    peerCacheEntries: ROOT_DEFAULTS.peerCacheEntries,
     httpListen: ROOT_DEFAULTS.httpListen,
     metricsToken: undefined,
     logLevel: 'info',
@@ -112,6 +115,7 @@ const APPLY: Record<string, (c: RootConfig, v: unknown) => void> = {
   identityCacheEntries: (c, v) => { c.identityCacheEntries = positiveInt(v, 'identityCacheEntries', 1); },
   validationThreads: (c, v) => { c.validationThreads = positiveInt(v, 'validationThreads', 0, 256); },
   workers: (c, v) => { c.workers = positiveInt(v, 'workers', 0, 256); },
+  peerCacheEntries: (c, v) => { c.peerCacheEntries = positiveInt(v, 'peerCacheEntries', 16); },
   nativeUdp: (c, v) => {
     if (v !== 'auto' && v !== 'on' && v !== 'off') throw new ConfigError('nativeUdp must be auto, on or off');
     c.nativeUdp = v;

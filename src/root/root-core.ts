@@ -76,6 +76,7 @@ export class RootCore {
       protocolVersion: ROOT_PROTOCOL_VERSION,
       pathLearning: 'authenticated',
       alwaysSalsa: true,
+      peerCacheEntries: options.config.peerCacheEntries,
       helloReplySpacingMs: ROOT_TIMERS.helloReplySpacingMs,
       echoReplySpacingMs: ROOT_TIMERS.echoReplySpacingMs,
       clock: options.clock,

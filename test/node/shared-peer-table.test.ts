@@ -54,10 +54,26 @@ describe('SharedPeerTable', () => {
     expect(ok).toBe(1023);
   });
 
-  it('costs 64 bytes per slot (128 per peer at half load)', () => {
+  it('costs 128 bytes per slot (192 per peer at the root\'s 1.5 slots per peer)', () => {
     const t = SharedPeerTable.create(1 << 20);
-    expect(PEER_TABLE_SLOT_BYTES).toBe(64);
-    expect(t.buffer.byteLength).toBeLessThan((1 << 20) * 64 + 64);
+    expect(PEER_TABLE_SLOT_BYTES).toBe(128);
+    expect(t.buffer.byteLength).toBeLessThan((1 << 20) * 128 + 64);
+  });
+
+  it('keeps each peer\'s 48-byte key for any thread, without disturbing its paths', () => {
+    const t = SharedPeerTable.create(1024);
+    const key = Uint8Array.from({ length: 48 }, (_, i) => (i * 37 + 5) & 255);
+    const out = new Uint8Array(48);
+    expect(t.loadKey(0x0123456789, out)).toBe(false);
+    t.notePath(0x0123456789, v4('10.1.2.3'), 4444, 0, 5);
+    expect(t.loadKey(0x0123456789, out)).toBe(false);
+    expect(t.storeKey(0x0123456789, key)).toBe(true);
+    expect(t.loadKey(0x0123456789, out)).toBe(true);
+    expect([...out]).toEqual([...key]);
+    expect(t.lookup(0x0123456789, createPathLookup())).toMatchObject({ found: true, port: 4444 });
+    t.storeKey(0x0abcdef012, key);
+    expect(t.size).toBe(2);
+    expect(t.lastSeen(0x0abcdef012)).toBe(0); // a key alone does not make the peer heard from
   });
 
   it('never shows a torn path while other threads write it', async () => {
