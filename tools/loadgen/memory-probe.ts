@@ -93,7 +93,7 @@ function probeRoot(n: number): MemoryProbeResult {
     const peerTable = SharedPeerTable.create(Math.ceil(Math.max(config.maxPeers, n) * 1.5));
     const node = new Node({
       identity: self, transport: new UdpTransport(), topology: new Topology(self.address), store, validation, peerTable,
-      relayMaxHops: 3, protocolVersion: 11, pathLearning: 'authenticated',
+      relayMaxHops: 3, protocolVersion: 11, pathLearning: 'authenticated', peerCacheEntries: config.peerCacheEntries,
     });
     const socket: LocalSocket = { index: 0, address: '0.0.0.0', port: 9993, family: 4 };
     const keys = new Uint8Array(randomBytes(48 * Math.min(n, 65536)));
@@ -111,7 +111,9 @@ function probeRoot(n: number): MemoryProbeResult {
     }
     const buildSeconds = (performance.now() - started) / 1000;
     const m1 = settle();
-    if (node.peers.size !== n) throw new Error('probe: peers lost');
+    // every peer is in the shared table; the thread keeps at most peerCacheEntries peer objects
+    if (peerTable.size !== n) throw new Error('probe: peers lost');
+    if (node.peers.size !== Math.min(n, config.peerCacheEntries)) throw new Error('probe: peer cache not bounded as configured');
     store.close();
     return {
       mode: 'root', peers: n, buildSeconds, peerTableBytesPerPeer: peerTable.buffer.byteLength / n,
