@@ -6,7 +6,6 @@
 
 import { EventEmitter } from 'node:events';
 import type { Address } from '../identity/address.ts';
-import { formatAddress } from '../identity/address.ts';
 import { generateIdentity, type Identity } from '../identity/identity.ts';
 import { IdentityStore } from '../node/identity-store.ts';
 import { Node, type Inbound } from '../node/node.ts';
@@ -256,7 +255,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
         const ok = decodeOkHello(payload);
         if (!ok.ok) return;
         const fromUpstream = this.node.topology.isUpstream(peer.address) || [...this.node.topology.pendingSeeds.values()].includes(peer.address);
-        if (fromUpstream && ok.value.worlds && ok.value.worlds.length > 0) this.applyWorlds(ok.value.worlds, peer.address);
+        if (fromUpstream && ok.value.worlds && ok.value.worlds.length > 0) this.applyWorlds(ok.value.worlds);
         if (!this.wasOnline && this.online) {
           this.wasOnline = true;
           this.emit('online');
@@ -297,13 +296,13 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     });
   }
 
-  private applyWorlds(bytes: Uint8Array, from: Address): void {
+  private applyWorlds(bytes: Uint8Array): void {
     let off = 0;
     while (off < bytes.length) {
       const d = World.decode(bytes.subarray(off));
       if (typeof d === 'string') return;
       off += d.length;
-      if (this.node.topology.consider(d.world, from) === 'accepted') {
+      if (this.node.topology.consider(d.world) === 'accepted') {
         this.ensureUpstreamPeers();
         this.emit('world', d.world);
       }

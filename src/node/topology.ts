@@ -62,6 +62,13 @@ export class Topology {
     return this.moonWorlds.delete(id);
   }
 
+  /** Serve exactly these worlds from now on (a root reloading its home directory). */
+  replaceWorlds(planet: World | undefined, moons: readonly World[]): void {
+    this.setPlanet(planet);
+    for (const m of this.moons) if (!moons.some((n) => n.id === m.id)) this.removeMoon(m.id);
+    for (const m of moons) this.setMoon(m);
+  }
+
   /** orbit with a seed: the moon is fetched from that address (accepted unsigned once). */
   addSeed(moonId: bigint, seed: Address): void {
     if (!this.moonWorlds.has(moonId)) this.seeds.set(moonId, seed);
@@ -131,10 +138,11 @@ export class Topology {
   }
 
   /**
-   * A world received in OK(HELLO) from `from` (05-world-moons.md §3): a newer signed revision of
-   * a world we have, or the first copy of a seeded moon from its seed.
+   * A world received in OK(HELLO) (05-world-moons.md §3; the caller checks the sender is an
+   * upstream or a pending seed): a newer signed revision of a world we have, or the first copy of
+   * a seeded moon that lists its seed as a root.
    */
-  consider(w: World, from: Address): WorldAcceptance {
+  consider(w: World): WorldAcceptance {
     if (w.type === WorldType.planet) {
       if (!this.planetWorld || this.planetWorld.id !== w.id) return 'foreign';
       return this.replaceIfNewer(this.planetWorld, w, () => this.setPlanet(w));

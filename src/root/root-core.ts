@@ -105,10 +105,7 @@ export class RootCore {
 
   /** Serve exactly these worlds from now on. */
   setWorlds(planet: World | undefined, moons: readonly World[]): void {
-    const t = this.node.topology;
-    t.setPlanet(planet);
-    for (const m of t.moons) if (!moons.some((n) => n.id === m.id)) t.removeMoon(m.id);
-    for (const m of moons) t.setMoon(m);
+    this.node.topology.replaceWorlds(planet, moons);
   }
 
   private onVerb(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void {

@@ -13,7 +13,7 @@ import { nativeIdentityHashAvailability } from '../identity/native-identity-hash
 import { IdentityStore } from '../node/identity-store.ts';
 import type { Node } from '../node/node.ts';
 import { SharedPeerTable } from '../node/shared-peer-table.ts';
-import { mergeStats, snapshotStats, type NodeStats } from '../node/stats.ts';
+import { mergeStats, type NodeStats } from '../node/stats.ts';
 import { loadWorldFiles, Topology } from '../node/topology.ts';
 import { ValidationPool } from '../node/validation-pool.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
@@ -280,18 +280,11 @@ export class RootServer {
     return mergePeerViews(replies.map((r) => r?.value ?? []));
   }
 
-  /** Counters of the in-process packet thread as a snapshot (tests compare before/after). */
-  snapshot(): ReturnType<typeof snapshotStats> | undefined {
-    return this.core ? snapshotStats(this.core.node.stats) : undefined;
-  }
-
   private loadWorlds(): void {
     const loaded = loadWorldFiles(this.config.home);
     for (const p of loaded.problems) this.log.warn('world file ignored', { problem: p });
     const t = this.topology;
-    t.setPlanet(loaded.planet);
-    for (const m of t.moons) if (!loaded.moons.some((n) => n.id === m.id)) t.removeMoon(m.id);
-    for (const m of loaded.moons) t.setMoon(m);
+    t.replaceWorlds(loaded.planet, loaded.moons);
     const mine = t.worlds.filter((w) => w.roots.some((r) => r.identity.address === this.identity.address));
     if (t.worlds.length > 0 && mine.length === 0) {
       this.log.warn('this root is not listed in any of its worlds; leaves will not treat it as a root', { address: formatAddress(this.identity.address) });

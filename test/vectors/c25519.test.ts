@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { agree, keyPairFromPrivate, sign, useCurveBackend, verify } from '../../src/crypto/c25519.ts';
 import { nobleCurves, nodeCurves } from '../../src/crypto/curve-backends.ts';
-import { c25519Sets, hexAfter, toHex } from '../support/vectors.ts';
+import { c25519Sets, toHex } from '../support/vectors.ts';
 
 const sets = c25519Sets();
 

@@ -14,7 +14,7 @@ import {
 import { decodeNetworkConfig, encodeNetworkConfig, type NetworkConfig } from '../../src/wire/netconf/network-config.ts';
 import { ACCEPT_ALL_RULES } from '../../src/wire/rules.ts';
 import { fencedAfter, hexAfter, toHex } from '../support/vectors.ts';
-import { A, B, address, capability, coo, inetAddress, ipAddress, mutated, nonZeroAddress, plain, rule, RUNS, tag, u16, u32, u64 } from './arbitraries.ts';
+import { A, B, address, capability, coo, inetAddress, ipAddress, mutated, nonZeroAddress, plain, rule, tag, u16, u32, u64 } from './arbitraries.ts';
 
 const NWID = 0x8e4df28b72000001n;
 const TS = 1_700_000_000_000n;
