@@ -4,6 +4,12 @@
 // a bounded LRU in front keeps hot identities out of SQLite.
 //
 // Only validated identities are ever stored: callers validate first (memory-hard hash).
+//
+// The number of rows is kept in a one-row side table that SQLite triggers update in the same
+// transaction as each insert or delete, so opening a store reads one row instead of counting a
+// table of millions (every packet worker opens its own store at start). A cache written by an
+// older version, without the side table, is migrated once: the table and triggers are created
+// and filled with COUNT(*) in one write transaction.
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -21,12 +27,14 @@ export interface IdentityStoreOptions {
 
 export const DEFAULT_IDENTITY_CACHE_ENTRIES = 100_000;
 
+/** One row (id 0) holding the number of rows in `identities`, kept by triggers. */
+const ROW_COUNT_TABLE = 'identity_count';
+
 export class IdentityStore {
   private readonly db: DatabaseSync;
   private readonly lru: LRUCache<Address, Identity>;
   private readonly selectOne: StatementSync;
   private readonly insertOne: StatementSync;
-  private readonly countAll: StatementSync;
   private count: number;
 
   /** Open (creating if needed) the store at `path`; ':memory:' for tests. */
@@ -37,20 +45,50 @@ export class IdentityStore {
       PRAGMA busy_timeout = 5000;
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
-      CREATE TABLE IF NOT EXISTS identities (
-        address INTEGER PRIMARY KEY,
-        identity BLOB NOT NULL,
-        added_ms INTEGER NOT NULL
-      );
     `);
+    if (!this.hasTable(ROW_COUNT_TABLE)) this.createSchema();
     this.selectOne = this.db.prepare('SELECT identity FROM identities WHERE address = ?');
     this.insertOne = this.db.prepare('INSERT OR IGNORE INTO identities (address, identity, added_ms) VALUES (?, ?, ?)');
-    this.countAll = this.db.prepare('SELECT COUNT(*) AS n FROM identities');
-    this.count = Number((this.countAll.get() as { n: number | bigint }).n);
+    this.count = Number((this.db.prepare(`SELECT n FROM ${ROW_COUNT_TABLE} WHERE id = 0`).get() as { n: number | bigint }).n);
     this.lru = new LRUCache({ max: options.cacheEntries ?? DEFAULT_IDENTITY_CACHE_ENTRIES });
   }
 
-  /** Number of identities on disk. */
+  private hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  }
+
+  /**
+   * Create whatever is missing of the schema — a new cache, or one from a version without the
+   * row count — in one write transaction. Several threads may open the same file at once: the
+   * IF NOT EXISTS clauses make the second one a no-op once it gets the write lock.
+   */
+  private createSchema(): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS identities (
+          address INTEGER PRIMARY KEY,
+          identity BLOB NOT NULL,
+          added_ms INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS ${ROW_COUNT_TABLE} (
+          id INTEGER PRIMARY KEY CHECK (id = 0),
+          n INTEGER NOT NULL
+        );
+        CREATE TRIGGER IF NOT EXISTS identities_counted_insert AFTER INSERT ON identities
+          BEGIN UPDATE ${ROW_COUNT_TABLE} SET n = n + 1 WHERE id = 0; END;
+        CREATE TRIGGER IF NOT EXISTS identities_counted_delete AFTER DELETE ON identities
+          BEGIN UPDATE ${ROW_COUNT_TABLE} SET n = n - 1 WHERE id = 0; END;
+        INSERT OR IGNORE INTO ${ROW_COUNT_TABLE} (id, n) SELECT 0, COUNT(*) FROM identities;
+      `);
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  /** Number of identities on disk (as of opening, plus what this store added since). */
   get size(): number {
     return this.count;
   }
@@ -79,8 +117,8 @@ export class IdentityStore {
     const existing = this.get(identity.address);
     if (existing) return existing.equals(identity) ? 'known' : 'collision';
     const pub = identity.publicOnly();
-    this.insertOne.run(identity.address, pub.serialize(), nowMs);
-    this.count++;
+    // changes is 0 if the row was already there (another writer), and never counts trigger updates
+    this.count += Number(this.insertOne.run(identity.address, pub.serialize(), nowMs).changes);
     this.lru.set(identity.address, pub);
     return 'added';
   }
