@@ -24,7 +24,7 @@ import { ROOT_LIMITS, ROOT_TIMERS } from './constants.ts';
 import { ensureHome, HOME_FILES, loadOrCreateIdentity } from './home.ts';
 import { MulticastStore } from './multicast.ts';
 import { mergePeerViews, RootCore, type MulticastService, type PeerView } from './root-core.ts';
-import type { FromWorker, ToWorker, WorkerStats, WorldFiles } from './worker-protocol.ts';
+import type { FromWorker, ToWorker, WorkerInit, WorkerStats, WorldFiles } from './worker-protocol.ts';
 
 export { ROOT_PROTOCOL_VERSION } from './root-core.ts';
 
@@ -33,6 +33,11 @@ export interface RootServerOptions {
   log?: Logger;
   /** In-process mode only: the packet thread's clock (tests step it). */
   clock?: () => number;
+  /**
+   * Tests only: the first packet worker binds without SO_REUSEPORT, so the kernel refuses the
+   * other workers' binds (EADDRINUSE), as on a system without SO_REUSEPORT.
+   */
+  firstWorkerExclusive?: boolean;
 }
 
 /** Counters and gauges of all packet threads together, refreshed when Prometheus scrapes. */
@@ -63,6 +68,7 @@ export class RootServer {
   private readonly validation: ValidationPool;
   private readonly log: Logger;
   private readonly clock: (() => number) | undefined;
+  private readonly firstWorkerExclusive: boolean;
   private core: RootCore | undefined;
   private readonly workers: WorkerHandle[] = [];
   private boundSockets: { address: string; port: number }[] = [];
@@ -75,6 +81,7 @@ export class RootServer {
     this.config = options.config;
     this.log = options.log ?? silentLogger;
     this.clock = options.clock;
+    this.firstWorkerExclusive = options.firstWorkerExclusive ?? false;
     ensureHome(this.config.home);
     const { identity, created } = loadOrCreateIdentity(this.config.home);
     this.identity = identity;
@@ -164,8 +171,8 @@ export class RootServer {
     const worker = new Worker(new URL('./root-worker.ts', import.meta.url), {
       workerData: {
         index, config: this.config, identitySecret: this.identity.toString(true), peerTable: this.peerTable.buffer,
-        ports, worlds: this.worldFiles(),
-      },
+        ports, worlds: this.worldFiles(), reusePort: !(index === 0 && this.firstWorkerExclusive),
+      } satisfies WorkerInit,
     });
     const handle: WorkerHandle = { worker, pending: new Map() };
     this.workers.push(handle);

@@ -74,7 +74,7 @@ const core = new RootCore({
   validation: validator,
   multicast,
   peerTable: new SharedPeerTable(init.peerTable),
-  reusePort: true,
+  reusePort: init.reusePort,
   ports: init.ports,
   expiresPeerTable: false,
   log,

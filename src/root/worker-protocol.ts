@@ -13,6 +13,8 @@ export interface WorkerInit {
   peerTable: SharedArrayBuffer;
   /** Ports to bind (after the first worker resolved any port 0). */
   ports: number[];
+  /** Bind with SO_REUSEPORT (always, except the first worker in RootServerOptions.firstWorkerExclusive). */
+  reusePort: boolean;
   worlds: WorldFiles;
 }
 
