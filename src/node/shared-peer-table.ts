@@ -3,27 +3,35 @@
 // path of any worker looks a destination up with a few Atomics loads: no lock, no message and
 // no allocation per packet.
 //
-// Layout: an open-addressing hash table (linear probing) of fixed 128-byte slots.
+// Layout: an open-addressing hash table (linear probing) of fixed 104-byte slots (26 words),
+// as many as asked for (not rounded to a power of two: a slot index comes from the hash by a
+// multiply, so 1.5 slots per peer costs 156 bytes per peer, not up to twice that).
 //   status   0 empty · 1 live · 2 deleted (a tombstone that keeps probe chains intact)
 //   seq      per-slot sequence lock: odd while a writer updates the path fields; readers retry
-//   key      address high byte and low 32 bits
-//   paths    for each family: IP (1 or 4 words), port, local socket index, last receive (s)
+//   address  low 32 bits; the high byte shares a word with the has-key flag
+//   paths    for each family: IP (1 or 4 words), port and local socket index (one word), last receive (s)
 //   key      the 48-byte key this node shares with the peer, so any thread can rebuild the peer
-//            without a new key agreement (written once, before `hasKey` is published)
+//            without a new key agreement (written once, before the has-key flag is published)
 // Inserting a new address and deleting one take a table-wide spin lock (both are rare: new peers
 // arrive at most as fast as identities validate); updating a path takes only its slot's lock.
 
-const WORDS_PER_SLOT = 32;
+const WORDS_PER_SLOT = 26;
 export const PEER_TABLE_SLOT_BYTES = WORDS_PER_SLOT * 4;
+/** Slots per peer a table is sized with: linear probing stays short at two-thirds load. */
+const SLOTS_PER_PEER = 1.5;
 const HEADER_WORDS = 4; // [0] insert/delete lock, [1] live count, [2] tombstones, [3] capacity
 
 const W = {
-  status: 0, seq: 1, keyHi: 2, keyLo: 3, lastSeen: 4,
-  v4ip: 5, v4port: 6, v4socket: 7, v4seen: 8,
-  v6ip: 9, /* 9..12 */ v6port: 13, v6socket: 14, v6seen: 15,
-  hasKey: 16, key: 17, /* 17..28: 48 bytes */
+  status: 0, seq: 1, addressLo: 2, meta: 3, lastSeen: 4,
+  v4ip: 5, v4portSocket: 6, v4seen: 7,
+  v6ip: 8, /* 8..11 */ v6portSocket: 12, v6seen: 13,
+  key: 14, /* 14..25: 48 bytes */
 } as const;
 const KEY_WORDS = 12;
+/** meta: bits 0–7 the address's high byte, bit 8 set once the key words are written. */
+const META_HAS_KEY = 0x100;
+/** A port and a local socket index share a word: port in the low 16 bits. */
+const packPortSocket = (port: number, socket: number): number => (port & 0xffff) | (socket << 16);
 
 const EMPTY = 0, LIVE = 1, DELETED = 2;
 
@@ -48,12 +56,15 @@ export class SharedPeerTable {
   readonly buffer: SharedArrayBuffer;
   readonly capacity: number;
   private readonly w: Int32Array;
-  private readonly mask: number;
 
-  /** A new table with room for `capacity` slots (rounded up to a power of two); keep load ≤ ~70%. */
+  /** A table for up to `peers` peers at 1.5 slots per peer (about 156 bytes per peer). */
+  static forPeers(peers: number): SharedPeerTable {
+    return SharedPeerTable.create(peers * SLOTS_PER_PEER);
+  }
+
+  /** A new table with room for `capacity` slots (at least 1024); keep load ≤ ~70%. */
   static create(capacity: number): SharedPeerTable {
-    let cap = 1024;
-    while (cap < capacity) cap *= 2;
+    const cap = Math.max(1024, Math.ceil(capacity));
     const buffer = new SharedArrayBuffer((HEADER_WORDS + cap * WORDS_PER_SLOT) * 4);
     new Int32Array(buffer)[3] = cap;
     return new SharedPeerTable(buffer);
@@ -64,7 +75,6 @@ export class SharedPeerTable {
     this.buffer = buffer;
     this.w = new Int32Array(buffer);
     this.capacity = this.w[3];
-    this.mask = this.capacity - 1;
   }
 
   get size(): number {
@@ -79,7 +89,12 @@ export class SharedPeerTable {
     // multiplicative mix of both halves; addresses are already fairly random
     let h = Math.imul(lo ^ (hi << 24) ^ (lo >>> 16), 0x9e3779b1);
     h ^= h >>> 15;
-    return (h >>> 0) & this.mask;
+    // the top bits of h × capacity / 2^32: a slot in [0, capacity) for any capacity
+    return Math.floor((h >>> 0) * this.capacity / 4294967296);
+  }
+
+  private next(i: number): number {
+    return i + 1 === this.capacity ? 0 : i + 1;
   }
 
   /** Index of the live slot holding `address`, or -1. Lock-free. */
@@ -90,8 +105,8 @@ export class SharedPeerTable {
       const b = this.slotBase(i);
       const status = Atomics.load(w, b + W.status);
       if (status === EMPTY) return -1;
-      if (status === LIVE && w[b + W.keyLo] === (lo | 0) && w[b + W.keyHi] === hi) return i;
-      i = (i + 1) & this.mask;
+      if (status === LIVE && w[b + W.addressLo] === (lo | 0) && (w[b + W.meta] & 0xff) === hi) return i;
+      i = this.next(i);
     }
     return -1;
   }
@@ -119,14 +134,14 @@ export class SharedPeerTable {
         const status = Atomics.load(this.w, b + W.status);
         if (status !== LIVE) {
           for (let k = 2; k < WORDS_PER_SLOT; k++) this.w[b + k] = 0;
-          this.w[b + W.keyHi] = hi;
-          this.w[b + W.keyLo] = lo | 0;
+          this.w[b + W.meta] = hi;
+          this.w[b + W.addressLo] = lo | 0;
           if (status === DELETED) Atomics.sub(this.w, 2, 1);
           Atomics.store(this.w, b + W.status, LIVE); // publish after the key is written
           Atomics.add(this.w, 1, 1);
           return i;
         }
-        i = (i + 1) & this.mask;
+        i = this.next(i);
       }
     } finally {
       this.unlock();
@@ -155,13 +170,11 @@ export class SharedPeerTable {
     this.beginWrite(b);
     if (ip.length === 4) {
       w[b + W.v4ip] = (ip[0] << 24) | (ip[1] << 16) | (ip[2] << 8) | ip[3];
-      w[b + W.v4port] = port;
-      w[b + W.v4socket] = socket;
+      w[b + W.v4portSocket] = packPortSocket(port, socket);
       w[b + W.v4seen] = nowSec;
     } else {
       for (let k = 0; k < 4; k++) w[b + W.v6ip + k] = (ip[4 * k] << 24) | (ip[4 * k + 1] << 16) | (ip[4 * k + 2] << 8) | ip[4 * k + 3];
-      w[b + W.v6port] = port;
-      w[b + W.v6socket] = socket;
+      w[b + W.v6portSocket] = packPortSocket(port, socket);
       w[b + W.v6seen] = nowSec;
     }
     w[b + W.lastSeen] = nowSec;
@@ -174,10 +187,10 @@ export class SharedPeerTable {
     const i = this.findOrInsert(Math.floor(address / 2 ** 32), address >>> 0);
     if (i < 0) return false;
     const b = this.slotBase(i), w = this.w;
-    if (Atomics.load(w, b + W.hasKey) === 1) return true;
+    if (Atomics.load(w, b + W.meta) & META_HAS_KEY) return true;
     const dv = new DataView(key.buffer, key.byteOffset, key.byteLength);
     for (let k = 0; k < KEY_WORDS; k++) w[b + W.key + k] = dv.getInt32(4 * k, true);
-    Atomics.store(w, b + W.hasKey, 1); // publish after the key words
+    Atomics.or(w, b + W.meta, META_HAS_KEY); // publish after the key words
     return true;
   }
 
@@ -186,7 +199,7 @@ export class SharedPeerTable {
     const i = this.find(Math.floor(address / 2 ** 32), address >>> 0);
     if (i < 0) return false;
     const b = this.slotBase(i), w = this.w;
-    if (Atomics.load(w, b + W.hasKey) !== 1) return false;
+    if (!(Atomics.load(w, b + W.meta) & META_HAS_KEY)) return false;
     const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
     for (let k = 0; k < KEY_WORDS; k++) dv.setInt32(4 * k, w[b + W.key + k], true);
     return true;
@@ -214,21 +227,22 @@ export class SharedPeerTable {
     for (;;) {
       const s1 = Atomics.load(w, b + W.seq);
       if (s1 & 1) continue;
-      const port4 = w[b + W.v4port], seen4 = w[b + W.v4seen];
-      const port6 = w[b + W.v6port], seen6 = w[b + W.v6seen];
+      const ps4 = w[b + W.v4portSocket], seen4 = w[b + W.v4seen];
+      const ps6 = w[b + W.v6portSocket], seen6 = w[b + W.v6seen];
+      const port4 = ps4 & 0xffff, port6 = ps6 & 0xffff;
       const use6 = family === 6 || (family === undefined && port6 !== 0 && (port4 === 0 || seen6 > seen4));
       if (use6) {
         out.family = 6;
         for (let k = 0; k < 4; k++) out.ip6[k] = w[b + W.v6ip + k];
         out.port = port6;
-        out.socket = w[b + W.v6socket];
+        out.socket = ps6 >>> 16;
         out.seen = seen6;
         out.found = port6 !== 0;
       } else {
         out.family = 4;
         out.ip4 = w[b + W.v4ip] >>> 0;
         out.port = port4;
-        out.socket = w[b + W.v4socket];
+        out.socket = ps4 >>> 16;
         out.seen = seen4;
         out.found = port4 !== 0;
       }

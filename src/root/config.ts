@@ -27,7 +27,7 @@ export interface RootConfig {
   validationThreads: number;
   /** Packet worker threads; undefined = one per core, 0 = the packet path on the main thread. */
   workers: number | undefined;
-  /** Peers the shared peer table is sized for (128 bytes per slot, 1.5 slots per peer). */
+  /** Peers the shared peer table is sized for (104 bytes per slot, 1.5 slots per peer). */
   maxPeers: number;
   /** Peers each packet thread keeps in memory; others are rebuilt on demand from the cache and table. */
   peerCacheEntries: number;

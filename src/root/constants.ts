@@ -11,7 +11,7 @@ export const ROOT_DEFAULTS = {
   relayMaxHops: RELAY_MAX_HOPS,
   /** Local HTTP listener: loopback, TCP on the ZeroTier port, like zerotier-one's local API. */
   httpListen: '127.0.0.1:9993',
-  /** Peers the shared table is sized for by default (about 192 MiB of shared memory, touched lazily). */
+  /** Peers the shared table is sized for by default (about 150 MiB of shared memory, touched lazily). */
   maxPeers: 1_000_000,
   /** Peer objects (about 2 KiB each) each packet thread keeps; the rest are rebuilt on demand. */
   peerCacheEntries: 16_384,

@@ -88,7 +88,7 @@ export class RootServer {
     this.identityCreated = created;
     this.store = new IdentityStore(join(this.config.home, HOME_FILES.identityCache), { cacheEntries: this.config.identityCacheEntries });
     this.validation = new ValidationPool({ threads: this.config.validationThreads || undefined, maxQueue: ROOT_LIMITS.validationQueue });
-    this.peerTable = SharedPeerTable.create(Math.ceil(this.config.maxPeers * 1.5));
+    this.peerTable = SharedPeerTable.forPeers(this.config.maxPeers);
     this.topology = new Topology(identity.address);
     this.loadWorlds();
     this.mainLag.enable();

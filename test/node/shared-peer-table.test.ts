@@ -54,10 +54,21 @@ describe('SharedPeerTable', () => {
     expect(ok).toBe(1023);
   });
 
-  it('costs 128 bytes per slot (192 per peer at the root\'s 1.5 slots per peer)', () => {
-    const t = SharedPeerTable.create(1 << 20);
-    expect(PEER_TABLE_SLOT_BYTES).toBe(128);
-    expect(t.buffer.byteLength).toBeLessThan((1 << 20) * 128 + 64);
+  it('costs 104 bytes per slot, 156 per peer at 1.5 slots per peer, with no rounding up', () => {
+    expect(PEER_TABLE_SLOT_BYTES).toBe(104);
+    const t = SharedPeerTable.forPeers(1_000_000);
+    expect(t.capacity).toBe(1_500_000);
+    expect(t.buffer.byteLength).toBeLessThan(1_000_000 * 156 + 64);
+  });
+
+  it('finds every address of a table filled to two-thirds of a capacity that is not a power of two', () => {
+    const t = SharedPeerTable.create(3001);
+    const out = createPathLookup();
+    const addresses = Array.from({ length: 2000 }, (_, i) => (0x0100000000 + i * 0x9e3779b) % 2 ** 40);
+    for (const [i, a] of addresses.entries()) expect(t.notePath(a, v4('10.0.0.1'), 1000 + i, i % 4, 1)).toBe(true);
+    expect(t.size).toBe(2000);
+    for (const [i, a] of addresses.entries()) expect(t.lookup(a, out)).toMatchObject({ found: true, port: 1000 + i, socket: i % 4 });
+    expect(t.has(0x0fffffffff)).toBe(false);
   });
 
   it('keeps each peer\'s 48-byte key for any thread, without disturbing its paths', () => {

@@ -90,7 +90,7 @@ function probeRoot(n: number): MemoryProbeResult {
       submit: () => Promise.resolve('closed'), queueDepth: 0, inFlight: 0, close: () => Promise.resolve(),
     };
     // sized as RootServer sizes the table it shares between workers
-    const peerTable = SharedPeerTable.create(Math.ceil(Math.max(config.maxPeers, n) * 1.5));
+    const peerTable = SharedPeerTable.forPeers(Math.max(config.maxPeers, n));
     const node = new Node({
       identity: self, transport: new UdpTransport(), topology: new Topology(self.address), store, validation, peerTable,
       relayMaxHops: 3, protocolVersion: 11, pathLearning: 'authenticated', peerCacheEntries: config.peerCacheEntries,
