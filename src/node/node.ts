@@ -91,6 +91,8 @@ export interface NodeOptions {
   allowLoopbackPaths?: boolean;
   /** New identities admitted per source /24 or /48: burst size and refill interval. */
   admission?: { burst: number; refillMs: number };
+  /** New identities this thread may have waiting for validation (default DEFAULT_VALIDATION_BACKLOG). */
+  validationBacklog?: number;
   /**
    * Bound the peers this thread keeps in memory (a root): an evicted peer is rebuilt on demand from
    * the identity cache and the key in the shared peer table, with no new key agreement. Unset,
@@ -113,6 +115,12 @@ export interface NodeOptions {
 
 /** Upper 32 bits of packet IDs we sent recently that may be answered with OK (1.14 matches these). */
 const EXPECTED_REPLY_LIMIT = 8192;
+/**
+ * New identities one thread may have waiting for validation. Beyond it a new identity is refused
+ * before its key agreement: under a flood of fresh identities the thread spends at most what the
+ * validation pool can absorb, and known peers keep their CPU.
+ */
+export const DEFAULT_VALIDATION_BACKLOG = 64;
 /** Identities that failed validation, remembered so a repeat costs nothing. */
 const FAILED_IDENTITY_MEMORY = 16384;
 /** Slots of the table a node makes for itself when it is not given a shared one. */
@@ -121,6 +129,8 @@ const PRIVATE_PEER_TABLE_SLOTS = 4096;
 const UNKNOWN_PATH_HELLO_SPACING_MS = 1000;
 
 interface AdmissionBucket { tokens: number; updatedMs: number }
+/** How a new identity's validation ended for the HELLOs waiting on it: admitted, or a drop reason. */
+type AdmissionOutcome = 'admitted' | 'validation-queue-full' | 'invalid-identity' | 'identity-collision' | 'internal-error';
 
 export class Node {
   readonly identity: Identity;
@@ -147,7 +157,8 @@ export class Node {
   private readonly peek = createDatagramPeek();
   private readonly expectedReplies = new Map<number, number>();
   private readonly failedIdentities = new LRUCache<string, true>({ max: FAILED_IDENTITY_MEMORY });
-  private readonly pendingValidations = new Map<Address, { peer: Peer; done: Promise<boolean> }>();
+  private readonly pendingValidations = new Map<Address, { peer: Peer; done: Promise<AdmissionOutcome> }>();
+  private readonly validationBacklog: number;
   private readonly admission = new Map<string, AdmissionBucket>();
   private readonly unknownPathHellos = new LRUCache<string, number>({ max: 4096 });
 
@@ -159,6 +170,7 @@ export class Node {
     this.topology = options.topology;
     this.store = options.store;
     this.validation = options.validation;
+    this.validationBacklog = options.validationBacklog ?? DEFAULT_VALIDATION_BACKLOG;
     this.peerTable = options.peerTable ?? SharedPeerTable.create(PRIVATE_PEER_TABLE_SLOTS);
     this.peers = options.peerCacheEntries ? new LRUCache<Address, Peer>({ max: options.peerCacheEntries }) : new Map<Address, Peer>();
     this.relayMaxHops = options.relayMaxHops;
@@ -410,8 +422,9 @@ export class Node {
 
   /**
    * A HELLO from an identity we have never accepted. Cheapest checks first: remembered failures,
-   * then the per-source admission gate, then key agreement and the MAC, and only then the
-   * memory-hard validation (off this thread). Repeats while it runs share one validation.
+   * the per-source admission gate and this thread's validation backlog, then key agreement and
+   * the MAC, and only then the memory-hard validation (off this thread). Repeats while it runs
+   * share one validation; each HELLO refused is counted once, by reason.
    */
   private admitNewIdentity(identity: Identity, p: Uint8Array, inbound: Inbound): void {
     const fingerprint = `${identity.address}:${Buffer.from(identity.publicKey).toString('hex')}`;
@@ -420,29 +433,26 @@ export class Node {
     if (pending && !pending.peer.identity.equals(identity)) return this.stats.drop('identity-collision');
     if (!pending) {
       if (!this.admit(inbound.from)) return this.stats.drop('admission-limited');
+      if (this.pendingValidations.size >= this.validationBacklog) return this.stats.drop('validation-queue-full');
       const key = agree(this.identity.privateKey!, identity.publicKey);
       if (!key) return this.stats.drop('invalid-identity');
       const peer = new Peer(identity, key);
       if (!dearmor(Uint8Array.from(p), peer.key).ok) return this.stats.drop('bad-mac');
-      const done = this.validation.submit(identity).then((outcome) => {
+      const done = this.validation.submit(identity).then((outcome): AdmissionOutcome => {
         this.pendingValidations.delete(identity.address);
-        if (outcome === 'queue-full' || outcome === 'closed') {
-          this.stats.drop('validation-queue-full');
-          return false;
-        }
+        if (outcome === 'queue-full' || outcome === 'closed') return 'validation-queue-full';
         this.stats.validation(outcome.valid, outcome.micros);
         if (!outcome.valid) {
           this.failedIdentities.set(fingerprint, true);
           this.log.debug('identity failed validation', { address: formatAddress(identity.address) });
-          return false;
+          return 'invalid-identity';
         }
-        return this.store.put(identity, this.now()) !== 'collision';
-      }).catch((e: unknown) => {
+        return this.store.put(identity, this.now()) === 'collision' ? 'identity-collision' : 'admitted';
+      }).catch((e: unknown): AdmissionOutcome => {
         // the cache could not be written (disk full, read-only home): refuse, never crash
         this.pendingValidations.delete(identity.address);
-        this.stats.drop('internal-error');
         this.log.error('identity admission failed', { error: (e as Error).message });
-        return false;
+        return 'internal-error';
       });
       pending = { peer, done };
       this.pendingValidations.set(identity.address, pending);
@@ -450,8 +460,8 @@ export class Node {
       return this.stats.drop('bad-mac');
     }
     const candidate = pending.peer;
-    void pending.done.then((valid) => {
-      if (!valid) return void this.stats.drop('invalid-identity');
+    void pending.done.then((outcome) => {
+      if (outcome !== 'admitted') return void this.stats.drop(outcome);
       try {
         const peer = this.peers.get(identity.address) ?? this.addPeer(identity, candidate);
         if (peer && peer.identity.equals(identity)) this.finishHello(peer, p, inbound);
