@@ -2,14 +2,15 @@
 # Build the native addons (run by `npm ci` / `npm install` as the root package's install script):
 #   batch_udp.node      recvmmsg/sendmmsg UDP (Linux); without it ztroot uses plain dgram
 #   identity_hash.node  the memory-hard identity hash in C; without it ztroot uses the TypeScript one
-# It must never fail the install, and one addon failing to build must not keep the other out.
+#   thread_sched.node   SCHED_IDLE for identity-validation threads (Linux); without it they are reniced
+# It must never fail the install, and one addon failing to build must not keep the others out.
 cd "$(dirname "$0")" || exit 0
 # N-API is ABI-stable, so any Node's headers will do: use the system's when npm names none
 # (there is no network to download the running Node's).
 if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ]; then
   set -- --nodedir=/usr
 fi
-# make -k: when one addon fails to compile, still build the other.
+# make -k: when one addon fails to compile, still build the others.
 MAKEFLAGS="${MAKEFLAGS:+$MAKEFLAGS }-k" node-gyp rebuild "$@" || echo "native: node-gyp reported a failure (see above)"
 if [ -f build/Release/batch_udp.node ]; then
   echo "native batch UDP built: native/build/Release/batch_udp.node"
@@ -20,5 +21,10 @@ if [ -f build/Release/identity_hash.node ]; then
   echo "native identity hash built: native/build/Release/identity_hash.node"
 else
   echo "native identity hash unavailable (build failed); ztroot uses the TypeScript implementation"
+fi
+if [ -f build/Release/thread_sched.node ]; then
+  echo "native thread scheduling built: native/build/Release/thread_sched.node"
+else
+  echo "native thread scheduling unavailable (build failed); validation threads are only reniced"
 fi
 exit 0
