@@ -74,6 +74,8 @@ export const DEFAULT_WINDOW = 128;
 const REGISTER_WINDOW = 64;
 const ADMIT_RETRY_MS = 300;
 const FLOOD_IDENTITIES = 256;
+/** Most distinct invalid identities an attack stage prepares (then they repeat). */
+const MAX_ATTACK_IDENTITIES = 100_000;
 /** Relay sequence numbers tracked for the window (a power of two, far above any window). */
 const RELAY_RING = 1 << 16;
 
@@ -286,12 +288,13 @@ export class LoadEngine {
         case 'relay': r = await this.relay(spec.rate, spec.seconds, spec.size ?? 128, windowOf(spec)); break;
         case 'admit': r = await this.admit(spec.identities, spec.seconds, spec.perSourceNetwork); break;
         case 'flood': r = await this.flood(spec.flood, spec.rate, spec.seconds); break;
+        case 'attack': r = await this.attack(spec.floodRate, spec.helloRate, spec.seconds, spec.networks); break;
         case 'restart-probe': r = await this.restartProbe(spec.whois, spec.seconds, spec.intervalMs ?? 5); break;
       }
     } finally {
       this.handler = undefined;
     }
-    if (spec.kind !== 'admit' && spec.kind !== 'flood') {
+    if (spec.kind !== 'admit' && spec.kind !== 'flood' && spec.kind !== 'attack') {
       r.bytesSent = this.bytesSent - bytes.sent;
       r.bytesReceived = this.bytesReceived - bytes.received;
     }
@@ -688,6 +691,76 @@ export class LoadEngine {
       await closeSocket(socket);
     }
     return r;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // known peers under a flood of fresh invalid identities from many source networks
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * HELLOs from `count` distinct identities that fail proof of work, each with a valid MAC. They
+   * share one X25519 key (the attacker agrees once) but differ in address and signing key, so
+   * to the root each is a new identity that costs a key agreement and a validation to refuse.
+   */
+  private invalidIdentityHellos(count: number): Buffer[] {
+    const priv = new Uint8Array(64);
+    priv.set(randomBytes(32), 0);
+    const agreementKey = agreementPublicKey(priv);
+    const raw = agree(priv, this.o.target.identity.publicKey);
+    if (!raw) throw new Error('key agreement with the target failed');
+    const key = new PeerKey(raw);
+    const signing = randomBytes(32 * count);
+    return randomAddresses(count, new Set(this.o.peers.addresses)).map((address, k) => {
+      const pub = new Uint8Array(64);
+      pub.set(agreementKey, 0);
+      pub.set(signing.subarray(32 * k, 32 * k + 32), 32);
+      return helloPacket({ identity: new Identity(address, pub), key, to: this.rootAddress, via: this.via, protocolVersion: this.o.protocolVersion ?? 12 }).bytes;
+    });
+  }
+
+  /**
+   * Known-peer HELLOs (the report's main figures) while invalid identities flood in from
+   * `networks` source /24s, 127.k.1.1 for k = 1…networks on a loopback IPv4 target (one source
+   * otherwise). Any datagram back to a flood socket answers an invalid identity: none should.
+   */
+  private async attack(floodRate: number, helloRate: number, seconds: number, networks: number): Promise<StageReport> {
+    const packets = this.invalidIdentityHellos(Math.min(MAX_ATTACK_IDENTITIES, Math.max(1, Math.ceil(floodRate * seconds))));
+    const sources = this.bind.startsWith('127.') ? Array.from({ length: Math.min(255, Math.max(1, networks)) }, (_, k) => `127.${k + 1}.1.1`) : [this.bind];
+    const flood = { sent: 0, back: 0, bytesSent: 0, bytesBack: 0 };
+    const sockets: Socket[] = [];
+    try {
+      for (const source of sources) {
+        sockets.push(await openSocket(source, this.o.target.host, this.o.target.port, (d) => {
+          flood.back++;
+          flood.bytesBack += d.length;
+        }, () => { this.socketErrors++; }));
+      }
+      let next = 0;
+      const flooding = pace({ rate: floodRate, seconds, window: Infinity, inFlight: () => 0, expire: () => {}, answered: () => this.answered() }, (k) => {
+        for (let i = 0; i < k; i++) {
+          const p = packets[next % packets.length];
+          sockets[next % sockets.length].send(p);
+          next++;
+          flood.bytesSent += p.length;
+        }
+        flood.sent += k;
+        return k;
+      });
+      const bytes0 = { sent: this.bytesSent, received: this.bytesReceived };
+      const [r] = await Promise.all([this.requests('hello', helloRate, seconds, Infinity), flooding]);
+      await sleep(Math.min(500, this.o.drainMs ?? 1000)); // late answers to the flood, if any
+      r.kind = 'attack';
+      r.bytesSent = this.bytesSent - bytes0.sent;
+      r.bytesReceived = this.bytesReceived - bytes0.received;
+      r.extra = {
+        ...r.extra, floodSent: flood.sent, floodPerSecond: flood.sent / r.seconds, floodAnswered: flood.back,
+        floodBytesSent: flood.bytesSent, floodBytesBack: flood.bytesBack, floodNetworks: sources.length,
+        floodIdentities: Math.min(packets.length, flood.sent),
+      };
+      return r;
+    } finally {
+      await Promise.all(sockets.map(closeSocket));
+    }
   }
 
   // ------------------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ const STAGE_HELP = `stages (repeat --stage; run in order):
   admit[:seconds]                 HELLO from --admit identities with proof of work, new to the root
   flood-unknown|flood-invalid|flood-replay[:rate[:seconds]]
                                   HELLO flood from one extra socket; reports bytes back / bytes in
+  attack[:floodRate[:helloRate[:seconds]]]
+                                  known-peer HELLOs at helloRate (default 5000/s) while fresh
+                                  invalid identities HELLO at floodRate (default 2000/s) from
+                                  255 source /24s (127.k.1.1; loopback targets) for 10 s
 rate defaults to "max", seconds to 3.`;
 
 function positive(v: string): number {
@@ -35,7 +39,7 @@ function positive(v: string): number {
 
 /** `kind[:rate][:seconds]` → a stage (admit identities are filled in later). */
 export function parseStage(text: string): StageSpec {
-  const [kind, a, b] = text.split(':');
+  const [kind, a, b, c] = text.split(':');
   const rate = (v: string | undefined): number | 'max' => (v === undefined || v === 'max' ? 'max' : positive(v));
   const secs = (v: string | undefined, d: number): number => (v === undefined ? d : positive(v));
   switch (kind) {
@@ -46,6 +50,7 @@ export function parseStage(text: string): StageSpec {
       const r = rate(a);
       return { kind: 'flood', flood: kind.slice(6) as 'unknown' | 'invalid' | 'replay', rate: r === 'max' ? 5000 : r, seconds: secs(b, 3) };
     }
+    case 'attack': return { kind, floodRate: a === undefined ? 2000 : positive(a), helloRate: b === undefined ? 5000 : positive(b), seconds: secs(c, 10), networks: 255 };
     default: throw new InvalidArgumentError(`unknown stage "${kind}"`);
   }
 }
@@ -100,7 +105,7 @@ async function run(flags: RunFlags): Promise<void> {
     for (const s of stages) {
       const report = await fleet.run((shard) => (s.kind === 'admit'
         ? { ...s, identities: admitIdentities.filter((_, k) => k % fleet.shards === shard) }
-        : s.kind === 'flood' && shard > 0 ? undefined : s));
+        : (s.kind === 'flood' || s.kind === 'attack') && shard > 0 ? undefined : s));
       reports.push(report);
       if (!flags.json) process.stdout.write(`${formatSummary(summarize(report))}\n`);
     }

@@ -19,6 +19,12 @@ export type StageSpec =
   | { kind: 'admit'; seconds: number; identities: string[]; perSourceNetwork: boolean }
   /** HELLOs from one extra socket (one source): unknown identities, malformed ones, or replayed known ones. */
   | { kind: 'flood'; flood: FloodKind; rate: number; seconds: number }
+  /**
+   * Known-peer HELLOs at `helloRate` while HELLOs carrying fresh invalid identities (no proof of
+   * work, valid MACs, never the same identity twice) arrive at `floodRate` from `networks`
+   * source /24s: how many known peers the root keeps answering, and whether any flood HELLO is.
+   */
+  | { kind: 'attack'; floodRate: number; helloRate: number; seconds: number; networks: number }
   /** HELLO + WHOIS every few ms until the WHOIS is answered (started while a root is starting). */
   | { kind: 'restart-probe'; seconds: number; whois: number; intervalMs?: number };
 
