@@ -1,7 +1,6 @@
 // ZeroTier identities (type 0, C25519): parse and format the text forms, the binary form used
 // in packets and worlds, local validation and generation (01-identity.md).
 
-import { timingSafeEqual } from 'node:crypto';
 import {
   agree, agreementPublicKey, C25519_PRIVATE_KEY_LENGTH, C25519_PUBLIC_KEY_LENGTH, generateKeyPair,
   sign, verify,
@@ -44,7 +43,13 @@ export class Identity {
   }
 
   equals(other: Identity): boolean {
-    return this.address === other.address && timingSafeEqual(this.publicKey, other.publicKey);
+    return this.address === other.address && publicKeysEqual(this.publicKey, 0, other.publicKey);
+  }
+
+  /** Whether the binary public identity at `off` in `b` is this identity (no allocation). */
+  isSerializedAt(b: Uint8Array, off: number): boolean {
+    return b.length - off >= IDENTITY_PUBLIC_BINARY_LENGTH && b[off + 5] === IDENTITY_TYPE_C25519 &&
+      readAddress(b, off) === this.address && publicKeysEqual(b, off + 6, this.publicKey);
   }
 
   /** Binary form (01-identity.md §6): 71 bytes, or 135 with the private key. */
@@ -120,6 +125,13 @@ export interface DecodedIdentity {
   identity: Identity;
   /** bytes consumed */
   length: number;
+}
+
+/** Public keys are not secret, so a plain comparison (no constant-time call into C++) will do. */
+function publicKeysEqual(a: Uint8Array, aOff: number, b: Uint8Array): boolean {
+  if (b.length !== C25519_PUBLIC_KEY_LENGTH || a.length - aOff < C25519_PUBLIC_KEY_LENGTH) return false;
+  for (let i = 0; i < C25519_PUBLIC_KEY_LENGTH; i++) if (a[aOff + i] !== b[i]) return false;
+  return true;
 }
 
 /** Read a binary identity at `off` (01-identity.md §6). Never throws on bad input. */

@@ -113,6 +113,8 @@ export interface NodeOptions {
   hooks?: NodeHooks;
 }
 
+/** The sender's identity in a HELLO payload: after version (1+1+1+2) and timestamp (8) (04-verbs.md §4). */
+const HELLO_IDENTITY_OFFSET = 13;
 /** Upper 32 bits of packet IDs we sent recently that may be answered with OK (1.14 matches these). */
 const EXPECTED_REPLY_LIMIT = 8192;
 /**
@@ -341,8 +343,12 @@ export class Node {
 
   /** Record a path on the peer and in the shared table (which relays use). */
   rememberPath(peer: Peer, from: IpAddress, socket: LocalSocket, now: number): void {
-    peer.learnPath(from, socket, now);
-    this.peerTable.notePath(peer.address, from.ip, from.port, socket.index, Math.floor(now / 1000));
+    const path = peer.learnPath(from, socket, now);
+    // the table keeps seconds: one write per path per second is enough
+    const sec = Math.floor(now / 1000);
+    if (path.tableSec === sec) return;
+    path.tableSec = sec;
+    this.peerTable.notePath(peer.address, from.ip, from.port, socket.index, sec);
   }
 
   /**
@@ -387,7 +393,10 @@ export class Node {
   private receiveHello(p: Uint8Array, source: Address, inbound: Inbound): void {
     const payload = p.subarray(PacketOffset.payload);
     if (payload.length < 5 || payload[0] < PROTO_VERSION_MIN) return this.stats.drop('old-protocol');
-    const decodedId = deserializeIdentity(payload, 13);
+    // the common case, a known peer's HELLO, needs no identity decoded
+    const cached = this.peers.get(source);
+    if (cached && cached.identity.isSerializedAt(payload, HELLO_IDENTITY_OFFSET)) return this.finishHello(cached, p, inbound);
+    const decodedId = deserializeIdentity(payload, HELLO_IDENTITY_OFFSET);
     if (typeof decodedId === 'string') return this.stats.drop('bad-payload');
     const identity = decodedId.identity;
     if (identity.address !== source) return this.stats.drop('hello-address-mismatch');
@@ -509,9 +518,9 @@ export class Node {
   private finishHello(peer: Peer, p: Uint8Array, inbound: Inbound): void {
     if (!dearmor(p, peer.key).ok) return this.stats.drop('bad-mac');
     const payload = p.subarray(PacketOffset.payload);
-    const region = helloCryptFieldOffset(payload);
+    const region = helloCryptFieldOffset(payload, peer.identity);
     if (region !== undefined) cryptField(p, PacketOffset.payload + region, p.length, peer.key.salsaKey);
-    const decoded = decodeHello(payload);
+    const decoded = decodeHello(payload, peer.identity);
     if (!decoded.ok) return this.stats.drop('bad-payload');
     const hello = decoded.value;
     const now = this.now();

@@ -10,6 +10,14 @@ export interface Path {
   readonly socket: LocalSocket;
   lastReceiveMs: number;
   lastSendMs: number;
+  /** The second this path was last written to the shared peer table (-1: never). */
+  tableSec: number;
+}
+
+function sameRemote(a: IpAddress, b: IpAddress): boolean {
+  if (a.port !== b.port || a.family !== b.family || a.ip.length !== b.ip.length) return false;
+  for (let i = 0; i < a.ip.length; i++) if (a.ip[i] !== b.ip[i]) return false;
+  return true;
 }
 
 export interface RemoteVersion {
@@ -42,20 +50,30 @@ export class Peer {
     return this.identity.address;
   }
 
+  /** The path last heard on: most packets come the way the previous one did. */
+  private lastPath: Path | undefined;
+
   /** Record a path the peer was heard on (or refresh it). */
   learnPath(remote: IpAddress, socket: LocalSocket, nowMs: number): Path {
-    const k = pathKey(remote, socket);
-    let path = this.paths.get(k);
+    let path = this.knownPath(remote, socket);
     if (!path) {
-      path = { remote, socket, lastReceiveMs: nowMs, lastSendMs: 0 };
-      this.paths.set(k, path);
+      path = { remote, socket, lastReceiveMs: nowMs, lastSendMs: 0, tableSec: -1 };
+      this.paths.set(pathKey(remote, socket), path);
     }
     path.lastReceiveMs = nowMs;
+    this.lastPath = path;
     return path;
   }
 
+  /** The recorded path for this remote address and local socket, if any. */
+  knownPath(remote: IpAddress, socket: LocalSocket): Path | undefined {
+    const last = this.lastPath;
+    if (last && last.socket.index === socket.index && sameRemote(last.remote, remote)) return last;
+    return this.paths.get(pathKey(remote, socket));
+  }
+
   hasPath(remote: IpAddress, socket: LocalSocket): boolean {
-    return this.paths.has(pathKey(remote, socket));
+    return this.knownPath(remote, socket) !== undefined;
   }
 
   /** The freshest path (most recent receipt), optionally of one IP family. */
@@ -74,6 +92,7 @@ export class Peer {
     for (const [k, p] of this.paths) {
       if (nowMs - p.lastReceiveMs > maxAgeMs) {
         this.paths.delete(k);
+        if (p === this.lastPath) this.lastPath = undefined;
         n++;
       }
     }

@@ -1,5 +1,6 @@
 // Small pieces shared by the verb codecs.
 
+import { IDENTITY_PUBLIC_BINARY_LENGTH } from '../../identity/constants.ts';
 import { deserializeIdentity, type Identity } from '../../identity/identity.ts';
 import type { ByteReader, ByteWriter } from '../byte-cursor.ts';
 import type { Decoded } from '../decode-result.ts';
@@ -12,10 +13,17 @@ export function result<T>(r: ByteReader, value: T): Decoded<T> {
 
 /**
  * A binary identity (01-identity.md §6; 71 bytes, or 135 with a private key, which is consumed
- * like 1.14 does but never kept: the result is always public only).
+ * like 1.14 does but never kept: the result is always public only). When the caller already
+ * holds the identity it expects (`known`) and the bytes are exactly its public form, that
+ * object is returned without decoding.
  */
-export function readIdentity(r: ByteReader): Identity | undefined {
+export function readIdentity(r: ByteReader, known?: Identity): Identity | undefined {
   if (r.failed) return undefined;
+  if (known && r.remaining >= IDENTITY_PUBLIC_BINARY_LENGTH && r.bytes[r.offset + IDENTITY_PUBLIC_BINARY_LENGTH - 1] === 0 &&
+    known.isSerializedAt(r.bytes, r.offset)) {
+    r.skip(IDENTITY_PUBLIC_BINARY_LENGTH);
+    return known.publicOnly();
+  }
   const d = deserializeIdentity(r.bytes.subarray(0, r.end), r.offset);
   if (typeof d === 'string') {
     r.fail(d === 'too-short' ? 'too-short' : 'bad-identity');

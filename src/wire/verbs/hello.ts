@@ -78,9 +78,9 @@ export function encodeHello(h: Hello): Uint8Array {
  * Payload offset of the obscured region of a received HELLO, or undefined if nothing follows the
  * planet fields (or the payload is malformed before that point). Reads only cleartext fields.
  */
-export function helloCryptFieldOffset(payload: Uint8Array): number | undefined {
+export function helloCryptFieldOffset(payload: Uint8Array, sender?: Identity): number | undefined {
   const r = new ByteReader(payload, IDENTITY_OFFSET);
-  readIdentity(r);
+  readIdentity(r, sender);
   if (r.failed || r.remaining === 0) return undefined;
   readInetAddress(r);
   if (r.failed || r.remaining < PLANET_FIELDS_LENGTH) return undefined;
@@ -93,16 +93,16 @@ export function helloCryptFieldOffset(payload: Uint8Array): number | undefined {
  * optional, as _doHELLO reads them: the address if any byte remains, the planet fields if 16
  * bytes remain, the moon list if 2 bytes remain. A moon entry is read while its type byte is
  * there; a moon (type 127) entry also needs its 16 bytes, other entries are skipped even if cut
- * short at the end.
+ * short at the end. `sender`: the identity the caller expects (not decoded again when it is that).
  */
-export function decodeHello(payload: Uint8Array): Decoded<Hello> {
+export function decodeHello(payload: Uint8Array, sender?: Identity): Decoded<Hello> {
   const r = new ByteReader(payload);
   const protocolVersion = r.u8();
   const majorVersion = r.u8();
   const minorVersion = r.u8();
   const revision = r.u16();
   const timestamp = r.u64();
-  const identity = readIdentity(r);
+  const identity = readIdentity(r, sender);
   if (r.failed || !identity) return { ok: false, error: r.error ?? 'too-short' };
   const hello: { -readonly [K in keyof Hello]: Hello[K] } = { protocolVersion, majorVersion, minorVersion, revision, timestamp, identity };
   if (r.remaining > 0) {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Identity } from '../../../src/identity/identity.ts';
 import { Verb } from '../../../src/wire/constants.ts';
 import { cryptField } from '../../../src/wire/crypt-field.ts';
 import { formatInetAddress, parseInetAddress, NIL_ADDRESS } from '../../../src/wire/inet-address.ts';
@@ -102,8 +103,27 @@ describe('HELLO (04-verbs.md §4, 10-test-vectors.md §5.1)', () => {
     }), RUNS);
   });
 
+  it('decodes the same with the sender identity given, whether or not the payload carries that identity', () => {
+    fc.assert(fc.property(hello, publicIdentity, fc.boolean(), (h, other, same) => {
+      const { payload } = encodeHelloWithCryptFieldOffset(h);
+      const expected = same ? h.identity : other;
+      expect(helloCryptFieldOffset(payload, expected)).toBe(helloCryptFieldOffset(payload));
+      const d = decodeHello(payload, expected);
+      expect(d.ok && plain(d.value)).toEqual(plain(h));
+      if (same && d.ok) expect(d.value.identity.equals(h.identity)).toBe(true);
+    }), RUNS);
+    // a key differing in its last byte is a different identity, decoded from the bytes
+    const h = { protocolVersion: 12, majorVersion: 1, minorVersion: 14, revision: 1, timestamp: 5n, identity: A.publicOnly() };
+    const payload = encodeHello(h);
+    const key = Uint8Array.from(A.publicKey);
+    key[63] ^= 1;
+    const d = decodeHello(payload, new Identity(A.address, key));
+    expect(d.ok && d.value.identity.equals(A)).toBe(true);
+  });
+
   it('never throws on mutated payloads', () => {
-    fc.assert(fc.property(mutated(hello.map(encodeHello)), (b) => {
+    fc.assert(fc.property(mutated(hello.map(encodeHello)), publicIdentity, (b, sender) => {
+      expect(typeof decodeHello(b, sender).ok).toBe('boolean');
       expect(typeof decodeHello(b).ok).toBe('boolean');
       const off = helloCryptFieldOffset(b);
       if (off !== undefined) expect(off).toBeLessThan(b.length);
