@@ -5,7 +5,8 @@
 // how each figure is measured.
 //
 //   npm run bench:root -- [--peers 10000] [--seconds 3] [--procs 1] [--window 128] [--workers 1,2] [--quick]
-//                         [--root-args "--native-udp off"] [--profile] [--json out.json]
+//                         [--root-args "--native-udp off"] [--attack-flood 2000] [--attack-hello 5000]
+//                         [--attack-seconds 10] [--profile] [--json out.json]
 //
 // Everything it starts is a child process that it stops itself (also on Ctrl-C, on an error,
 // and after --max-minutes).
@@ -52,6 +53,9 @@ const { values: flags } = parseArgs({
     'root-args': { type: 'string', default: '' },
     admit: { type: 'string', default: '64' },
     'flood-rate': { type: 'string', default: '3000' },
+    'attack-flood': { type: 'string', default: '2000' },
+    'attack-hello': { type: 'string', default: '5000' },
+    'attack-seconds': { type: 'string', default: '10' },
     'relay-size': { type: 'string', default: '128' },
     'restart-identities': { type: 'string' },
     'memory-peers': { type: 'string' },
@@ -310,6 +314,9 @@ interface TargetResult {
   echo: Measured;
   admit?: Measured;
   floods: Partial<Record<FloodKind, Measured>>;
+  /** Known-peer HELLOs at a fixed rate alone, then under the invalid-identity flood (roots). */
+  attackQuiet: Measured;
+  attack?: Measured;
 }
 
 async function measureTarget(t: Target, root: Identity, peers: SyntheticPeers, admitSecrets: string[], moonId: bigint | undefined): Promise<TargetResult> {
@@ -331,7 +338,14 @@ async function measureTarget(t: Target, root: Identity, peers: SyntheticPeers, a
     const hello = await measured(t, fleet, { kind: 'hello', rate: 'max', seconds: SECONDS, window: WINDOW });
     const whois = await measured(t, fleet, { kind: 'whois', rate: 'max', seconds: SECONDS, window: WINDOW });
     const echo = await measured(t, fleet, { kind: 'echo', rate: 'max', seconds: SECONDS, window: WINDOW });
-    const result: TargetResult = { label: t.label, kind: t.kind, workers: t.workers, register, rssPerPeer, relayMax, relayHalf, hello, whois, echo, floods: {} };
+    const attackSpec = (floodRate: number) => (shard: number): StageSpec | undefined => (shard === 0 ? {
+      kind: 'attack', floodRate, helloRate: Number(flags['attack-hello']), seconds: Number(flags['attack-seconds']), networks: 255,
+    } : undefined);
+    const attackQuiet = await measured(t, fleet, attackSpec(0));
+    const attack = t.kind === 'root' ? await measured(t, fleet, attackSpec(Number(flags['attack-flood']))) : undefined;
+    const result: TargetResult = {
+      label: t.label, kind: t.kind, workers: t.workers, register, rssPerPeer, relayMax, relayHalf, hello, whois, echo, floods: {}, attackQuiet, attack,
+    };
     if (t.kind === 'root' && admitSecrets.length > 0) {
       result.admit = await measured(t, fleet, (shard) => ({
         kind: 'admit', seconds: 60, perSourceNetwork: true, identities: admitSecrets.filter((_, k) => k % fleet.shards === shard),
@@ -442,6 +456,7 @@ const micros = (v: number): string => formatMicros(v);
 const bytes = (v: number): string => (v >= 10_240 ? `${(v / 1024).toFixed(1)} KiB` : `${v.toFixed(0)} B`);
 const millis = (v: number): string => `${v.toFixed(0)} ms`;
 const ratio = (v: number): string => `${v.toFixed(2)}`;
+const percent = (v: number): string => `${v.toFixed(2)} %`;
 
 /**
  * A closed-loop rate with the target's CPU share during the stage. When the rate reached the
@@ -557,6 +572,8 @@ async function main(): Promise<void> {
   const relayRate = (m: Measured): Cell => ({ value: m.relayed / m.summary.seconds, cpu: m.cpuSeconds / m.wallSeconds });
   const registerRate = (r: TargetResult): Cell => ({ value: r.register.summary.answered / r.register.summary.seconds, cpu: r.register.cpuSeconds / r.register.wallSeconds });
   const floodRatio = (m: Measured | undefined): Cell => (m && m.summary.bytesSent > 0 ? { value: m.summary.bytesReceived / m.summary.bytesSent } : undefined);
+  const answeredPercent = (m: Measured | undefined): Cell => (m && m.summary.sent > 0 ? { value: (100 * m.summary.answered) / m.summary.sent, cpu: m.cpuSeconds / m.wallSeconds } : undefined);
+  const attackHello = flags['attack-hello'], attackFlood = flags['attack-flood'];
   const floodCpu = (m: Measured | undefined): Cell => (m && m.summary.sent > 0 ? { value: (1e6 * m.cpuSeconds) / m.summary.sent } : undefined);
   const rows: Row[] = [
     { label: 'relayed packets/s (max)', unit: perSecond, base: relayRate(base.relayMax), roots: each((r) => relayRate(r.relayMax)) },
@@ -575,6 +592,12 @@ async function main(): Promise<void> {
       { label: `memory per peer at ${m.peers / 1000}k (probe, heap)`, unit: bytes, base: { value: m.forwarder.heapBytesPerPeer }, roots: each(() => ({ value: m.root.heapBytesPerPeer })) },
     ] satisfies Row[]),
     { label: `WHOIS answered after restart, ${RESTART_ROWS / 1000}k cached`, unit: millis, base: { value: restartBase.firstAnswerMs }, roots: restarts.map((r) => ({ value: r.firstAnswerMs })) },
+    { label: `known peers answered, HELLO ${attackHello}/s alone (%)`, unit: percent, base: answeredPercent(base.attackQuiet), roots: each((r) => answeredPercent(r.attackQuiet)) },
+    { label: `  its latency p99`, unit: micros, base: { value: base.attackQuiet.summary.p99Micros }, roots: each((r) => ({ value: r.attackQuiet.summary.p99Micros })) },
+    { label: `known peers answered under ${attackFlood}/s invalid identities (%)`, unit: percent, base: answeredPercent(base.attackQuiet), roots: each((r) => answeredPercent(r.attack)) },
+    { label: `  its latency p50`, unit: micros, base: { value: base.attackQuiet.summary.p50Micros }, roots: each((r) => (r.attack ? { value: r.attack.summary.p50Micros } : undefined)) },
+    { label: `  its latency p99`, unit: micros, base: { value: base.attackQuiet.summary.p99Micros }, roots: each((r) => (r.attack ? { value: r.attack.summary.p99Micros } : undefined)) },
+    { label: `  invalid-identity HELLOs answered (of the flood)`, unit: (v) => v.toFixed(0), base: undefined, roots: each((r) => (r.attack ? { value: r.attack.summary.extra.floodAnswered ?? 0 } : undefined)) },
     { label: 'amplification, unknown-identity HELLOs', unit: ratio, base: floodRatio(base.floods.replay), roots: each((r) => floodRatio(r.floods.unknown)) },
     { label: 'amplification, malformed HELLOs', unit: ratio, base: floodRatio(base.floods.replay), roots: each((r) => floodRatio(r.floods.invalid)) },
     { label: 'amplification, replayed HELLOs (+moon)', unit: ratio, base: floodRatio(base.floods.replay), roots: each((r) => floodRatio(r.floods.replay)) },
@@ -595,6 +618,8 @@ async function main(): Promise<void> {
     `CPU per relayed packet, anchors on this kind of machine: zerotier-one 1.14 moon 6.5–7.5 µs (up to ~150k packets/s),`,
     `  root.cpp 7.2–7.5 µs, bare Node 24 dgram forwarder ~9.3 µs. Measured here: ${cpuLine}.`,
     `Admission baseline: ${CORES} cores ÷ ${ceiling.millis.toFixed(0)} ms per proof-of-work check (measured in this process).`,
+    `Flood: known-peer HELLOs at ${attackHello}/s for ${flags['attack-seconds']} s, alone and then while HELLOs with fresh identities that fail proof of work`,
+    `  (valid MACs) arrive at ${attackFlood}/s from 255 source /24s (127.k.1.1); the forwarder column is its run without the flood.`,
     `Amplification baseline: the forwarder reflects every datagram (1.00 by construction); flood rate ${flags['flood-rate']}/s from one source.`,
     `Memory probes build the node core's per-peer state in one process; the same figure applies to any worker count.`,
     `Machine: ${CORES} cores, shared by the load generator and the target; 1-minute load average ${loadBefore.toFixed(1)} at the start,`,
