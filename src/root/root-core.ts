@@ -4,7 +4,7 @@
 // one in its main thread); they share the peer table, the identity cache on disk, identity
 // validation and the multicast store through the services they are given.
 
-import { LRUCache } from 'lru-cache';
+import { RecentKeys } from '../util/recent-keys.ts';
 import { formatAddress, type Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { IdentityStore } from '../node/identity-store.ts';
@@ -57,7 +57,8 @@ export class RootCore {
   private readonly options: RootCoreOptions;
   private readonly transport: DatagramTransport;
   private readonly log: Logger;
-  private readonly rendezvousSent = new LRUCache<number, number>({ max: 1_000_000, ttl: ROOT_TIMERS.rendezvousIntervalMs });
+  /** Pairs introduced recently (each generation holds at most a million; nothing allocated up front). */
+  private readonly rendezvousSent = new RecentKeys(ROOT_TIMERS.rendezvousIntervalMs, 1_000_000);
   private housekeepingTimer: NodeJS.Timeout | undefined;
   private nextSibling = 0;
 
@@ -141,7 +142,7 @@ export class RootCore {
   private onRelayed(a: Address, b: Address, hops: number): void {
     if (hops !== 1) return;
     const pair = pairKey(a, b);
-    if (this.rendezvousSent.has(pair)) return;
+    if (this.rendezvousSent.has(pair, this.node.now())) return;
     const source = this.node.peerFor(a), destination = this.node.peerFor(b);
     if (!source || !destination) return;
     let sent = false;
@@ -153,7 +154,7 @@ export class RootCore {
       this.node.stats.rendezvousSent += 2;
       sent = true;
     }
-    if (sent) this.rendezvousSent.set(pair, this.node.now());
+    if (sent) this.rendezvousSent.add(pair, this.node.now());
   }
 
   /** Packets for destinations we do not know go to a sibling root, round robin. */
@@ -166,7 +167,6 @@ export class RootCore {
 
   housekeeping(): void {
     const { peersExpired } = this.node.housekeeping(ROOT_TIMERS.peerActivityTimeoutMs, ROOT_TIMERS.pathExpirationMs, this.options.expiresPeerTable);
-    this.rendezvousSent.purgeStale();
     if (peersExpired) this.log.debug('housekeeping', { peersExpired, peers: this.node.peers.size });
   }
 
