@@ -49,7 +49,7 @@ export async function ensureDocker(): Promise<DockerReadiness> {
 /** A build context holding only what deploy/Dockerfile copies, plus an offline npm cache. */
 export async function makeBuildContext(): Promise<string> {
   const ctx = mkdtempSync(join(tmpdir(), 'ztroot-image-'));
-  for (const f of ['package.json', 'package-lock.json', 'bin', 'src', 'deploy/Dockerfile', 'deploy/docker-entrypoint.ts']) {
+  for (const f of ['package.json', 'package-lock.json', 'bin', 'src', 'deploy/Dockerfile', 'deploy/docker-entrypoint.ts', 'native/binding.gyp', 'native/build.sh', 'native/src']) {
     mkdirSync(dirname(join(ctx, f)), { recursive: true });
     cpSync(join(REPO, f), join(ctx, f), { recursive: true });
   }
@@ -58,25 +58,43 @@ export async function makeBuildContext(): Promise<string> {
   return ctx;
 }
 
+/** Intermediate stages of deploy/Dockerfile, tagged `<tag>-<stage>` so they can be removed. */
+const STAGES = ['deps', 'native'] as const;
+
+/** --build-arg for the images setup.sh provides, when the environment names other ones. */
+function baseImageArgs(): string[] {
+  const args: string[] = [];
+  if (process.env.ZTROOT_BASE_IMAGE) args.push('--build-arg', `BASE_IMAGE=${process.env.ZTROOT_BASE_IMAGE}`);
+  if (process.env.ZTROOT_BUILDER_IMAGE) args.push('--build-arg', `BUILDER_IMAGE=${process.env.ZTROOT_BUILDER_IMAGE}`);
+  return args;
+}
+
 /**
- * Build deploy/Dockerfile as `tag` (its deps stage as `tag`-deps, so both can be removed
- * afterwards without touching other images). Failed builds leave no containers (--force-rm).
+ * Build deploy/Dockerfile as `tag` (its deps and native stages as `tag`-deps and `tag`-native, so
+ * all can be removed afterwards without touching other images). Failed builds leave no
+ * containers (--force-rm). Returns the output of the native stage's build (what node-gyp said).
  */
-export async function buildImage(tag: string): Promise<void> {
+export async function buildImage(tag: string): Promise<{ nativeLog: string }> {
   const ctx = await makeBuildContext();
+  let nativeLog = '';
   try {
-    for (const [target, name] of [['deps', `${tag}-deps`], [undefined, tag]] as const) {
-      const args = ['build', '--force-rm', '-f', join(ctx, 'deploy/Dockerfile'), '-t', name, ...(target ? ['--target', target] : []), ctx];
+    for (const [target, name] of [...STAGES.map((s) => [s, `${tag}-${s}`] as const), [undefined, tag] as const]) {
+      const args = ['build', '--force-rm', '-f', join(ctx, 'deploy/Dockerfile'), '-t', name, ...baseImageArgs(), ...(target ? ['--target', target] : []), ctx];
       const r = await run('docker', args, { timeoutMs: 5 * 60_000, env: { ...process.env, DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false' } });
       if (r.code !== 0) throw new Error(`docker build failed (${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+      if (target === 'native') {
+        const out = r.stdout + r.stderr;
+        nativeLog = out.slice(Math.max(0, out.indexOf(' AS native')));
+      }
     }
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
+  return { nativeLog };
 }
 
 export async function removeImage(tag: string): Promise<void> {
-  await run('docker', ['rmi', '-f', tag, `${tag}-deps`], { timeoutMs: 60_000 });
+  await run('docker', ['rmi', '-f', tag, ...STAGES.map((s) => `${tag}-${s}`)], { timeoutMs: 60_000 });
 }
 
 export interface TestNetwork { name: string; subnet: string; gateway: string; ip(host: number): string }

@@ -1,5 +1,8 @@
 // The root image (deploy/Dockerfile) built and run with testcontainers.
 //
+// The image carries the two native addons (compiled in the Dockerfile's builder stage, no
+// compiler in the final image) and the root uses both: the C identity hash and batch UDP.
+//
 // One root: it reports healthy, runs unprivileged on a read-only root filesystem, makes a moon
 // from ZTROOT_MOON_ENDPOINTS, answers SimpleLeafs on the host, relays between two of them and
 // introduces them, serves /metrics only with its token, stops cleanly on SIGTERM, and a new
@@ -31,7 +34,7 @@ import { buildImage, createNetwork, docker, ensureDocker, inspectHealth, removeI
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 
-const stage = { started: Date.now(), setupSeconds: 0, buildSeconds: 0 };
+const stage = { started: Date.now(), setupSeconds: 0, buildSeconds: 0, nativeLog: '' };
 const readiness = await ensureDocker();
 stage.setupSeconds = readiness.seconds;
 if (!readiness.ready) console.warn(`SKIP container tests: Docker cannot be installed or started here (${readiness.reason})`);
@@ -96,6 +99,37 @@ async function metricsUntil(c: StartedTestContainer, ip: string, expected: Recor
   throw new Error(`metrics of ${ip} did not reach the expected values within ${ms} ms: ${seen}`);
 }
 
+type LogRecord = { msg?: string; [field: string]: unknown };
+
+/** The root's structured log lines (JSON, one per line) among everything the container printed. */
+function logRecords(logs: string[]): LogRecord[] {
+  return logs.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => {
+    try {
+      return JSON.parse(l) as LogRecord;
+    } catch {
+      return {};
+    }
+  });
+}
+
+/**
+ * The log records once `done` holds for them (at most `ms`): the log consumer receives lines
+ * asynchronously, and packet threads' lines pass through the main thread's stderr.
+ */
+async function logRecordsWhen(logs: string[], done: (records: LogRecord[]) => boolean, ms = 10_000): Promise<LogRecord[]> {
+  const deadline = Date.now() + ms;
+  while (!done(logRecords(logs)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return logRecords(logs);
+}
+
+/** Asks the image's own modules which backends load here (the answer of node -e, as JSON). */
+const BACKENDS_SCRIPT = `
+import { nativeIdentityHashAvailability } from '/app/src/identity/native-identity-hash.ts';
+import { identityHashImplementation } from '/app/src/identity/memory-hard-hash.ts';
+import { nativeUdpAvailability } from '/app/src/node/batch-udp.ts';
+console.log(JSON.stringify({ identityHash: nativeIdentityHashAvailability(), implementation: identityHashImplementation(), batchUdp: nativeUdpAvailability() }));
+`;
+
 function sample(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line ? Number(line.slice(series.length + 1)) : NaN;
@@ -104,7 +138,7 @@ function sample(text: string, series: string): number {
 describe.skipIf(!readiness.ready)('ztroot image', () => {
   beforeAll(async () => {
     const t = Date.now();
-    await buildImage(image);
+    stage.nativeLog = (await buildImage(image)).nativeLog;
     stage.buildSeconds = (Date.now() - t) / 1000;
   }, 10 * 60_000);
 
@@ -153,6 +187,27 @@ describe.skipIf(!readiness.ready)('ztroot image', () => {
       expect(h.ok).toBe(true);
       address = h.address;
       expect(address).toMatch(/^[0-9a-f]{10}$/);
+    });
+
+    it('carries the native addons, no compiler, and the root uses the native identity hash and batch UDP', async () => {
+      const why = `native stage of the image build:\n${stage.nativeLog.slice(-3000)}`;
+      // every addon native/binding.gyp defines (all build on Linux), and nothing else
+      const targets = [...readFileSync(join(REPO, 'native/binding.gyp'), 'utf8').matchAll(/"target_name":\s*"([^"]+)"/g)].map((m) => `${m[1]}.node`);
+      expect(targets).toEqual(expect.arrayContaining(['batch_udp.node', 'identity_hash.node']));
+      expect((await execOk(container!, ['ls', '/app/native/build/Release'])).trim().split('\n'), why).toEqual(targets.sort());
+      // the runtime image is the slim base: the toolchain stayed in the builder stage
+      expect((await container!.exec(['sh', '-c', 'command -v cc gcc g++ make'])).stdout.trim()).toBe('');
+      // the addons load and pass their checks (the identity hash's known-answer self-test)
+      const backends = JSON.parse(await execOk(container!, ['node', '--input-type=module', '-e', BACKENDS_SCRIPT])) as unknown;
+      expect(backends, why).toEqual({ identityHash: { ok: true }, implementation: 'native', batchUdp: { ok: true } });
+      // and the running root says it uses them: once at start, and once per packet thread
+      // (workers: 0 runs the one packet core on the main thread)
+      const started = (r: LogRecord[]): LogRecord | undefined => r.find((x) => x.msg === 'root started');
+      const transports = (r: LogRecord[]): LogRecord[] => r.filter((x) => x.msg?.startsWith('UDP transport'));
+      const records = await logRecordsWhen(logs, (r) => started(r) !== undefined && transports(r).length >= Math.max(1, Number(started(r)!.workers)));
+      expect(started(records)?.identityHash, why).toBe('native');
+      expect(transports(records).length).toBe(Math.max(1, Number(started(records)?.workers)));
+      for (const t of transports(records)) expect(t.msg, why).toBe('UDP transport: native batch (recvmmsg/sendmmsg)');
     });
 
     it('made a moon for itself from ZTROOT_MOON_ENDPOINTS and printed its orbit line', async () => {
