@@ -12,6 +12,8 @@ export interface ValidationPoolOptions {
   threads?: number;
   /** Requests waiting for a worker beyond which submit() refuses. */
   maxQueue?: number;
+  /** Old-generation heap limit of each thread, MiB (V8's default when unset). */
+  heapMb?: number;
 }
 
 export type ValidationOutcome = { valid: boolean; micros: number } | 'queue-full' | 'closed';
@@ -37,7 +39,8 @@ export class ValidationPool implements IdentityValidator {
     const threads = Math.max(1, options.threads ?? availableParallelism());
     this.maxQueue = options.maxQueue ?? 256;
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./validation-worker.ts', import.meta.url));
+      const worker = new Worker(new URL('./validation-worker.ts', import.meta.url),
+        options.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.heapMb } } : {});
       worker.unref();
       const slot = { worker, busy: null as Job | null };
       worker.on('message', (res: ValidationResponse) => {

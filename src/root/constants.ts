@@ -41,4 +41,12 @@ export const ROOT_LIMITS = {
   whoisMaxAddresses: 64,
   /** Pending identity validations before new HELLOs are dropped. */
   validationQueue: 256,
+  /**
+   * Old-generation heap of each packet thread, MiB. What a packet thread keeps is bounded (its
+   * peer and identity caches, under 100 MiB at the defaults), but V8 sizes a heap by allocation
+   * rate and lets garbage pile up to gigabytes under load; a ceiling makes it collect instead.
+   */
+  packetWorkerHeapMb: 256,
+  /** The same for validation threads, which keep nothing. */
+  validationWorkerHeapMb: 32,
 } as const;

@@ -87,7 +87,7 @@ export class RootServer {
     this.identity = identity;
     this.identityCreated = created;
     this.store = new IdentityStore(join(this.config.home, HOME_FILES.identityCache), { cacheEntries: this.config.identityCacheEntries });
-    this.validation = new ValidationPool({ threads: this.config.validationThreads || undefined, maxQueue: ROOT_LIMITS.validationQueue });
+    this.validation = new ValidationPool({ threads: this.config.validationThreads || undefined, maxQueue: ROOT_LIMITS.validationQueue, heapMb: ROOT_LIMITS.validationWorkerHeapMb });
     this.peerTable = SharedPeerTable.forPeers(this.config.maxPeers);
     this.topology = new Topology(identity.address);
     this.loadWorlds();
@@ -169,6 +169,7 @@ export class RootServer {
 
   private startWorker(index: number, ports: number[]): Promise<{ address: string; port: number }[]> {
     const worker = new Worker(new URL('./root-worker.ts', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: ROOT_LIMITS.packetWorkerHeapMb },
       workerData: {
         index, config: this.config, identitySecret: this.identity.toString(true), peerTable: this.peerTable.buffer,
         ports, worlds: this.worldFiles(), reusePort: !(index === 0 && this.firstWorkerExclusive),
@@ -248,7 +249,7 @@ export class RootServer {
     if (this.core) {
       const node = this.core.node;
       this.lastMetrics = {
-        stats: node.stats, peers: node.peers.size, reassemblyInFlight: node.reassembler.inFlight,
+        stats: node.stats, peers: this.peerTable.size, reassemblyInFlight: node.reassembler.inFlight,
         eventLoopLagSeconds: [{ worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 }],
       };
     } else {
