@@ -329,6 +329,7 @@ export class LoadEngine {
       flying--;
       done++;
       lastDone = performance.now();
+      this.helloAt[local] = lastDone; // the root's reply spacing counts from its reply, which came before this
       hist.record((lastDone - sentAt[local]) * 1000);
       this.notify();
     };
@@ -398,6 +399,7 @@ export class LoadEngine {
         return;
       }
       r.answered++;
+      if (askedAt) askedAt[local] = performance.now(); // spacing counts from the root's reply (sent before this)
       if (lastSend[local] > 0) {
         hist.record((performance.now() - lastSend[local]) * 1000);
         lastSend[local] = 0;
