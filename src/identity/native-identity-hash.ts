@@ -6,10 +6,9 @@
 // 10-test-vectors.md §1), so a miscompiled build falls back to TypeScript instead of
 // misjudging identities.
 
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { sha512 } from '../crypto/sha.ts';
 import { IDENTITY_HASH_MEMORY } from './constants.ts';
+import { nativeAddonPath, requireNativeAddon } from '../util/native-addon.ts';
 
 interface IdentityHashBinding {
   /** Replace a 64-byte SHA-512 digest of a public key with its memory-hard digest, in place. */
@@ -20,7 +19,7 @@ interface IdentityHashBinding {
 export type NativeIdentityHashAvailability = { ok: true } | { ok: false; reason: string };
 
 /** Where `npm run build:native` puts the addon. */
-export const NATIVE_IDENTITY_HASH_PATH = fileURLToPath(new URL('../../native/build/Release/identity_hash.node', import.meta.url));
+export const NATIVE_IDENTITY_HASH_PATH = nativeAddonPath('identity_hash');
 
 /** Identity A's public key and memory-hard digest (10-test-vectors.md §1), the load-time self-test. */
 const SELF_TEST_PUBLIC_KEY = Buffer.from(
@@ -34,13 +33,9 @@ let loaded: { binding: IdentityHashBinding } | { reason: string } | undefined;
 
 function load(): { binding: IdentityHashBinding } | { reason: string } {
   if (loaded) return loaded;
-  let binding: IdentityHashBinding;
-  try {
-    binding = createRequire(import.meta.url)(NATIVE_IDENTITY_HASH_PATH) as IdentityHashBinding;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return (loaded = { reason: code === 'MODULE_NOT_FOUND' ? `addon not built (${NATIVE_IDENTITY_HASH_PATH})` : `addon failed to load: ${(e as Error).message}` });
-  }
+  const r = requireNativeAddon<IdentityHashBinding>('identity_hash');
+  if (!('binding' in r)) return (loaded = r);
+  const { binding } = r;
   if (binding.memoryBytes !== IDENTITY_HASH_MEMORY || typeof binding.hash !== 'function') {
     return (loaded = { reason: `addon mismatch (memoryBytes ${binding.memoryBytes}): rebuild native/` });
   }

@@ -11,10 +11,9 @@
 // on leaves in one sendmmsg right after the batch; anything else (another socket, a timer, a
 // promise) is flushed at the next microtask checkpoint, so a send never waits for a later event.
 
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { parseIpv6, type IpAddress } from '../wire/inet-address.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { requireNativeAddon } from '../util/native-addon.ts';
 import {
   localAddresses, UdpTransport, type DatagramHandler, type DatagramTransport, type LocalSocket, type UdpOptions,
 } from './udp.ts';
@@ -64,24 +63,18 @@ interface NativeBinding {
 
 export type NativeAvailability = { ok: true } | { ok: false; reason: string };
 
-const ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/batch_udp.node', import.meta.url));
 let loaded: { binding: NativeBinding } | { reason: string } | undefined;
 
 function loadBinding(): { binding: NativeBinding } | { reason: string } {
   if (loaded) return loaded;
   if (process.platform !== 'linux') return (loaded = { reason: `batch UDP is Linux only (this is ${process.platform})` });
-  try {
-    const binding = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
-    if (binding.metaBytes !== META_BYTES || binding.stateBytes !== STATE_BYTES) {
-      loaded = { reason: `addon layout mismatch (meta ${binding.metaBytes}, state ${binding.stateBytes}): rebuild native/` };
-    } else {
-      loaded = { binding };
-    }
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    loaded = { reason: code === 'MODULE_NOT_FOUND' ? `addon not built (${ADDON_PATH})` : `addon failed to load: ${(e as Error).message}` };
+  const r = requireNativeAddon<NativeBinding>('batch_udp');
+  if (!('binding' in r)) return (loaded = r);
+  const { binding } = r;
+  if (binding.metaBytes !== META_BYTES || binding.stateBytes !== STATE_BYTES) {
+    return (loaded = { reason: `addon layout mismatch (meta ${binding.metaBytes}, state ${binding.stateBytes}): rebuild native/` });
   }
-  return loaded;
+  return (loaded = r);
 }
 
 /** Whether the native addon is built and loads here (and why not). */

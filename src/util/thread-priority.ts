@@ -5,11 +5,8 @@
 // id read from /proc/thread-self. Elsewhere nothing changes.
 
 import { readlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
-import { fileURLToPath } from 'node:url';
-
-const THREAD_SCHED_PATH = fileURLToPath(new URL('../../native/build/Release/thread_sched.node', import.meta.url));
+import { requireNativeAddon } from './native-addon.ts';
 
 /** The nice value used when SCHED_IDLE is unavailable (19 is the lowest priority). */
 const BACKGROUND_NICE = 10;
@@ -17,7 +14,7 @@ const BACKGROUND_NICE = 10;
 export type BackgroundMode = 'sched-idle' | 'nice' | 'unchanged';
 
 /** The kernel's id for the calling thread (Linux), or undefined. */
-export function currentThreadId(): number | undefined {
+function currentThreadId(): number | undefined {
   try {
     // "/proc/thread-self" → "<pid>/task/<tid>"
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
@@ -28,12 +25,8 @@ export function currentThreadId(): number | undefined {
 }
 
 function schedIdle(): boolean {
-  try {
-    const addon = createRequire(import.meta.url)(THREAD_SCHED_PATH) as { idleThisThread(): number };
-    return addon.idleThisThread() === 0;
-  } catch {
-    return false; // not built, or not Linux
-  }
+  const r = requireNativeAddon<{ idleThisThread(): number }>('thread_sched'); // not built, or not Linux
+  return 'binding' in r && r.binding.idleThisThread() === 0;
 }
 
 function renice(nice: number): boolean {
