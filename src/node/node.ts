@@ -22,7 +22,7 @@ import type { IpAddress } from '../wire/inet-address.ts';
 import { createDatagramPeek, incrementHopsForRelay, newPacket, packetVerb, peekDatagram, readPacketId } from '../wire/packet.ts';
 import { decodeEcho, encodeOkEcho } from '../wire/verbs/echo.ts';
 import { encodeError } from '../wire/verbs/error.ts';
-import { decodeHello, encodeHelloWithCryptFieldOffset, encodeOkHello, helloCryptFieldOffset, type Hello } from '../wire/verbs/hello.ts';
+import { decodeHello, HELLO_IDENTITY_OFFSET, encodeHelloWithCryptFieldOffset, encodeOkHello, helloCryptFieldOffset, type Hello } from '../wire/verbs/hello.ts';
 import { decodeOkHeader } from '../wire/verbs/ok.ts';
 import { decodeWhois, encodeOkWhois } from '../wire/verbs/whois.ts';
 import type { World } from '../world/world.ts';
@@ -113,8 +113,6 @@ export interface NodeOptions {
   hooks?: NodeHooks;
 }
 
-/** The sender's identity in a HELLO payload: after version (1+1+1+2) and timestamp (8) (04-verbs.md §4). */
-const HELLO_IDENTITY_OFFSET = 13;
 /** Upper 32 bits of packet IDs we sent recently that may be answered with OK (1.14 matches these). */
 const EXPECTED_REPLY_LIMIT = 8192;
 /**

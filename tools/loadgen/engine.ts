@@ -17,6 +17,7 @@ import { ROOT_TIMERS } from '../../src/root/constants.ts';
 import { PacketOffset, Verb, WorldType } from '../../src/wire/constants.ts';
 import { parseInetAddress, type IpAddress } from '../../src/wire/inet-address.ts';
 import { PeerKey } from '../../src/wire/peer-key.ts';
+import { HELLO_IDENTITY_OFFSET } from '../../src/wire/verbs/hello.ts';
 import { LatencyHistogram } from './histogram.ts';
 import { randomAddresses, peerIdentity, type SyntheticPeers } from './key-material.ts';
 import {
@@ -627,24 +628,13 @@ export class LoadEngine {
       if (this.requestLocals.length === 0) throw new Error('no request peers to replay HELLOs of');
       return this.requestLocals.map((local) => ({ bytes: this.helloFor(local, true).bytes, local }));
     }
-    // unknown identities: random keys (no proof of work), HELLOs with valid MACs
-    const out: Buffer[] = [];
-    const addresses = randomAddresses(FLOOD_IDENTITIES, new Set(this.o.peers.addresses));
-    for (const address of addresses) {
-      const priv = new Uint8Array(64);
-      priv.set(randomBytes(32), 0);
-      const pub = new Uint8Array(64);
-      pub.set(agreementPublicKey(priv), 0);
-      pub.set(randomBytes(32), 32);
-      const raw = agree(priv, this.o.target.identity.publicKey);
-      if (!raw) continue;
-      out.push(helloPacket({ identity: new Identity(address, pub), key: new PeerKey(raw), to: this.rootAddress, via: this.via, protocolVersion: this.o.protocolVersion ?? 12 }).bytes);
-    }
+    // unknown identities: no proof of work, HELLOs with valid MACs
+    const out = this.invalidIdentityHellos(FLOOD_IDENTITIES);
     if (kind === 'unknown') return out.map((bytes) => ({ bytes }));
     // invalid: the identity's type byte is wrong, or the header's source is not the identity's address
     return out.map((p, k) => {
       const q = Buffer.from(p);
-      if (k % 2 === 0) q[PacketOffset.payload + 13 + 5] = 1;
+      if (k % 2 === 0) q[PacketOffset.payload + HELLO_IDENTITY_OFFSET + 5] = 1; // the identity's type byte
       else q[PacketOffset.source + 4] ^= 0x01;
       return { bytes: q };
     });

@@ -12,8 +12,8 @@ import type { Decoded } from '../decode-result.ts';
 import { readInetAddress, writeInetAddress, type InetAddress } from '../inet-address.ts';
 import { readIdentity, result } from './common.ts';
 
-/** Payload offset of the identity (after version bytes and timestamp). */
-const IDENTITY_OFFSET = 13;
+/** Payload offset of the sender's identity (after version bytes and timestamp). */
+export const HELLO_IDENTITY_OFFSET = 13;
 /** Planet world ID + timestamp, bytes. */
 const PLANET_FIELDS_LENGTH = 16;
 
@@ -79,7 +79,7 @@ export function encodeHello(h: Hello): Uint8Array {
  * planet fields (or the payload is malformed before that point). Reads only cleartext fields.
  */
 export function helloCryptFieldOffset(payload: Uint8Array, sender?: Identity): number | undefined {
-  const r = new ByteReader(payload, IDENTITY_OFFSET);
+  const r = new ByteReader(payload, HELLO_IDENTITY_OFFSET);
   readIdentity(r, sender);
   if (r.failed || r.remaining === 0) return undefined;
   readInetAddress(r);
