@@ -13,19 +13,20 @@ import { deserializeIdentity, type Identity } from '../identity/identity.ts';
 import { armor, dearmor, type ArmorCipher } from '../wire/armor.ts';
 import { compressPacket, uncompressPacket } from '../wire/compression.ts';
 import {
-  AES_GMAC_SIV_MIN_PROTO_VERSION, Cipher, ErrorCode, HeaderFlag, PacketOffset, PROTO_VERSION_MIN, Verb, VerbFlag,
+  AES_GMAC_SIV_MIN_PROTO_VERSION, Cipher, ECHO_MIN_PROTO_VERSION, ErrorCode, HeaderFlag, PacketOffset, PROTO_VERSION_MIN, Verb, VerbFlag,
 } from '../wire/constants.ts';
 import { cryptField } from '../wire/crypt-field.ts';
 import { hasExtendedArmor, removeExtendedArmor } from '../wire/extended-armor.ts';
 import { Reassembler, splitPacket } from '../wire/fragment.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { createDatagramPeek, incrementHopsForRelay, newPacket, packetVerb, peekDatagram, readPacketId } from '../wire/packet.ts';
-import { decodeEcho, encodeOkEcho } from '../wire/verbs/echo.ts';
+import { decodeEcho, encodeEcho, encodeOkEcho } from '../wire/verbs/echo.ts';
 import { encodeError } from '../wire/verbs/error.ts';
-import { decodeHello, HELLO_IDENTITY_OFFSET, encodeHelloWithCryptFieldOffset, encodeOkHello, helloCryptFieldOffset, type Hello } from '../wire/verbs/hello.ts';
+import { decodeHello, decodeOkHello, HELLO_IDENTITY_OFFSET, encodeHelloWithCryptFieldOffset, encodeOkHello, helloCryptFieldOffset, type Hello } from '../wire/verbs/hello.ts';
 import { decodeOkHeader } from '../wire/verbs/ok.ts';
+import { decodeRendezvous } from '../wire/verbs/rendezvous.ts';
 import { decodeWhois, encodeOkWhois } from '../wire/verbs/whois.ts';
-import type { World } from '../world/world.ts';
+import { World } from '../world/world.ts';
 import { agree } from '../crypto/c25519.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import type { IdentityStore } from './identity-store.ts';
@@ -37,6 +38,7 @@ import type { DatagramTransport, LocalSocket } from './udp.ts';
 import type { NativeUdpTransport, RawSource } from './batch-udp.ts';
 import type { IdentityValidator } from './validation-pool.ts';
 import { createPathLookup, ip4Text, ip6Text, SharedPeerTable } from './shared-peer-table.ts';
+import { ExpectedReplies } from './expected-replies.ts';
 
 /** The software version we report in HELLO and OK(HELLO). */
 export const SOFTWARE_VERSION = { major: 1, minor: 14, revision: 1 } as const;
@@ -64,6 +66,10 @@ export interface NodeHooks {
   onRelayed?(source: Address, destination: Address, hops: number): void;
   /** A packet (not HELLO) came from an address we have no peer for. */
   onUnknownSource?(source: Address, datagram: Uint8Array, inbound: Inbound): void;
+  /** An upstream (or a moon's seed) sent a world that the topology took: newer and signed, or a seeded moon. */
+  onWorld?(world: World, from: Peer): void;
+  /** An upstream introduced a peer we know at this address, and we contacted it there. */
+  onRendezvous?(peer: Peer, address: IpAddress): void;
 }
 
 export interface NodeOptions {
@@ -77,6 +83,8 @@ export interface NodeOptions {
    * thread of a root. A small private table is made when none is given.
    */
   peerTable?: SharedPeerTable;
+  /** Which sent packet IDs may be answered; shared by a root's packet threads (a private one otherwise). */
+  expectedReplies?: ExpectedReplies;
   /** Relay while hops are below this; 0 disables relaying (a plain leaf). */
   relayMaxHops: number;
   /** Protocol version we advertise: 11 keeps peers on Salsa20/12, 12 lets them use AES-GMAC-SIV. */
@@ -113,8 +121,6 @@ export interface NodeOptions {
   hooks?: NodeHooks;
 }
 
-/** Upper 32 bits of packet IDs we sent recently that may be answered with OK (1.14 matches these). */
-const EXPECTED_REPLY_LIMIT = 8192;
 /**
  * New identities one thread may have waiting for validation. Beyond it a new identity is refused
  * before its key agreement: under a flood of fresh identities the thread spends at most what the
@@ -155,7 +161,7 @@ export class Node {
   private readonly clock: () => number;
   private readonly log: Logger;
   private readonly peek = createDatagramPeek();
-  private readonly expectedReplies = new Map<number, number>();
+  private readonly expectedReplies: ExpectedReplies;
   private readonly failedIdentities = new LRUCache<string, true>({ max: FAILED_IDENTITY_MEMORY });
   private readonly pendingValidations = new Map<Address, { peer: Peer; done: Promise<AdmissionOutcome> }>();
   private readonly validationBacklog: number;
@@ -172,6 +178,7 @@ export class Node {
     this.validation = options.validation;
     this.validationBacklog = options.validationBacklog ?? DEFAULT_VALIDATION_BACKLOG;
     this.peerTable = options.peerTable ?? SharedPeerTable.create(PRIVATE_PEER_TABLE_SLOTS);
+    this.expectedReplies = options.expectedReplies ?? new ExpectedReplies();
     this.peers = options.peerCacheEntries ? new LRUCache<Address, Peer>({ max: options.peerCacheEntries }) : new Map<Address, Peer>();
     this.relayMaxHops = options.relayMaxHops;
     this.protocolVersion = options.protocolVersion;
@@ -293,10 +300,12 @@ export class Node {
         const ok = decodeOkHeader(payload);
         if (!ok.ok) return this.stats.drop('bad-payload');
         if (!this.wasExpected(ok.value.inRePacketId)) return this.stats.drop('unexpected-ok');
-        if (ok.value.inReVerb === Verb.HELLO) this.recordVersionFromOkHello(peer, ok.value.body);
+        if (ok.value.inReVerb === Verb.HELLO) this.takeOkHello(peer, payload);
         this.hooks.onOk?.(peer, ok.value.inReVerb, payload, inbound);
         return;
       }
+      case Verb.RENDEZVOUS:
+        return this.followRendezvous(peer, payload, inbound);
       case Verb.ERROR:
         this.hooks.onError?.(peer, payload, inbound);
         return;
@@ -317,7 +326,8 @@ export class Node {
       return true;
     }
     if (this.options.pathLearning === 'authenticated') {
-      this.rememberPath(peer, from, socket, now);
+      // any authenticated direct packet teaches a path, but an upstream only at its stable endpoints
+      if (!this.topology.isProhibitedEndpoint(peer.address, from)) this.rememberPath(peer, from, socket, now);
       return true;
     }
     // 1.14 leaf rules: learn only from a direct OK on a usable, permitted address; otherwise
@@ -368,7 +378,7 @@ export class Node {
   peerFor(address: Address): Peer | undefined {
     const known = this.peers.get(address);
     if (known) return known;
-    const identity = this.store.get(address);
+    const identity = this.store.get(address) ?? this.topology.upstreams().get(address)?.identity;
     if (!identity) return undefined;
     if (this.peerTable.loadKey(address, this.keyScratch)) {
       const peer = new Peer(identity, this.keyScratch);
@@ -378,10 +388,56 @@ export class Node {
     return this.addPeer(identity);
   }
 
-  private recordVersionFromOkHello(peer: Peer, body: Uint8Array): void {
-    // body: timestamp(8) protocol(1) major(1) minor(1) revision(2) …
-    if (body.length < 13) return;
-    peer.version = { protocol: body[8], major: body[9], minor: body[10], revision: (body[11] << 8) | body[12] };
+  /**
+   * OK(HELLO): the peer's version, and the worlds it carries when the peer may update them — an
+   * upstream, or the seed of a moon we are fetching (05-world-moons.md §3, §6.2).
+   */
+  private takeOkHello(peer: Peer, payload: Uint8Array): void {
+    const ok = decodeOkHello(payload);
+    if (!ok.ok) return this.stats.drop('bad-payload');
+    const v = ok.value;
+    peer.version = { protocol: v.protocolVersion, major: v.majorVersion, minor: v.minorVersion, revision: v.revision };
+    if (!v.worlds || v.worlds.length === 0) return;
+    const t = this.topology;
+    if (!t.isUpstream(peer.address) && ![...t.pendingSeeds.values()].includes(peer.address)) return;
+    for (let off = 0; off < v.worlds.length;) {
+      const d = World.decode(v.worlds.subarray(off));
+      if (typeof d === 'string') return this.stats.drop('bad-payload');
+      off += d.length;
+      const outcome = t.consider(d.world);
+      if (outcome === 'accepted') {
+        this.log.info('world update accepted', { world: d.world.idHex, timestamp: String(d.world.timestamp), from: formatAddress(peer.address) });
+        this.hooks.onWorld?.(d.world, peer);
+      } else if (outcome === 'bad-signature') {
+        this.log.warn('world update refused: bad signature', { world: d.world.idHex, from: formatAddress(peer.address) });
+      }
+    }
+  }
+
+  /**
+   * RENDEZVOUS: an upstream tells us where a peer we know can be reached. As 1.14 does, contact
+   * it there: ECHO when its version is known (its OK teaches the path), HELLO otherwise.
+   * (1.14 also sends a 4-byte low-TTL datagram first to open a NAT in front of us; without
+   * per-packet TTL control we rely on the ECHO/HELLO itself.)
+   */
+  private followRendezvous(from: Peer, payload: Uint8Array, inbound: Inbound): void {
+    if (!this.topology.isUpstream(from.address)) return this.stats.drop('not-for-us');
+    const r = decodeRendezvous(payload);
+    if (!r.ok || !r.value.address || r.value.address.port === 0) return this.stats.drop('bad-payload');
+    const at = r.value.address;
+    const other = this.peerFor(r.value.peer);
+    if (!other || other === from || !this.mayLearnPath(other, at)) return this.stats.drop('not-for-us');
+    const socket = at.family === inbound.from.family ? inbound.socket : this.transport.socketFor(at.family);
+    if (!socket) return this.stats.drop('not-for-us');
+    if (other.version.protocol >= ECHO_MIN_PROTO_VERSION) this.sendTo(other, socket, at, Verb.ECHO, encodeEcho({ payload: new Uint8Array(0) }));
+    else this.sendHello(other, socket, at);
+    this.hooks.onRendezvous?.(other, at);
+  }
+
+  /** Whether a path to this peer may be learned or used at this address (08-root-behaviour.md §1.3). */
+  private mayLearnPath(peer: Peer, at: IpAddress): boolean {
+    if (this.topology.isProhibitedEndpoint(peer.address, at)) return false;
+    return this.options.pathLearning === 'authenticated' || isUsablePathAddress(at, this.options.allowLoopbackPaths === true);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -404,7 +460,7 @@ export class Node {
       if (known.identity.equals(identity)) return this.finishHello(known, p, inbound);
       return this.identityCollision(identity, p, inbound);
     }
-    const stored = this.store.get(source);
+    const stored = this.store.get(source) ?? this.topology.upstreams().get(source)?.identity;
     if (stored) {
       if (!stored.equals(identity)) return this.identityCollision(identity, p, inbound);
       const peer = this.addPeer(stored);
@@ -527,7 +583,7 @@ export class Node {
     if (now - peer.lastHelloReplyMs >= (this.options.helloReplySpacingMs ?? 0)) {
       peer.lastHelloReplyMs = now;
       const worlds = this.topology.updatesFor(hello.planet, hello.moons);
-      this.sendTo(peer, inbound.socket, inbound.from, Verb.OK, encodeOkHello({
+      this.reply(peer, inbound, Verb.OK, encodeOkHello({
         inRePacketId: inbound.packetId,
         timestamp: hello.timestamp,
         protocolVersion: this.protocolVersion,
@@ -557,7 +613,7 @@ export class Node {
     peer.lastEchoReplyMs = now;
     const echo = decodeEcho(payload);
     if (!echo.ok) return this.stats.drop('bad-payload');
-    this.sendTo(peer, inbound.socket, inbound.from, Verb.OK, encodeOkEcho({ inRePacketId: inbound.packetId, payload: echo.value.payload }));
+    this.reply(peer, inbound, Verb.OK, encodeOkEcho({ inRePacketId: inbound.packetId, payload: echo.value.payload }));
   }
 
   /** Every requested identity we hold — peers, the cache and ourselves — in one OK(WHOIS). */
@@ -570,7 +626,7 @@ export class Node {
       if (id) found.push(id);
     }
     if (found.length === 0) return;
-    this.sendTo(peer, inbound.socket, inbound.from, Verb.OK, encodeOkWhois({ inRePacketId: inbound.packetId, identities: found }));
+    this.reply(peer, inbound, Verb.OK, encodeOkWhois({ inRePacketId: inbound.packetId, identities: found }));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -625,13 +681,48 @@ export class Node {
   // Sending
   // ------------------------------------------------------------------------------------------
 
-  /** Send a packet to a peer over its best path (or a given one). Returns false with no path. */
+  /**
+   * Send a packet to a peer over a given path, else its best direct path, else through the
+   * freshest upstream, which relays it (08-root-behaviour.md §1.4). False when there is no way.
+   */
   send(peer: Peer, verb: number, payload: Uint8Array, options: { path?: Path; cipher?: ArmorCipher } = {}): boolean {
     const path = options.path ?? peer.bestPath();
-    if (!path) return false;
-    this.sendTo(peer, path.socket, path.remote, verb, payload, options.cipher);
-    path.lastSendMs = this.now();
+    if (path) {
+      this.sendTo(peer, path.socket, path.remote, verb, payload, options.cipher);
+      path.lastSendMs = this.now();
+      return true;
+    }
+    const via = this.tablePath(peer.address) ?? this.upstreamRoute(peer.address);
+    if (!via) return false;
+    this.sendTo(peer, via.socket, via.remote, verb, payload, options.cipher);
     return true;
+  }
+
+  /**
+   * Answer a request: back where it came from when it came directly; when it was relayed, over a
+   * direct path of ours to the sender if there is one, else back through the relay.
+   */
+  reply(peer: Peer, inbound: Inbound, verb: number, payload: Uint8Array): bigint {
+    if (inbound.hops !== 0) {
+      const best = peer.bestPath();
+      const direct = best ? { socket: best.socket, remote: best.remote } : this.tablePath(peer.address);
+      if (direct) return this.sendTo(peer, direct.socket, direct.remote, verb, payload);
+    }
+    return this.sendTo(peer, inbound.socket, inbound.from, verb, payload);
+  }
+
+  /** The path to the most recently heard upstream other than `except` (where relayed traffic goes). */
+  upstreamRoute(except?: Address): { socket: LocalSocket; remote: IpAddress } | undefined {
+    let best: Address | undefined, bestSeen = -1;
+    for (const a of this.topology.upstreams().keys()) {
+      if (a === except) continue;
+      const l = this.peerTable.lookup(a, this.lookupScratch);
+      if (l.found && l.seen > bestSeen) {
+        best = a;
+        bestSeen = l.seen;
+      }
+    }
+    return best === undefined ? undefined : this.tablePath(best);
   }
 
   /** Build, compress where it helps, armor, fragment and send a packet to one physical address. */
@@ -679,16 +770,11 @@ export class Node {
   }
 
   private expectReply(wireId: bigint): void {
-    const key = Number(wireId >> 32n);
-    if (this.expectedReplies.size >= EXPECTED_REPLY_LIMIT) {
-      const oldest = this.expectedReplies.keys().next().value;
-      if (oldest !== undefined) this.expectedReplies.delete(oldest);
-    }
-    this.expectedReplies.set(key, this.now());
+    this.expectedReplies.add(wireId, this.now());
   }
 
   private wasExpected(inReId: bigint): boolean {
-    return this.expectedReplies.has(Number(inReId >> 32n));
+    return this.expectedReplies.has(inReId, this.now());
   }
 
   // ------------------------------------------------------------------------------------------
@@ -710,7 +796,6 @@ export class Node {
     }
     for (const a of silent) this.peers.delete(a);
     peersExpired = silent.length;
-    for (const [k, t] of this.expectedReplies) if (now - t > 60_000) this.expectedReplies.delete(k);
     this.reassembler.expire(now);
     if (expireTable) this.peerTable.expire(Math.floor((now - peerTimeoutMs) / 1000));
     return { peersExpired };
