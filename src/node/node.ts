@@ -30,7 +30,7 @@ import { World } from '../world/world.ts';
 import { agree } from '../crypto/c25519.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import type { IdentityStore } from './identity-store.ts';
-import { isUsablePathAddress, sourceBucket } from './ip-scope.ts';
+import { isUsablePathAddress, socketToward, sourceBucket } from './ip-scope.ts';
 import { Peer, type Path } from './peer.ts';
 import { NodeStats, type DropReason } from './stats.ts';
 import type { Topology } from './topology.ts';
@@ -427,7 +427,7 @@ export class Node {
     const at = r.value.address;
     const other = this.peerFor(r.value.peer);
     if (!other || other === from || !this.mayLearnPath(other, at)) return this.stats.drop('not-for-us');
-    const socket = at.family === inbound.from.family ? inbound.socket : this.transport.socketFor(at.family);
+    const socket = at.family === inbound.from.family ? inbound.socket : socketToward(this.transport.sockets, at);
     if (!socket) return this.stats.drop('not-for-us');
     if (other.version.protocol >= ECHO_MIN_PROTO_VERSION) this.sendTo(other, socket, at, Verb.ECHO, encodeEcho({ payload: new Uint8Array(0) }));
     else this.sendHello(other, socket, at);

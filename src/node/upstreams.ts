@@ -11,6 +11,7 @@
 import type { Address } from '../identity/address.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { formatInetAddress } from '../wire/inet-address.ts';
+import { socketToward } from './ip-scope.ts';
 import type { Node } from './node.ts';
 import { createPathLookup, type PathLookup, type SharedPeerTable } from './shared-peer-table.ts';
 import type { Topology } from './topology.ts';
@@ -89,9 +90,11 @@ export class UpstreamContact {
           continue;
         }
         const endpoints = up.stableEndpoints.filter((e) => e.family === family);
-        const socket = node.transport.socketFor(family);
-        if (endpoints.length === 0 || !socket) continue;
-        node.sendHello(peer, socket, endpoints[this.pick(endpoints.length)] as IpAddress);
+        if (endpoints.length === 0) continue;
+        const endpoint = endpoints[this.pick(endpoints.length)] as IpAddress;
+        const socket = socketToward(node.transport.sockets, endpoint);
+        if (!socket) continue;
+        node.sendHello(peer, socket, endpoint);
         this.hellosSent++;
       }
     }
