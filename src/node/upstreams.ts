@@ -5,14 +5,20 @@
 //   every ping check while there is no live path to it, then one full HELLO per live path about
 //   every 224 s, plus a stable endpoint of any family without a path;
 // - the status each role reports (whether an upstream answered, and when).
-// Taking world updates and following RENDEZVOUS from upstreams is in the core (node.ts), since a
-// packet thread that did not send the HELLO may be the one that receives the answer.
+// - the world updates they send in OK(HELLO) (05-world-moons.md §3) and the RENDEZVOUS they
+//   send (04-verbs.md §6): any packet thread may receive these, not only the one that contacts.
 
-import type { Address } from '../identity/address.ts';
+import { formatAddress, type Address } from '../identity/address.ts';
+import { ECHO_MIN_PROTO_VERSION, Verb } from '../wire/constants.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { formatInetAddress } from '../wire/inet-address.ts';
+import { encodeEcho } from '../wire/verbs/echo.ts';
+import { decodeOkHello } from '../wire/verbs/hello.ts';
+import { decodeRendezvous } from '../wire/verbs/rendezvous.ts';
+import { World } from '../world/world.ts';
 import { socketToward } from './ip-scope.ts';
-import type { Node } from './node.ts';
+import type { Inbound, Node } from './node.ts';
+import type { Peer } from './peer.ts';
 import { createPathLookup, type PathLookup, type SharedPeerTable } from './shared-peer-table.ts';
 import type { Topology } from './topology.ts';
 
@@ -106,6 +112,54 @@ export class UpstreamContact {
     return this.node.tablePath(address, family);
   }
 }
+
+/**
+ * OK(HELLO): the peer's version, and the worlds it carries when the peer may update them — an
+ * upstream, or the seed of a moon we are fetching (05-world-moons.md §3, §6.2).
+ */
+export function takeOkHello(node: Node, peer: Peer, payload: Uint8Array): void {
+  const ok = decodeOkHello(payload);
+  if (!ok.ok) return node.stats.drop('bad-payload');
+  const v = ok.value;
+  peer.version = { protocol: v.protocolVersion, major: v.majorVersion, minor: v.minorVersion, revision: v.revision };
+  if (!v.worlds || v.worlds.length === 0) return;
+  const t = node.topology;
+  if (!t.isUpstream(peer.address) && ![...t.pendingSeeds.values()].includes(peer.address)) return;
+  for (let off = 0; off < v.worlds.length;) {
+    const d = World.decode(v.worlds.subarray(off));
+    if (typeof d === 'string') return node.stats.drop('bad-payload');
+    off += d.length;
+    const outcome = t.consider(d.world);
+    if (outcome === 'accepted') {
+      node.log.info('world update accepted', { world: d.world.idHex, timestamp: String(d.world.timestamp), from: formatAddress(peer.address) });
+      node.hooks.onWorld?.(d.world, peer);
+    } else if (outcome === 'bad-signature') {
+      node.log.warn('world update refused: bad signature', { world: d.world.idHex, from: formatAddress(peer.address) });
+    }
+  }
+}
+
+/**
+ * RENDEZVOUS: an upstream tells us where a peer we know can be reached. As 1.14 does, contact
+ * it there: ECHO when its version is known (its OK teaches the path), HELLO otherwise.
+ * (1.14 also sends a 4-byte low-TTL datagram first to open a NAT in front of us; without
+ * per-packet TTL control we rely on the ECHO/HELLO itself.)
+ */
+export function followRendezvous(node: Node, from: Peer, payload: Uint8Array, inbound: Inbound): void {
+  if (!node.topology.isUpstream(from.address)) return node.stats.drop('not-for-us');
+  const r = decodeRendezvous(payload);
+  if (!r.ok || !r.value.address || r.value.address.port === 0) return node.stats.drop('bad-payload');
+  const at = r.value.address;
+  const other = node.peerFor(r.value.peer);
+  if (!other || other === from || !node.mayLearnPath(other, at)) return node.stats.drop('not-for-us');
+  const socket = at.family === inbound.from.family ? inbound.socket : socketToward(node.transport.sockets, at);
+  if (!socket) return node.stats.drop('not-for-us');
+  if (other.version.protocol >= ECHO_MIN_PROTO_VERSION) node.sendTo(other, socket, at, Verb.ECHO, encodeEcho({ payload: new Uint8Array(0) }));
+  else node.sendHello(other, socket, at);
+  node.hooks.onRendezvous?.(other, at);
+}
+
+/** Whether a path to this peer may be learned or used at this address (08-root-behaviour.md §1.3). */
 
 /** What /health and /metrics say about one upstream. */
 export interface UpstreamStatus {
