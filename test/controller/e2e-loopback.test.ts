@@ -4,9 +4,14 @@
 // them through the root, and deauthorizing one revokes its COM at the other.
 
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
+import { generateIdentity } from '../../src/identity/identity.ts';
+import { ControllerNode } from '../../src/controller/controller-node.ts';
 import { NetworkMember, type NetworkStatus } from '../../src/leaf/network-member.ts';
 import { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import { NetworkType } from '../../src/wire/constants.ts';
@@ -15,7 +20,7 @@ import { formatInetAddress } from '../../src/wire/inet-address.ts';
 import { World } from '../../src/world/world.ts';
 import { WorldType } from '../../src/world/constants.ts';
 import { captureExchange } from './capture-exchange.ts';
-import { startControllerRoot, type ControllerRoot } from './harness.ts';
+import { startControllerRoot, writeRootHome, type ControllerRoot } from './harness.ts';
 
 const x = captureExchange();
 const [idA, idB] = [...x.members.values()];
@@ -119,5 +124,49 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     await new Promise((r) => setTimeout(r, 1100));
     await members[1].request(members[1].networks.get(nwid)!);
     await until(() => statusOf(1) === 'ACCESS_DENIED', 'ACCESS_DENIED after deauthorization');
+  });
+});
+
+describe('ztroot controller: a controller node beside a plain root', () => {
+  let root: ControllerRoot;
+  let node: ControllerNode;
+  let leaves: SimpleLeaf[];
+  let members: NetworkMember[];
+  let home: string;
+
+  beforeAll(async () => {
+    root = await startControllerRoot({ identity: generateIdentity(), controller: false });
+    const signer = generateKeyPair();
+    const planet = World.make({
+      type: WorldType.planet, id: 0x7a7a_0000_0c02n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
+      roots: [{ identity: root.root.identity.publicOnly(), stableEndpoints: [root.endpoint] }],
+    }, signer);
+    home = mkdtempSync(join(tmpdir(), 'ztroot-ctl-node-'));
+    writeRootHome(home, x.controller, planet);
+    node = new ControllerNode({ home, bind: ['127.0.0.1'], port: 0, httpListen: '127.0.0.1:0', allowLoopbackPaths: true });
+    await node.start();
+    leaves = [idA, idB].map((identity) => new SimpleLeaf({ identity, planet, bind: ['127.0.0.1'], allowLoopbackPaths: true, pingIntervalMs: 100 }));
+    members = leaves.map((l) => new NetworkMember(l));
+    const online = [node.leaf, ...leaves].map((l) => once(l, 'online', { signal: AbortSignal.timeout(10_000) }));
+    for (const l of leaves) await l.start();
+    await Promise.all(online);
+  });
+
+  afterAll(async () => {
+    for (const m of members ?? []) m.close();
+    for (const l of leaves ?? []) await l.stop();
+    await node?.stop();
+    await root?.stop();
+  });
+
+  it('configures members that reach it through the root, and serves the API with authtoken.secret', async () => {
+    const token = readFileSync(join(home, 'authtoken.secret'), 'utf8');
+    expect(token).toMatch(/^[a-z0-9]{24}$/);
+    const res = await fetch(`http://127.0.0.1:${node.httpPort}/controller/network`, { method: 'POST', headers: { 'X-ZT1-Auth': token }, body: JSON.stringify({ private: false, name: 'open' }) });
+    const nw = await res.json() as { id: string };
+    const nwid = BigInt('0x' + nw.id);
+    for (const m of members) m.join(nwid);
+    await until(() => members.every((m) => m.networks.get(nwid)?.status === 'OK'), 'configs from the controller node');
+    expect(members[0].networks.get(nwid)!.config!.name).toBe('open');
   });
 });

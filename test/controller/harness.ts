@@ -20,6 +20,8 @@ function writeRootHome(home: string, identity: Identity, planet?: World, moons: 
   for (const m of moons) writeFileSync(join(home, HOME_FILES.moonsDir, m.fileName), m.serialize());
 }
 
+export { writeRootHome };
+
 export function endpointOf(s: { address: string; port: number }): IpAddress {
   return parseInetAddress(`${s.address}/${s.port}`)!;
 }
@@ -36,11 +38,11 @@ export interface ControllerRoot {
   stop(): Promise<void>;
 }
 
-export async function startControllerRoot(o: { identity: Identity; home?: string; workers?: number; planet?: World; moons?: World[] }): Promise<ControllerRoot> {
+export async function startControllerRoot(o: { identity: Identity; home?: string; workers?: number; planet?: World; moons?: World[]; controller?: boolean }): Promise<ControllerRoot> {
   const home = o.home ?? mkdtempSync(join(tmpdir(), 'ztroot-ctl-'));
   writeRootHome(home, o.identity, o.planet, o.moons ?? []);
   const config: RootConfig = { ...defaultConfig(), home, bind: ['127.0.0.1'], ports: [0], validationThreads: 1, workers: o.workers ?? 0, httpListen: '' };
-  const root = new RootServer({ config, controller: true });
+  const root = new RootServer({ config, controller: o.controller ?? true });
   await root.start();
   const http = await startRootHttp(root, { listen: '127.0.0.1:0', metricsToken: 'metrics', authToken: API_TOKEN });
   const base = `http://127.0.0.1:${http.port}`;
