@@ -6,7 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { formatAddress } from '../identity/address.ts';
+import { SOFTWARE_VERSION } from '../node/node.ts';
 import type { NetworkController } from '../controller/controller.ts';
+import type { RootServer } from '../root/root-server.ts';
 import { isObject, jsonBool, jsonInt, stringifySorted, type Json, type JsonObject } from '../controller/json-values.ts';
 import { RecordInputError, formatNetworkId } from '../controller/records.ts';
 
@@ -33,9 +35,84 @@ const ROUTES = {
   member: new RegExp(`^/controller/network/${HEX16}/member/${HEX10}$`),
 } as const;
 
-/** Paths this module serves. */
+/** Paths this module serves: the controller's, and the node's /status and /peer that the UIs read. */
 export function isControllerPath(pathname: string): boolean {
-  return pathname === '/controller' || pathname.startsWith('/controller/') || pathname.startsWith('/unstable/controller/');
+  return pathname === '/controller' || pathname.startsWith('/controller/') || pathname.startsWith('/unstable/controller/')
+    || pathname === '/status' || pathname === '/peer' || pathname.startsWith('/peer/');
+}
+
+/** A peer as the node knows it, for /peer. */
+export interface PeerInfo {
+  address: string;
+  version: string;
+  role: string;
+  paths: { address: string; lastReceiveMs: number }[];
+}
+
+/** What /status and /peer show of the node the controller runs on. */
+export interface NodeInfo {
+  publicIdentity: string;
+  planetWorldId: bigint;
+  planetWorldTimestamp: bigint;
+  homeDir: string;
+  listeningOn: string[];
+  peers(): Promise<PeerInfo[]>;
+}
+
+/** NodeInfo of a root server (root --controller). */
+export function rootNodeInfo(root: RootServer): NodeInfo {
+  return {
+    publicIdentity: root.identity.toString(false),
+    planetWorldId: root.topology.planet?.id ?? 0n,
+    planetWorldTimestamp: root.topology.planet?.timestamp ?? 0n,
+    homeDir: root.config.home,
+    listeningOn: root.sockets.map((x) => `${x.address}/${x.port}`),
+    peers: async () => {
+      const now = Date.now();
+      return (await root.peers()).map((p) => ({
+        address: p.address, version: p.version, role: p.role,
+        paths: p.paths.map((x) => ({ address: x.address, lastReceiveMs: now - x.lastReceiveAgoMs })),
+      }));
+    },
+  };
+}
+
+/** /status with the fields the UIs read (09-local-api-and-cli.md §2, 12 §1). */
+function status(controller: NetworkController, node: NodeInfo): Json {
+  const port = Number(node.listeningOn[0]?.split('/')[1] ?? 0);
+  return {
+    address: formatAddress(controller.identity.address), clock: controller.now(),
+    config: { settings: { allowTcpFallbackRelay: false, forceTcpRelay: false, homeDir: node.homeDir, listeningOn: node.listeningOn,
+      portMappingEnabled: false, primaryPort: port, softwareUpdate: 'disable', softwareUpdateChannel: 'release', surfaceAddresses: node.listeningOn } },
+    online: true, planetWorldId: Number(node.planetWorldId), planetWorldTimestamp: Number(node.planetWorldTimestamp),
+    publicIdentity: node.publicIdentity, tcpFallbackActive: false,
+    version: `${SOFTWARE_VERSION.major}.${SOFTWARE_VERSION.minor}.${SOFTWARE_VERSION.revision}`,
+    versionBuild: 0, versionMajor: SOFTWARE_VERSION.major, versionMinor: SOFTWARE_VERSION.minor, versionRev: SOFTWARE_VERSION.revision,
+  };
+}
+
+function peerJson(p: PeerInfo): JsonObject {
+  const [major, minor, rev] = p.version.split('.').map(Number);
+  return {
+    address: p.address, isBonded: false, latency: -1, role: p.role, tunneled: false, version: p.version,
+    versionMajor: major, versionMinor: minor, versionRev: rev,
+    paths: p.paths.map((x, i) => ({
+      active: true, address: x.address, expired: false, lastReceive: x.lastReceiveMs, lastSend: x.lastReceiveMs,
+      localPort: 0, localSocket: 0, preferred: i === 0, trustedPathId: 0,
+    })),
+  };
+}
+
+/** /status, /peer and /peer/{address}; undefined for other paths. */
+async function nodeApi(controller: NetworkController, node: NodeInfo, method: string, pathname: string): Promise<Reply | undefined> {
+  if (method !== 'GET') return undefined;
+  if (pathname === '/status') return json(200, status(controller, node));
+  if (pathname === '/peer') return json(200, (await node.peers()).map(peerJson));
+  const m = /^\/peer\/([0-9a-fA-F]{10})$/.exec(pathname);
+  if (!m) return undefined;
+  // an unknown peer is 200 {} (12-controller-ui-compat.md §1)
+  const p = (await node.peers()).find((x) => x.address === m[1].toLowerCase());
+  return json(200, p ? peerJson(p) : {});
 }
 
 /** A request body as a JSON object: 1.14 ignores what is not an object; text that is not JSON is a 500. */
@@ -48,6 +125,8 @@ function parseBody(text: string): JsonObject | Reply {
     return json(500, { error: 500, description: `bad JSON: ${(e as Error).message}` });
   }
 }
+
+const isControllerOnlyPath = (p: string): boolean => p === '/controller' || p.startsWith('/controller/') || p.startsWith('/unstable/');
 
 const isReply = (v: JsonObject | Reply): v is Reply => typeof v.status === 'number' && typeof v.body === 'string' && Object.keys(v).length === 2;
 
@@ -195,7 +274,7 @@ function readBody(req: IncomingMessage, res: ServerResponse): Promise<string | u
 }
 
 /** Serve one controller API request (the caller checked isControllerPath). */
-export function serveControllerApi(controller: NetworkController, authToken: string, req: IncomingMessage, res: ServerResponse, url: URL): void {
+export function serveControllerApi(controller: NetworkController, authToken: string, req: IncomingMessage, res: ServerResponse, url: URL, node?: NodeInfo): void {
   if (!isLoopback(req.socket.remoteAddress)) return send(res, json(403, {}));
   if (!tokenMatches(apiToken(req, url), authToken)) return send(res, json(401, {}));
   const method = req.method ?? 'GET';
@@ -206,6 +285,12 @@ export function serveControllerApi(controller: NetworkController, authToken: str
       send(res, json(500, { error: 500, description: (e as Error).message }));
     }
   };
-  if (method === 'POST' || method === 'PUT') void readBody(req, res).then((b) => { if (b !== undefined) run(b); });
-  else run('');
+  if (method === 'POST' || method === 'PUT') return void readBody(req, res).then((b) => { if (b !== undefined) run(b); });
+  if (node && !isControllerOnlyPath(url.pathname)) {
+    return void nodeApi(controller, node, method, url.pathname).then(
+      (r) => send(res, r ?? EMPTY_404),
+      (e: unknown) => send(res, json(500, { error: 500, description: (e as Error).message })),
+    );
+  }
+  run('');
 }

@@ -5,7 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { formatAddress } from '../identity/address.ts';
-import { serveControllerApi, isControllerPath } from '../api/controller-routes.ts';
+import { serveControllerApi, isControllerPath, type NodeInfo } from '../api/controller-routes.ts';
+import { formatInetAddress } from '../wire/inet-address.ts';
 import { parseListen } from '../api/root-http.ts';
 import { SimpleLeaf } from '../leaf/simple-leaf.ts';
 import { loadWorldFiles } from '../node/topology.ts';
@@ -67,7 +68,7 @@ export class ControllerNode {
     const token = loadOrCreateAuthToken(this.options.home);
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (isControllerPath(url.pathname)) return serveControllerApi(this.controller, token, req, res, url);
+      if (isControllerPath(url.pathname)) return serveControllerApi(this.controller, token, req, res, url, this.nodeInfo());
       res.writeHead(404).end();
     });
     const { host, port } = parseListen(this.options.httpListen);
@@ -78,6 +79,22 @@ export class ControllerNode {
     const a = server.address();
     this.httpPort = typeof a === 'object' && a ? a.port : port;
     this.http = server;
+  }
+
+  /** What /status and /peer show. */
+  nodeInfo(): NodeInfo {
+    const node = this.leaf.node;
+    const planet = node.topology.planet;
+    return {
+      publicIdentity: this.leaf.identity.toString(false), planetWorldId: planet?.id ?? 0n, planetWorldTimestamp: planet?.timestamp ?? 0n,
+      homeDir: this.options.home, listeningOn: this.leaf.sockets.map((s) => `${s.address}/${s.port}`),
+      peers: async () => [...node.peers.values()].map((p) => ({
+        address: formatAddress(p.address),
+        version: `${p.version.major}.${p.version.minor}.${p.version.revision}`,
+        role: node.topology.upstreams().get(p.address)?.role ?? 'LEAF',
+        paths: [...p.paths.values()].map((x) => ({ address: formatInetAddress(x.remote), lastReceiveMs: x.lastReceiveMs })),
+      })),
+    };
   }
 
   async stop(): Promise<void> {

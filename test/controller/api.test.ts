@@ -39,6 +39,17 @@ describe('controller API', () => {
     expect((await fetch(base, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).status).toBe(200);
   });
 
+  it('serves the /status and /peer fields the UIs read; an unknown peer is 200 {}', async () => {
+    const st = (await c.api('GET', '/status')).json;
+    expect([st.address, st.online, st.tcpFallbackActive, st.version, st.versionMajor]).toEqual([me, true, false, '1.14.1', 1]);
+    expect(st.publicIdentity).toBe(id.toString(false));
+    expect(st.config.settings.listeningOn).toEqual([`127.0.0.1/${c.endpoint.port}`]);
+    expect((await c.api('GET', '/peer')).json).toEqual([]);
+    const unknown = await c.api('GET', '/peer/0000000000');
+    expect([unknown.status, unknown.json]).toEqual([200, {}]);
+    expect((await fetch(`http://127.0.0.1:${c.http.port}/status`)).status).toBe(401);
+  });
+
   it('answers the recorded 1.14.1 calls with the recorded status and records', async () => {
     const existing = recorded.find((r) => r.method === 'GET' && r.path === '/controller/network/83badff262e84b5a')!.body_json;
     c.root.controller!.store.saveNetwork({ ...existing, revision: 0 });

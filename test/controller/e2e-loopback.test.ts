@@ -93,6 +93,8 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
       expect(ips).toContain(`${record.ipAssignments[0]}/24`);
     }
     expect(configs[0].staticIps.map(formatInetAddress)).not.toEqual(configs[1].staticIps.map(formatInetAddress));
+    const peers = (await c.api('GET', '/peer')).json as { address: string; paths: { address: string }[] }[];
+    for (const id of [idA, idB]) expect(peers.find((p) => p.address === formatAddress(id.address))?.paths.length).toBeGreaterThan(0);
   });
 
   it('carries frames between the members, each accepting the other\'s COM', async () => {
