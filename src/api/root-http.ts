@@ -6,11 +6,14 @@ import { timingSafeEqual } from 'node:crypto';
 import type { RootServer } from '../root/root-server.ts';
 import { createRootRegistry } from '../metrics/root-metrics.ts';
 import { formatAddress } from '../identity/address.ts';
+import { isControllerPath, rootNodeInfo, serveControllerApi } from './controller-routes.ts';
 
 export interface RootHttpOptions {
   /** "IP:port" or "[IPv6]:port". */
   listen: string;
   metricsToken: string;
+  /** authtoken.secret, for the controller API (when the root runs a controller). */
+  authToken?: string;
 }
 
 export interface RootHttp {
@@ -49,6 +52,7 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
   const registry = createRootRegistry(root);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (root.controller && options.authToken && isControllerPath(url.pathname)) return serveControllerApi(root.controller, options.authToken, req, res, url, rootNodeInfo(root));
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
     if (url.pathname === '/health') {
       return json(res, 200, {

@@ -1,6 +1,7 @@
 // The `ztroot` command line. Each role and tool registers its subcommand here.
 
 import { Command, CommanderError } from 'commander';
+import { registerController } from './controller-command.ts';
 import { registerDecode } from './decode-command.ts';
 import { registerIdtool } from './idtool-command.ts';
 import { registerRoot } from './root-command.ts';
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerIdtool(program);
   registerRoot(program);
+  registerController(program);
   registerDecode(program);
   return program;
 }

@@ -7,6 +7,7 @@ import { HomeError, loadOrCreateMetricsToken } from '../root/home.ts';
 import { RootServer } from '../root/root-server.ts';
 import { startRootHttp } from '../api/root-http.ts';
 import { createLogger } from '../util/log.ts';
+import { loadOrCreateAuthToken } from '../controller/controller-role.ts';
 
 interface RootFlags {
   home?: string;
@@ -25,6 +26,7 @@ interface RootFlags {
   http?: string;
   metricsToken?: string;
   logLevel?: string;
+  controller?: boolean;
 }
 
 /** What a new operator needs next: the identity and the commands that make a moon from it. */
@@ -86,7 +88,7 @@ export async function runRoot(flags: RootFlags): Promise<number> {
   const log = createLogger(config.logLevel);
   let root: RootServer | undefined;
   try {
-    root = new RootServer({ config, log });
+    root = new RootServer({ config, log, controller: flags.controller === true });
     await root.start();
   } catch (e) {
     await root?.stop().catch(() => {});
@@ -97,7 +99,9 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     throw e;
   }
   const token = config.metricsToken ?? loadOrCreateMetricsToken(config.home);
-  const http = config.httpListen ? await startRootHttp(root, { listen: config.httpListen, metricsToken: token }) : undefined;
+  const authToken = root.controller ? loadOrCreateAuthToken(config.home) : undefined;
+  const http = config.httpListen ? await startRootHttp(root, { listen: config.httpListen, metricsToken: token, authToken }) : undefined;
+  if (root.controller) log.info('network controller', { networks: root.controller.store.networkIds().length, api: http ? `http://${http.address}/controller` : 'disabled' });
   if (http) log.info('http listening', { address: http.address });
   process.stdout.write(moonInstructions(root) + '\n');
 
@@ -141,6 +145,7 @@ export function registerRoot(program: Command): void {
     .option('--http <ip:port>', 'HTTP listener for /health, /metrics, /peers ("" disables; default 127.0.0.1:9993)')
     .option('--metrics-token <token>', 'bearer token for /metrics and /peers (default: metricstoken.secret in home)')
     .option('--log-level <level>', 'debug, info, warn or error')
+    .option('--controller', 'also run a network controller (networks <address>xxxxxx; /controller API with authtoken.secret)')
     .action(async (flags: RootFlags) => {
       process.exitCode = await runRoot(flags);
     });

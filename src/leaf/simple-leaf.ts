@@ -46,6 +46,8 @@ export interface LeafEvents {
   rendezvous: [peer: Address, address: IpAddress];
   world: [world: World];
   online: [];
+  /** A verb, OK or ERROR this leaf does not handle itself (for roles built on it: network membership). */
+  packet: [peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound];
 }
 
 /** Packets from unknown senders held while their WHOIS is out (1.14: ZT_RX_QUEUE_SIZE). */
@@ -95,6 +97,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
           this.emit('world', world);
         },
         onRendezvous: (peer, address) => this.emit('rendezvous', peer.address, address),
+        onError: (peer, payload, inbound) => this.emit('packet', peer, Verb.ERROR, payload, inbound),
       },
     });
     this.upstreams = new UpstreamContact(this.node, {
@@ -217,19 +220,20 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
 
   /** Send a FRAME: directly if we have a path to the peer, otherwise through the best upstream. */
   async sendFrame(to: Address, frame: Frame): Promise<'direct' | 'relayed' | 'unreachable'> {
+    return (await this.sendVerb(to, Verb.FRAME, encodeFrame(frame))).how;
+  }
+
+  /** Send any verb to a node: directly if we have a path to it, otherwise through the best upstream. */
+  async sendVerb(to: Address, verb: number, payload: Uint8Array): Promise<{ how: 'direct' | 'relayed' | 'unreachable'; packetId?: bigint }> {
     const id = await this.whois(to);
-    if (!id) return 'unreachable';
+    if (!id) return { how: 'unreachable' };
     const peer = this.node.addPeer(id);
-    if (!peer) return 'unreachable';
-    const direct = peer.bestPath();
-    if (direct) {
-      this.node.send(peer, Verb.FRAME, encodeFrame(frame), { path: direct });
-      return 'direct';
-    }
-    const relay = this.bestUpstreamPath();
-    if (!relay) return 'unreachable';
-    this.node.send(peer, Verb.FRAME, encodeFrame(frame), { path: relay });
-    return 'relayed';
+    if (!peer) return { how: 'unreachable' };
+    const path = peer.bestPath() ?? this.bestUpstreamPath();
+    if (!path) return { how: 'unreachable' };
+    const packetId = this.node.sendTo(peer, path.socket, path.remote, verb, payload);
+    path.lastSendMs = this.node.now();
+    return { how: path === peer.bestPath() ? 'direct' : 'relayed', packetId };
   }
 
   /** ECHO a peer over its best path and resolve with the round trip in ms (-1 on timeout). */
@@ -276,7 +280,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
         return;
       }
       default:
-        void inbound;
+        this.emit('packet', peer, Verb.OK, payload, inbound);
     }
   }
 
@@ -299,6 +303,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
         return;
       }
       default:
+        this.emit('packet', peer, verb, payload, inbound);
     }
   }
 }

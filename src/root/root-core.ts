@@ -58,6 +58,8 @@ export interface RootCoreOptions {
   onWorld?: (world: World) => void;
   log?: Logger;
   clock?: () => number;
+  /** A network controller role on this root gets NETWORK_CONFIG_REQUEST (src/controller/). */
+  onConfigRequest?: (peer: Peer, payload: Uint8Array, inbound: Inbound) => void;
 }
 
 export class RootCore {
@@ -145,6 +147,9 @@ export class RootCore {
         });
         return;
       }
+      case Verb.NETWORK_CONFIG_REQUEST:
+        if (this.options.onConfigRequest) return this.options.onConfigRequest(peer, payload, inbound);
+        return this.node.countDrop('not-for-us');
       default:
         // NETWORK_CONFIG_REQUEST for foreign networks and everything else: silently ignored,
         // as the stock service does (08-root-behaviour.md §3.4).

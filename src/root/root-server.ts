@@ -8,7 +8,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { formatAddress, type Address } from '../identity/address.ts';
-import { Identity } from '../identity/identity.ts';
+import { Identity, parseIdentity } from '../identity/identity.ts';
+import { openController, sendToAddress } from '../controller/controller-role.ts';
+import type { NetworkController } from '../controller/controller.ts';
 import { nativeIdentityHashAvailability } from '../identity/native-identity-hash.ts';
 import { IdentityStore } from '../node/identity-store.ts';
 import type { Node } from '../node/node.ts';
@@ -41,6 +43,8 @@ export interface RootServerOptions {
    * other workers' binds (EADDRINUSE), as on a system without SO_REUSEPORT.
    */
   firstWorkerExclusive?: boolean;
+  /** Run a network controller on this root (same identity and port; its store in the home). */
+  controller?: boolean;
 }
 
 /** Counters and gauges of all packet threads together, refreshed when Prometheus scrapes. */
@@ -53,6 +57,8 @@ export interface RootMetricsView {
 
 /** How long a scrape waits for a worker's counters before reporting without them. */
 const WORKER_REPLY_TIMEOUT_MS = 1000;
+/** Members whose packet worker the controller remembers (to answer through the worker that heard them). */
+const CONTROLLER_ROUTE_ENTRIES = 100_000;
 
 interface WorkerHandle {
   worker: Worker;
@@ -81,6 +87,10 @@ export class RootServer {
   private nextRequest = 1;
   private readonly mainLag = monitorEventLoopDelay({ resolution: 10 });
   private lastMetrics: RootMetricsView | undefined;
+  /** The network controller role, when enabled. */
+  readonly controller: NetworkController | undefined;
+  /** For each member, the worker that last forwarded its config request. */
+  private readonly controllerRoutes = new Map<Address, WorkerHandle>();
 
   constructor(options: RootServerOptions) {
     this.config = options.config;
@@ -97,6 +107,17 @@ export class RootServer {
     this.topology = new Topology(identity.address);
     this.loadWorlds();
     this.mainLag.enable();
+    this.controller = options.controller ? openController(this.config.home, identity, (to, verb, payload) => this.controllerSend(to, verb, payload)) : undefined;
+  }
+
+  /** Controller output: through the packet thread that heard the member (any worker can reach it via the shared table). */
+  private controllerSend(to: Address, verb: number, payload: Uint8Array): void {
+    if (this.core) {
+      sendToAddress(this.core.node, to, verb, payload);
+      return;
+    }
+    const h = this.controllerRoutes.get(to) ?? this.workers[0];
+    h?.worker.postMessage({ type: 'controller-send', to, verb, payload } satisfies ToWorker);
   }
 
   /** Packet threads: 0 means the packet path runs on the main thread. */
@@ -133,6 +154,9 @@ export class RootServer {
         multicast: this.localMulticast(), peerTable: this.peerTable, reusePort: false, expiresPeerTable: true,
         expectedReplies: this.expectedReplies, contactsUpstreams: true, onWorld: (w) => this.worldFromUpstream(w),
         log: this.log, clock: this.clock,
+        onConfigRequest: this.controller
+          ? (peer, payload, inbound) => { this.controller!.requestFromPayload(peer.identity, inbound.packetId, payload); }
+          : undefined,
       });
       this.core.setWorlds(this.topology.planet, this.topology.moons);
       await this.core.start();
@@ -186,6 +210,7 @@ export class RootServer {
         index, config: this.config, identitySecret: this.identity.toString(true), peerTable: this.peerTable.buffer,
         expectedReplies: this.expectedReplies.buffer,
         ports, worlds: this.worldFiles(), reusePort: !(index === 0 && this.firstWorkerExclusive),
+        controller: this.controller !== undefined,
       } satisfies WorkerInit,
     });
     const handle: WorkerHandle = { worker, pending: new Map() };
@@ -231,6 +256,15 @@ export class RootServer {
       case 'gather': {
         const found = this.multicast.gather(m.networkId, { mac: m.mac, adi: m.adi } as MulticastGroup, m.requester, m.limit, m.nowMs, ROOT_TIMERS.multicastLikeExpireMs);
         this.send(h, { type: 'gathered', id: m.id, ...found });
+        return;
+      }
+      case 'config-request': {
+        const identity = this.controller ? parseIdentity(m.identity) : null;
+        if (!identity) return;
+        this.controllerRoutes.delete(identity.address);
+        if (this.controllerRoutes.size >= CONTROLLER_ROUTE_ENTRIES) this.controllerRoutes.delete(this.controllerRoutes.keys().next().value!);
+        this.controllerRoutes.set(identity.address, h);
+        this.controller!.requestFromPayload(identity, m.packetId, m.payload);
         return;
       }
       case 'stats':
@@ -361,6 +395,7 @@ export class RootServer {
     this.workers.length = 0;
     await this.validation.close();
     this.store.close();
+    this.controller?.store.close();
     this.mainLag.disable();
     this.log.info('root stopped', { knownIdentities: this.store.size });
   }

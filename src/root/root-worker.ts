@@ -16,6 +16,7 @@ import type { MulticastGroup } from '../wire/mac.ts';
 import { World } from '../world/world.ts';
 import { HOME_FILES } from './home.ts';
 import { RootCore, type MulticastService } from './root-core.ts';
+import { sendToAddress } from '../controller/controller-role.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorldFiles } from './worker-protocol.ts';
 
 const init = workerData as WorkerInit;
@@ -82,6 +83,9 @@ const core = new RootCore({
   ports: init.ports,
   expiresPeerTable: false,
   log,
+  onConfigRequest: init.controller
+    ? (peer, payload, inbound) => post({ type: 'config-request', identity: peer.identity.toString(false), packetId: inbound.packetId, payload: Uint8Array.from(payload) })
+    : undefined,
 });
 const initial = decodeWorlds(init.worlds);
 core.setWorlds(initial.planet, initial.moons);
@@ -115,6 +119,9 @@ port.on('message', (m: ToWorker) => {
     }
     case 'peers':
       post({ type: 'peers', id: m.id, value: core.peersView() });
+      return;
+    case 'controller-send':
+      sendToAddress(core.node, m.to, m.verb, m.payload);
       return;
     case 'stop':
       void core.stop().then(() => {

@@ -17,6 +17,8 @@ export interface WorkerInit {
   /** Bind with SO_REUSEPORT (always, except the first worker in RootServerOptions.firstWorkerExclusive). */
   reusePort: boolean;
   worlds: WorldFiles;
+  /** Forward NETWORK_CONFIG_REQUEST to the main thread's network controller. */
+  controller?: boolean;
 }
 
 export interface WorldFiles {
@@ -38,7 +40,9 @@ export type ToWorker =
   | { type: 'worlds'; worlds: WorldFiles }
   | { type: 'stats'; id: number }
   | { type: 'peers'; id: number }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** A packet from the network controller for a member (to: its address). */
+  | { type: 'controller-send'; to: number; verb: number; payload: Uint8Array };
 
 export type FromWorker =
   | { type: 'ready'; sockets: { address: string; port: number }[] }
@@ -50,4 +54,6 @@ export type FromWorker =
   /** An upstream sent a newer world that the worker took: the main thread saves it and tells the others. */
   | { type: 'world'; world: Uint8Array }
   | { type: 'peers'; id: number; value: PeerView[] }
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  /** NETWORK_CONFIG_REQUEST for the controller: the sender's public identity, the packet ID and the payload. */
+  | { type: 'config-request'; identity: string; packetId: bigint; payload: Uint8Array };

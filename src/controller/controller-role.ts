@@ -1,0 +1,67 @@
+// The controller on a node core: NETWORK_CONFIG_REQUEST in, configs, errors and revocations out.
+// In a single-threaded node the controller and the node share a thread; in a root with packet
+// workers the workers forward requests to the main thread (root-server.ts) and send what comes
+// back with sendToAddress.
+
+import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import type { Address } from '../identity/address.ts';
+import type { Identity } from '../identity/identity.ts';
+import type { Inbound, Node } from '../node/node.ts';
+import type { Peer } from '../node/peer.ts';
+import { writeSecretFileAtomic } from '../util/atomic-file.ts';
+import { Verb } from '../wire/constants.ts';
+import { NetworkController } from './controller.ts';
+import { ControllerStore } from './store.ts';
+
+/** Files of the controller in a node's home. */
+export const CONTROLLER_FILES = {
+  database: 'controller.db',
+  /** zerotier-one's local API token (09-local-api-and-cli.md §2). */
+  authToken: 'authtoken.secret',
+} as const;
+
+/** authtoken.secret: 24 characters of [a-z0-9], no trailing newline (12-controller-ui-compat.md §4). */
+const AUTH_TOKEN_LENGTH = 24;
+const AUTH_TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export function loadOrCreateAuthToken(home: string): string {
+  const path = join(home, CONTROLLER_FILES.authToken);
+  if (existsSync(path)) {
+    const t = readFileSync(path, 'utf8').trim();
+    if (t) return t;
+  }
+  let token = '';
+  for (let i = 0; i < AUTH_TOKEN_LENGTH; i++) token += AUTH_TOKEN_ALPHABET[randomInt(AUTH_TOKEN_ALPHABET.length)];
+  writeSecretFileAtomic(path, token);
+  return token;
+}
+
+/**
+ * Send a packet to a node by address: over the peer's own best path, else the freshest path the
+ * shared peer table knows (another worker may have learned it). False if we know no way there.
+ */
+export function sendToAddress(node: Node, to: Address, verb: number, payload: Uint8Array): boolean {
+  const peer = node.peerFor(to);
+  if (!peer) return false;
+  const path = peer.bestPath();
+  if (path) return node.send(peer, verb, payload, { path });
+  const known = node.tablePath(to);
+  if (!known) return false;
+  node.sendTo(peer, known.socket, known.remote, verb, payload);
+  return true;
+}
+
+/** A controller whose store lives in `home` and whose packets leave through `send`. */
+export function openController(home: string, identity: Identity, send: (to: Address, verb: number, payload: Uint8Array) => void): NetworkController {
+  const store = new ControllerStore(join(home, CONTROLLER_FILES.database));
+  return new NetworkController({ identity, store, output: { send } });
+}
+
+/** The onVerb part of the role: true if the verb was the controller's. */
+export function handleControllerVerb(controller: NetworkController, peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): boolean {
+  if (verb !== Verb.NETWORK_CONFIG_REQUEST) return false;
+  controller.requestFromPayload(peer.identity, inbound.packetId, payload);
+  return true;
+}
