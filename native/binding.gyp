@@ -19,6 +19,15 @@
       ]
     },
     {
+      "target_name": "tap",
+      "sources": ["src/tap.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
+    },
+    {
       "target_name": "thread_sched",
       "sources": ["src/thread_sched.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -3,6 +3,7 @@
 #   batch_udp.node      recvmmsg/sendmmsg UDP (Linux); without it ztroot uses plain dgram
 #   identity_hash.node  the memory-hard identity hash in C; without it ztroot uses the TypeScript one
 #   thread_sched.node   SCHED_IDLE for identity-validation threads (Linux); without it they are reniced
+#   tap.node            TAP devices for the leaf's networks (Linux); without it networks carry no Ethernet
 # It must never fail the install, and one addon failing to build must not keep the others out.
 cd "$(dirname "$0")" || exit 0
 # N-API is ABI-stable, so any Node's headers will do: use the system's when npm names none
@@ -26,5 +27,10 @@ if [ -f build/Release/thread_sched.node ]; then
   echo "native thread scheduling built: native/build/Release/thread_sched.node"
 else
   echo "native thread scheduling unavailable (build failed); validation threads are only reniced"
+fi
+if [ -f build/Release/tap.node ]; then
+  echo "native TAP devices built: native/build/Release/tap.node"
+else
+  echo "native TAP devices unavailable (build failed); leaf networks carry no Ethernet"
 fi
 exit 0

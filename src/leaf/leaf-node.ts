@@ -2,7 +2,8 @@
 // it lives in its planet, orbits moons (by file or by seed, kept in moons.d), joins networks (kept
 // in networks.d and rejoined at start), and answers the local API that zerotier-cli and the
 // controller UIs read (09-local-api-and-cli.md §3–§4). The packets are the core's (SimpleLeaf's
-// node); membership is NetworkMember's. Ethernet taps are not made yet: networks report no device.
+// node); membership is NetworkMember's; each configured network gets a TAP device (NetworkPort)
+// where the host allows it — without one the node stays up and the network reports portError.
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import {
   type NetworkSettings,
 } from './leaf-home.ts';
 import { NetworkMember, type MemberNetwork } from './network-member.ts';
+import { NetworkPort } from './network-port.ts';
 import { SimpleLeaf } from './simple-leaf.ts';
 
 export interface LeafNodeOptions {
@@ -53,6 +55,7 @@ export class LeafNode {
   readonly leaf: SimpleLeaf;
   readonly member: NetworkMember;
   private readonly settings = new Map<bigint, NetworkSettings>();
+  private readonly ports = new Map<bigint, NetworkPort>();
   private readonly log: Logger;
 
   constructor(options: LeafNodeOptions) {
@@ -72,7 +75,9 @@ export class LeafNode {
     this.member = new NetworkMember(this.leaf);
     this.leaf.on('world', (w) => this.saveWorld(w));
     this.member.on('config', (nwid, config) => {
-      if (this.member.networks.has(nwid)) saveNetworkConfig(this.home, nwid, encodeNetworkConfig(config));
+      if (!this.member.networks.has(nwid)) return;
+      saveNetworkConfig(this.home, nwid, encodeNetworkConfig(config));
+      this.applyConfig(nwid, config);
     });
   }
 
@@ -90,11 +95,14 @@ export class LeafNode {
       if (d?.ok && d.value.networkId === saved.nwid && d.value.issuedTo === this.address) {
         n.config = d.value;
         n.status = 'OK';
+        this.applyConfig(saved.nwid, d.value);
       }
     }
   }
 
   async stop(): Promise<void> {
+    for (const p of this.ports.values()) p.close();
+    this.ports.clear();
     this.member.close();
     await this.leaf.stop();
   }
@@ -106,6 +114,19 @@ export class LeafNode {
 
   get primaryPort(): number {
     return this.leaf.sockets[0]?.port ?? 0;
+  }
+
+  /** A network's config arrived (or was loaded): its port takes the device settings. */
+  private applyConfig(nwid: bigint, config: NetworkConfig): void {
+    let port = this.ports.get(nwid);
+    if (!port) {
+      port = new NetworkPort(this.leaf, this.member, nwid, this.log);
+      this.ports.set(nwid, port);
+    }
+    const p = port;
+    p.apply(config, this.settings.get(nwid) ?? DEFAULT_NETWORK_SETTINGS).then(() => {
+      if (p.deviceError) this.log.warn('network has no Ethernet device', { network: nwidHex(nwid), reason: p.deviceError });
+    }, (e: unknown) => this.log.error('could not configure the network device', { network: nwidHex(nwid), error: (e as Error).message }));
   }
 
   /** A world a root sent that the core took: saved where a restart finds it. */
@@ -140,7 +161,8 @@ export class LeafNode {
     const merged = { ...(this.settings.get(nwid) ?? DEFAULT_NETWORK_SETTINGS), ...settings };
     saveJoined(this.home, nwid, merged);
     saveNetworkSettings(this.home, nwid, merged);
-    this.joinInMemory(nwid, merged);
+    const n = this.joinInMemory(nwid, merged);
+    if (n.config) this.applyConfig(nwid, n.config); // settings changed on a configured network
     return this.networkJson(nwid)!;
   }
 
@@ -152,6 +174,8 @@ export class LeafNode {
   /** leave: true if the network was joined. */
   leave(nwid: bigint): boolean {
     const was = this.member.networks.has(nwid);
+    this.ports.get(nwid)?.close();
+    this.ports.delete(nwid);
     this.member.leave(nwid);
     this.settings.delete(nwid);
     forgetNetwork(this.home, nwid);
@@ -236,12 +260,12 @@ export class LeafNode {
       id: nwidHex(nwid),
       mac: formatMac(macFromAddress(this.address, nwid)),
       mtu: c?.mtu ?? 2800,
-      multicastSubscriptions: [],
+      multicastSubscriptions: (this.ports.get(nwid)?.subscriptions() ?? []).map((g) => ({ adi: g.adi, mac: formatMac(g.mac) })),
       name: c?.name ?? '',
       netconfRevision: Number(c?.revision ?? 0n),
       nwid: nwidHex(nwid),
-      portDeviceName: '',
-      portError: 0,
+      portDeviceName: this.ports.get(nwid)?.deviceName ?? '',
+      portError: this.ports.get(nwid)?.deviceError ? -1 : 0,
       routes: (c?.routes ?? []).map((r) => ({
         flags: r.flags, metric: r.metric, target: cidr(r.target), via: r.via.family === 0 ? null : formatIp(r.via as IpAddress),
       })),

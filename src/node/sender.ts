@@ -8,7 +8,7 @@ import { armor, type ArmorCipher } from '../wire/armor.ts';
 import { compressPacket } from '../wire/compression.ts';
 import { AES_GMAC_SIV_MIN_PROTO_VERSION, Cipher, PacketOffset, Verb } from '../wire/constants.ts';
 import { cryptField } from '../wire/crypt-field.ts';
-import { splitPacket } from '../wire/fragment.ts';
+import { markFragmentedIfNeeded, splitPacket } from '../wire/fragment.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { newPacket, readPacketId } from '../wire/packet.ts';
 import { encodeHelloWithCryptFieldOffset } from '../wire/verbs/hello.ts';
@@ -78,6 +78,7 @@ export class Sender {
   sendTo(peer: Peer, socket: LocalSocket, to: IpAddress, verb: number, payload: Uint8Array, cipher?: ArmorCipher): bigint {
     let p = newPacket({ id: this.packetIds.next(), destination: peer.address, source: this.node.address, verb, payload });
     if (verb !== Verb.HELLO) p = compressPacket(p);
+    markFragmentedIfNeeded(p, this.node.options.mtu); // the flag is under the MAC: set it before armor
     const suite = cipher ?? (verb === Verb.HELLO ? Cipher.poly1305None
       : peer.version.protocol >= AES_GMAC_SIV_MIN_PROTO_VERSION && !this.node.options.alwaysSalsa ? Cipher.aesGmacSiv : Cipher.poly1305Salsa2012);
     armor(p, peer.key, suite);

@@ -1,0 +1,269 @@
+// The Ethernet side of one joined network (04-verbs.md FRAME, EXT_FRAME, MULTICAST_*): a TAP
+// device on the host, frames between it and the network's members.
+// - host → network: unicast to a member's MAC becomes a FRAME to that member; broadcast and
+//   multicast go as MULTICAST_FRAME to the group's subscribers, found with MULTICAST_GATHER at the
+//   roots (an ARP request is sent to its target's group: broadcast MAC, ADI = the IPv4 address);
+// - network → host: FRAME, EXT_FRAME and MULTICAST_FRAME from members whose COM we accept;
+// - our subscriptions (ARP groups of our addresses, broadcast, and what the host joined on the
+//   device, read from /proc/net/dev_mcast) announced to the roots with MULTICAST_LIKE every 60 s;
+// - our COM pushed to a member before we send it frames, at most once per COM_PUSH_INTERVAL_MS.
+// Only frames from our own MAC leave (no bridging yet); the network's rules are not evaluated yet.
+
+import { readFileSync } from 'node:fs';
+import type { Address } from '../identity/address.ts';
+import type { Inbound } from '../node/node.ts';
+import type { Peer } from '../node/peer.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
+import { Verb } from '../wire/constants.ts';
+import { formatIp, type IpAddress } from '../wire/inet-address.ts';
+import { addressFromMac, arpGroupFor, BROADCAST_GROUP, formatMac, isMulticastMac, macFromAddress, macFromBytes, macToBytes, type MulticastGroup } from '../wire/mac.ts';
+import { NetconfFlag } from '../wire/constants.ts';
+import type { NetworkConfig } from '../wire/netconf/network-config.ts';
+import { decodeExtFrame } from '../wire/verbs/ext-frame.ts';
+import { encodeFrame } from '../wire/verbs/frame.ts';
+import { decodeMulticastFrame, encodeMulticastFrame } from '../wire/verbs/multicast-frame.ts';
+import { decodeOkMulticastGather, encodeMulticastGather } from '../wire/verbs/multicast-gather.ts';
+import { encodeMulticastLike } from '../wire/verbs/multicast-like.ts';
+import { encodeNetworkCredentials } from '../wire/verbs/network-credentials.ts';
+import type { NetworkSettings } from './leaf-home.ts';
+import type { NetworkMember } from './network-member.ts';
+import type { SimpleLeaf } from './simple-leaf.ts';
+import { configureTap, openTap, tapDeviceName, type TapDevice } from './tap-device.ts';
+
+const second = 1000;
+/** ZT_MULTICAST_ANNOUNCE_PERIOD: subscriptions re-announced this often. */
+const ANNOUNCE_INTERVAL_MS = 60 * second;
+/** Gathered subscribers of a group are asked for again after this. */
+const GATHER_REFRESH_MS = 30 * second;
+/** Frames held for a group while its first gather is out. */
+const PENDING_MULTICAST_FRAMES = 16;
+const COM_PUSH_INTERVAL_MS = 30 * second;
+/** Names tried when a device name is taken (1.14 tries more; nine is plenty on one host). */
+const NAME_TRIALS = 9;
+const ETHERTYPE_ARP = 0x0806;
+const ETHERNET_HEADER = 14;
+
+interface GroupState { members: Address[]; askedMs: number; pending: { etherType: number; payload: Uint8Array }[] }
+
+export class NetworkPort {
+  readonly nwid: bigint;
+  private readonly leaf: SimpleLeaf;
+  private readonly member: NetworkMember;
+  private readonly log: Logger;
+  private readonly mac: number;
+  private device: TapDevice | undefined;
+  /** Why there is no device (no addon, no permission), for the API's portError and the log. */
+  deviceError: string | undefined;
+  private applied: string[] = [];
+  private config: NetworkConfig | undefined;
+  private readonly groups = new Map<string, GroupState>();
+  private readonly comPushedMs = new Map<Address, number>();
+  private readonly announceTimer: NodeJS.Timeout;
+  private readonly onPacket = (peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void => this.fromPeer(peer, verb, payload, inbound);
+  private readonly onFrame = (nwid: bigint, source: Address, f: { etherType: number; payload: Uint8Array }): void => {
+    if (nwid === this.nwid) this.toHost(this.mac, macFromAddress(source, nwid), f.etherType, f.payload);
+  };
+
+  constructor(leaf: SimpleLeaf, member: NetworkMember, nwid: bigint, log: Logger = silentLogger) {
+    this.leaf = leaf;
+    this.log = log;
+    this.member = member;
+    this.nwid = nwid;
+    this.mac = macFromAddress(leaf.address, nwid);
+    leaf.on('packet', this.onPacket);
+    member.on('frame', this.onFrame);
+    this.announceTimer = setInterval(() => this.announce(), ANNOUNCE_INTERVAL_MS);
+    this.announceTimer.unref();
+  }
+
+  get deviceName(): string {
+    return this.device?.name ?? '';
+  }
+
+  /** A (new) config: open the device if needed, apply MAC, MTU, addresses and routes, announce. */
+  async apply(config: NetworkConfig, settings: NetworkSettings): Promise<void> {
+    this.config = config;
+    if (!this.device && this.deviceError === undefined) {
+      for (let trial = 0; trial < NAME_TRIALS && !this.device; trial++) {
+        const opened = openTap(tapDeviceName(this.nwid, trial), (f) => this.fromHost(f));
+        if ('reason' in opened) this.deviceError = opened.reason;
+        else {
+          this.device = opened;
+          this.deviceError = undefined;
+        }
+        if (this.deviceError && !/EBUSY|busy/.test(this.deviceError)) break;
+      }
+    }
+    if (this.device) {
+      const addresses = settings.allowManaged ? config.staticIps.map((a) => `${formatIp(a as IpAddress)}/${(a as IpAddress).port}`) : [];
+      const routes: [string, string][] = settings.allowManaged ? config.routes
+        .filter((r) => r.via.family !== 0 && (settings.allowDefault || (r.target as IpAddress).port !== 0))
+        .map((r) => [`${formatIp(r.target as IpAddress)}/${(r.target as IpAddress).port}`, formatIp(r.via as IpAddress)]) : [];
+      await configureTap(this.device.name, { mac: formatMac(this.mac), mtu: config.mtu, addresses, routes }, this.applied);
+      this.applied = addresses;
+    }
+    this.announce();
+  }
+
+  close(): void {
+    clearInterval(this.announceTimer);
+    this.leaf.off('packet', this.onPacket);
+    this.member.off('frame', this.onFrame);
+    this.device?.close();
+    this.device = undefined;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Subscriptions
+  // ------------------------------------------------------------------------------------------
+
+  /** Groups we listen to: broadcast, ARP for each of our IPv4 addresses, and the device's own. */
+  subscriptions(): MulticastGroup[] {
+    const out: MulticastGroup[] = [];
+    if (this.config && (this.config.flags & NetconfFlag.enableBroadcast) !== 0n) out.push(BROADCAST_GROUP);
+    for (const a of this.config?.staticIps ?? []) if (a.family === 4) out.push(arpGroupFor(a.ip));
+    if (this.device) out.push(...deviceMulticastMacs(this.device.name).map((mac) => ({ mac, adi: 0 })));
+    return out;
+  }
+
+  private announce(): void {
+    const subscriptions = this.subscriptions().map((group) => ({ networkId: this.nwid, group }));
+    if (subscriptions.length === 0) return;
+    const payload = encodeMulticastLike({ subscriptions });
+    for (const up of this.leaf.node.topology.upstreams().keys()) void this.sendToMember(up, Verb.MULTICAST_LIKE, payload, false);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Host → network
+  // ------------------------------------------------------------------------------------------
+
+  /** A frame the host wrote to the device. Never throws: a failure drops the frame and is logged. */
+  private fromHost(frame: Uint8Array): void {
+    try {
+      this.forwardFromHost(frame);
+    } catch (e) {
+      this.log.error('frame from the host dropped', { network: this.nwid.toString(16), error: (e as Error).message });
+    }
+  }
+
+  private forwardFromHost(frame: Uint8Array): void {
+    if (frame.length < ETHERNET_HEADER || !this.config) return;
+    const destination = macFromBytes(frame, 0), source = macFromBytes(frame, 6);
+    if (source !== this.mac) return; // bridging other hosts' frames is not supported yet
+    const etherType = (frame[12] << 8) | frame[13];
+    const payload = frame.subarray(ETHERNET_HEADER);
+    if (!isMulticastMac(destination)) {
+      const to = addressFromMac(destination, this.nwid);
+      if (to === this.leaf.address) return;
+      void this.sendToMember(to, Verb.FRAME, encodeFrame({ networkId: this.nwid, etherType, payload: Uint8Array.from(payload) }));
+      return;
+    }
+    const group = destination === BROADCAST_GROUP.mac && etherType === ETHERTYPE_ARP && payload.length >= 28 && payload[7] === 1
+      ? arpGroupFor(payload.subarray(24, 28)) // an ARP request goes to its target's group
+      : { mac: destination, adi: 0 };
+    this.multicast(group, etherType, Uint8Array.from(payload));
+  }
+
+  private multicast(group: MulticastGroup, etherType: number, payload: Uint8Array): void {
+    const key = `${group.mac}/${group.adi}`;
+    const now = this.leaf.node.now();
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { members: [], askedMs: -Infinity, pending: [] };
+      this.groups.set(key, g);
+    }
+    if (now - g.askedMs >= GATHER_REFRESH_MS) {
+      g.askedMs = now;
+      if (g.pending.length < PENDING_MULTICAST_FRAMES) g.pending.push({ etherType, payload });
+      const ask = encodeMulticastGather({ networkId: this.nwid, flags: 0, group, gatherLimit: this.config?.multicastLimit ?? 32, com: this.config?.com });
+      for (const up of this.leaf.node.topology.upstreams().keys()) void this.sendToMember(up, Verb.MULTICAST_GATHER, ask, false);
+      if (g.members.length === 0) return;
+    }
+    this.sendMulticast(group, g.members, etherType, payload);
+  }
+
+  private sendMulticast(group: MulticastGroup, members: readonly Address[], etherType: number, payload: Uint8Array): void {
+    const frame = encodeMulticastFrame({ networkId: this.nwid, flags: 0, group, etherType, payload });
+    const limit = this.config?.multicastLimit ?? 32;
+    for (const m of members.slice(0, limit)) if (m !== this.leaf.address) void this.sendToMember(m, Verb.MULTICAST_FRAME, frame);
+  }
+
+  /**
+   * Send to a node on the network's behalf, our COM first when `withCom` (a 1.14 member of a
+   * private network drops frames from members it has no COM for). Never rejects.
+   */
+  private async sendToMember(to: Address, verb: number, payload: Uint8Array, withCom = true): Promise<void> {
+    try {
+      await this.sendToMemberUnsafe(to, verb, payload, withCom);
+    } catch (e) {
+      this.log.error('frame to a member dropped', { network: this.nwid.toString(16), error: (e as Error).message });
+    }
+  }
+
+  private async sendToMemberUnsafe(to: Address, verb: number, payload: Uint8Array, withCom: boolean): Promise<void> {
+    const now = this.leaf.node.now();
+    const com = withCom ? this.config?.com : undefined;
+    if (com && now - (this.comPushedMs.get(to) ?? -Infinity) >= COM_PUSH_INTERVAL_MS) {
+      this.comPushedMs.set(to, now);
+      await this.leaf.sendVerb(to, Verb.NETWORK_CREDENTIALS, encodeNetworkCredentials({ coms: [com] }));
+    }
+    await this.leaf.sendVerb(to, verb, payload);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Network → host
+  // ------------------------------------------------------------------------------------------
+
+  private fromPeer(peer: Peer, verb: number, payload: Uint8Array, _inbound: Inbound): void {
+    const n = this.member.networks.get(this.nwid);
+    if (!n) return;
+    if (verb === Verb.OK && payload[0] === Verb.MULTICAST_GATHER) {
+      const ok = decodeOkMulticastGather(payload);
+      if (!ok.ok || ok.value.networkId !== this.nwid) return;
+      const g = this.groups.get(`${ok.value.group.mac}/${ok.value.group.adi}`);
+      if (!g) return;
+      for (const m of ok.value.members) if (!g.members.includes(m)) g.members.push(m);
+      const pending = g.pending.splice(0);
+      for (const p of pending) this.sendMulticast(ok.value.group, g.members, p.etherType, p.payload);
+      return;
+    }
+    if (verb === Verb.EXT_FRAME) {
+      const f = decodeExtFrame(payload);
+      if (!f.ok || f.value.networkId !== this.nwid || !this.member.accepts(n, peer.address)) return;
+      if (f.value.destinationMac === this.mac || isMulticastMac(f.value.destinationMac)) this.toHost(f.value.destinationMac, f.value.sourceMac, f.value.etherType, f.value.payload);
+      return;
+    }
+    if (verb === Verb.MULTICAST_FRAME) {
+      const f = decodeMulticastFrame(payload);
+      if (!f.ok || f.value.networkId !== this.nwid || !this.member.accepts(n, peer.address)) return;
+      this.toHost(f.value.group.mac, f.value.sourceMac ?? macFromAddress(peer.address, this.nwid), f.value.etherType, f.value.payload);
+    }
+  }
+
+  private toHost(destination: number, source: number, etherType: number, payload: Uint8Array): void {
+    if (!this.device) return;
+    const frame = new Uint8Array(ETHERNET_HEADER + payload.length);
+    frame.set(macToBytes(destination), 0);
+    frame.set(macToBytes(source), 6);
+    frame[12] = etherType >>> 8;
+    frame[13] = etherType & 0xff;
+    frame.set(payload, ETHERNET_HEADER);
+    this.device.write(frame);
+  }
+}
+
+/** Multicast MACs the host joined on a device (/proc/net/dev_mcast: index name users global address). */
+function deviceMulticastMacs(device: string): number[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/net/dev_mcast', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === device && /^[0-9a-f]{12}$/.test(f[4] ?? '')) out.push(Number.parseInt(f[4], 16));
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+// A Linux TAP device for one network (the `tap` addon in native/), named and configured as
+// zerotier-one 1.14 names and configures it: `zt` + 8 base32 characters derived from the network
+// ID, the member's MAC, the network's MTU, its managed addresses and routes (applied with `ip`).
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { requireNativeAddon } from '../util/native-addon.ts';
+
+const run = promisify(execFile);
+
+interface TapBinding {
+  open(name: string, onFrame: (frame: Buffer) => void): { handle: unknown; name: string };
+  write(handle: unknown, frame: Uint8Array): number;
+  close(handle: unknown): void;
+}
+
+let binding: { binding: TapBinding } | { reason: string } | undefined;
+function tapBinding(): { binding: TapBinding } | { reason: string } {
+  binding ??= process.platform === 'linux' ? requireNativeAddon<TapBinding>('tap') : { reason: 'TAP devices need Linux' };
+  return binding;
+}
+
+/** LinuxEthernetTap's base32 alphabet for device names. */
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/**
+ * 1.14's device name for a network: `zt` + base32 of the 40 bits (nwid ^ (nwid >> 24)) + trial,
+ * where trial counts names already taken.
+ */
+export function tapDeviceName(nwid: bigint, trial = 0): string {
+  const n40 = ((nwid ^ (nwid >> 24n)) + BigInt(trial)) & 0xff_ffff_ffffn;
+  let name = 'zt';
+  for (let shift = 35n; shift >= 0n; shift -= 5n) name += BASE32[Number((n40 >> shift) & 31n)];
+  return name;
+}
+
+export interface TapDevice {
+  readonly name: string;
+  /** Hand a frame to the host; false if the kernel refused it. */
+  write(frame: Uint8Array): boolean;
+  close(): void;
+}
+
+/** Open (create) the TAP device; the reason as text when that cannot be done here. */
+export function openTap(name: string, onFrame: (frame: Uint8Array) => void): TapDevice | { reason: string } {
+  const b = tapBinding();
+  if ('reason' in b) return { reason: b.reason };
+  let opened: { handle: unknown; name: string };
+  try {
+    opened = b.binding.open(name, (f) => onFrame(new Uint8Array(f.buffer, f.byteOffset, f.byteLength)));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { reason: code === 'EPERM' || code === 'EACCES' ? `no permission to create TAP devices (${code}: needs CAP_NET_ADMIN)` : (e as Error).message };
+  }
+  let open = true;
+  return {
+    name: opened.name,
+    write: (frame) => open && b.binding.write(opened.handle, frame) === frame.length,
+    close: () => {
+      if (!open) return;
+      open = false;
+      b.binding.close(opened.handle);
+    },
+  };
+}
+
+export interface TapSettings {
+  mac: string;
+  mtu: number;
+  /** Managed addresses as "IP/bits". */
+  addresses: string[];
+  /** Routes through a gateway: [target "IP/bits", via "IP"]. */
+  routes: [string, string][];
+}
+
+/**
+ * Bring the device up with this MAC and MTU, make its managed addresses exactly `addresses`
+ * (adding the new ones, removing the ones no longer assigned), and add the gateway routes.
+ */
+export async function configureTap(name: string, s: TapSettings, current: readonly string[]): Promise<void> {
+  await run('ip', ['link', 'set', 'dev', name, 'address', s.mac, 'mtu', String(s.mtu), 'up']);
+  for (const a of current) if (!s.addresses.includes(a)) await run('ip', ['addr', 'del', a, 'dev', name]).catch(() => {});
+  for (const a of s.addresses) if (!current.includes(a)) await run('ip', ['addr', 'replace', a, 'dev', name]);
+  for (const [target, via] of s.routes) await run('ip', ['route', 'replace', target, 'via', via, 'dev', name]).catch(() => {});
+}
