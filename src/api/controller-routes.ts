@@ -77,7 +77,7 @@ export function rootNodeInfo(root: RootServer): NodeInfo {
   };
 }
 
-/** /status with the fields the UIs read (09-local-api-and-cli.md §2, 12 §1). */
+/** /status with the fields the UIs read (09-local-api-and-cli.md §2, 12-controller-ui-compat.md §1). */
 function status(controller: NetworkController, node: NodeInfo): Json {
   const port = Number(node.listeningOn[0]?.split('/')[1] ?? 0);
   return {
@@ -110,7 +110,7 @@ async function nodeApi(controller: NetworkController, node: NodeInfo, method: st
   if (pathname === '/peer') return json(200, (await node.peers()).map(peerJson));
   const m = /^\/peer\/([0-9a-fA-F]{10})$/.exec(pathname);
   if (!m) return undefined;
-  // an unknown peer is 200 {} (12-controller-ui-compat.md §1)
+  // an unknown peer is 200 {} (docs/protocol/12-controller-ui-compat.md §1)
   const p = (await node.peers()).find((x) => x.address === m[1].toLowerCase());
   return json(200, p ? peerJson(p) : {});
 }

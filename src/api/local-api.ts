@@ -1,4 +1,4 @@
-// zerotier-one's local HTTP API for a node (09-local-api-and-cli.md §2–§4): loopback only,
+// zerotier-one's local HTTP API for a node (docs/protocol/09-local-api-and-cli.md §2–§4): loopback only,
 // authtoken.secret sent as X-ZT1-Auth, ?auth= or a Bearer token (the first one present is the
 // one checked), JSON answers, 401 {} without the token. The node routes — /status, /health,
 // /config, /peer, /network, /moon — answer from a NodeApiView, so every role that is a node
@@ -73,7 +73,7 @@ function bodyObject(text: string): Record<string, unknown> {
   }
 }
 
-/** The node routes (09 §3). Undefined when the path is not one of them. */
+/** The node routes (docs/protocol/09-local-api-and-cli.md §3). Undefined when the path is not one of them. */
 export function nodeRoutes(node: NodeApiView, method: string, pathname: string, body: string): Reply | undefined {
   const write = method === 'POST' || method === 'PUT';
   const parts = pathname.split('/').filter(Boolean);

@@ -1,5 +1,5 @@
 // `ztroot idtool …`: the commands of zerotier-idtool with the same arguments, outputs and file
-// names (06-idtool.md), plus initplanet/genplanet for private planets, rotatekey for world key
+// names (docs/protocol/06-idtool.md), plus initplanet/genplanet for private planets, rotatekey for world key
 // rotation and inspect for reading world files.
 
 import { existsSync, readFileSync } from 'node:fs';

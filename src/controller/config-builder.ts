@@ -1,4 +1,4 @@
-// Build the network config a member gets (07-network-config-controller.md §9 steps 7-12): from
+// Build the network config a member gets (docs/protocol/07-network-config-controller.md §9 steps 7-12): from
 // the network and member records, the member's identity and request metadata, the controller's
 // signing identity and the time, the NetworkConfig that 1.14's _request would send, with its
 // COM, COO, tags and capabilities signed. Auto-assigned IPs are written into the member record
@@ -29,7 +29,7 @@ import type { NetworkSummary } from './store.ts';
 /** Credential time max delta bounds (ZT_NETWORKCONFIG_DEFAULT_CREDENTIAL_TIME_MIN/MAX_MAX_DELTA), ms. */
 export const MIN_CREDENTIAL_TIME_MAX_DELTA_MS = 5 * 60 * 1000;
 export const MAX_CREDENTIAL_TIME_MAX_DELTA_MS = 2 * 60 * 60 * 1000;
-/** Tries per pool when auto-assigning an address (07 §9 step 10). */
+/** Tries per pool when auto-assigning an address (07-network-config-controller.md §9 step 10). */
 const MAX_ASSIGNMENT_TRIES = 1000;
 /** The low 64 bits of an IPv6 pool must span at least this for "start + address" (40-bit addresses). */
 const IPV6_ADDRESS_SPAN = 0xff_ffff_ffffn;

@@ -18,7 +18,7 @@ import { ControllerStore } from './store.ts';
 /** Files of the controller in a node's home. */
 export const CONTROLLER_FILES = {
   database: 'controller.db',
-  /** zerotier-one's local API token (09-local-api-and-cli.md §2). */
+  /** zerotier-one's local API token (docs/protocol/09-local-api-and-cli.md §2). */
   authToken: 'authtoken.secret',
 } as const;
 

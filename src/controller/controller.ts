@@ -1,4 +1,4 @@
-// The network controller role (07-network-config-controller.md §9): answers
+// The network controller role (docs/protocol/07-network-config-controller.md §9): answers
 // NETWORK_CONFIG_REQUEST from the records in its store, and keeps members current — a change to a
 // member or a network pushes fresh configs to the members concerned that asked recently, and a
 // member losing its authorization makes the controller send a COM revocation to the network.
@@ -300,7 +300,7 @@ export class NetworkController {
   }
 
   // ------------------------------------------------------------------------------------------
-  // API operations (07 §11): each is one store write, acknowledged after it is durable
+  // API operations (07-network-config-controller.md §11): each is one store write, acknowledged after it is durable
   // ------------------------------------------------------------------------------------------
 
   /** A new network ID: our address, then 24 random bits that are not all zero and not in use. */

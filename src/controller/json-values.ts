@@ -1,5 +1,5 @@
 // Reading loosely typed JSON the way 1.14's controller does (OSUtils::jsonBool / jsonInt /
-// jsonString, 12-controller-ui-compat.md §3): the UIs send "true" strings, numeric strings and
+// jsonString, docs/protocol/12-controller-ui-compat.md §3): the UIs send "true" strings, numeric strings and
 // numbers where booleans are meant, and rely on these conversions.
 
 import { strtoull } from '../util/strtoull.ts';

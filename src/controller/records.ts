@@ -1,5 +1,5 @@
-// Network and member records as 1.14's controller keeps them (07-network-config-controller.md
-// §10-§11, 12-controller-ui-compat.md §2-§3): JSON objects with DB::initNetwork / initMember
+// Network and member records as 1.14's controller keeps them (docs/protocol/07-network-config-controller.md
+// §10-§11, docs/protocol/12-controller-ui-compat.md §2-§3): JSON objects with DB::initNetwork / initMember
 // defaults, the fields the API accepts and how each is normalised. Records stay JSON so fields we
 // do not know (from an imported zerotier-one controller.d) survive unchanged.
 
@@ -31,7 +31,7 @@ export function initNetwork(n: NetworkRecord, nowMs: number): NetworkRecord {
     ['enableBroadcast', () => true],
     ['v4AssignMode', () => ({ zt: false })],
     ['v6AssignMode', () => ({ rfc4193: false, zt: false, '6plane': false })],
-    // sic: 1.14 writes an array holding one null (07 §10)
+    // sic: 1.14 writes an array holding one null (docs/protocol/07-network-config-controller.md §10)
     ['authTokens', () => [null]],
     ['capabilities', () => []],
     ['tags', () => []],

@@ -1,4 +1,4 @@
-// Network rules in the controller API's JSON form (07-network-config-controller.md §4): what
+// Network rules in the controller API's JSON form (docs/protocol/07-network-config-controller.md §4): what
 // 1.14's _parseRule accepts and _renderRule writes. A POSTed rule list is normalised through
 // parse + render, so the stored JSON is exactly what 1.14 would store.
 

@@ -1,4 +1,4 @@
-// AES-GMAC-SIV as 1.14 uses it for cipher suite 3 (02-crypto.md §6), built from node:crypto
+// AES-GMAC-SIV as 1.14 uses it for cipher suite 3 (docs/protocol/02-crypto.md §6), built from node:crypto
 // AES-256-ECB contexts created once per key pair, plus GHASH in software:
 //   * GMAC is standard GCM over an empty plaintext with everything fed in as AAD:
 //     tag16 = GHASH_H(aad ‖ pad ‖ data, lengths) XOR AES_K0(nonce12 ‖ 00000001), H = AES_K0(0);

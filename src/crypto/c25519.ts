@@ -1,6 +1,6 @@
 // ZeroTier's "C25519" key pairs: 64-byte public key = X25519 public ‖ Ed25519 public, 64-byte
-// private key = X25519 scalar ‖ Ed25519 seed (01-identity.md §1), with the key agreement into
-// the 48-byte peer key and the 96-byte signature scheme of 02-crypto.md §2–§3.
+// private key = X25519 scalar ‖ Ed25519 seed (docs/protocol/01-identity.md §1), with the key agreement into
+// the 48-byte peer key and the 96-byte signature scheme of docs/protocol/02-crypto.md §2–§3.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { nodeCurves, type CurveBackend } from './curve-backends.ts';
@@ -8,9 +8,9 @@ import { sha512 } from './sha.ts';
 
 export const C25519_PUBLIC_KEY_LENGTH = 64;
 export const C25519_PRIVATE_KEY_LENGTH = 64;
-/** ZT_SYMMETRIC_KEY_SIZE: the agreed peer key (02-crypto.md §2). */
+/** ZT_SYMMETRIC_KEY_SIZE: the agreed peer key (docs/protocol/02-crypto.md §2). */
 export const PEER_KEY_LENGTH = 48;
-/** ZT_C25519_SIGNATURE_LEN: Ed25519 R‖S plus the signed 32-byte digest (02-crypto.md §3). */
+/** ZT_C25519_SIGNATURE_LEN: Ed25519 R‖S plus the signed 32-byte digest (docs/protocol/02-crypto.md §3). */
 export const SIGNATURE_LENGTH = 96;
 
 export interface C25519KeyPair {

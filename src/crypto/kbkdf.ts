@@ -1,9 +1,9 @@
 // KBKDF in counter mode with HMAC-SHA-384 (NIST SP 800-108), the way 1.14 derives the two
-// AES-256 keys of AES-GMAC-SIV from a peer's 48-byte key (02-crypto.md §5).
+// AES-256 keys of AES-GMAC-SIV from a peer's 48-byte key (docs/protocol/02-crypto.md §5).
 
 import { hmacSha384 } from './sha.ts';
 
-/** Output length field of the KBKDF message: 384 bits (02-crypto.md §5). */
+/** Output length field of the KBKDF message: 384 bits (docs/protocol/02-crypto.md §5). */
 const KBKDF_OUTPUT_BITS = 384;
 
 /**

@@ -1,5 +1,5 @@
 // Poly1305 one-time authenticator (RFC 8439 §2.5). ZeroTier keeps the first 8 bytes of the tag
-// (02-crypto.md §7); this module always produces the full 16.
+// (docs/protocol/02-crypto.md §7); this module always produces the full 16.
 //
 // Arithmetic uses ten 13-bit limbs so every intermediate product stays exact in a double and
 // every carry fits in 32 bits. One instance owns its scratch arrays: no allocation per message.

@@ -1,7 +1,7 @@
 // Salsa20 with a 64-bit nonce and a 64-bit block counter (Bernstein's original layout), in the
-// two round counts ZeroTier uses: 20 for the identity hash, 12 for packets (02-crypto.md §4).
+// two round counts ZeroTier uses: 20 for the identity hash, 12 for packets (docs/protocol/02-crypto.md §4).
 //
-// Stream-position rule (02-crypto.md §4): every call consumes whole 64-byte blocks; the unused
+// Stream-position rule (docs/protocol/02-crypto.md §4): every call consumes whole 64-byte blocks; the unused
 // tail of a partial final block is discarded, so the next call starts at a fresh block.
 //
 // Hot path: no allocation after construction. The 16-word state and the keystream block live in

@@ -1,4 +1,4 @@
-// SHA-512, SHA-384 and HMAC-SHA-384 (02-crypto.md §1). node:crypto (OpenSSL) is the default;
+// SHA-512, SHA-384 and HMAC-SHA-384 (docs/protocol/02-crypto.md §1). node:crypto (OpenSSL) is the default;
 // the noble versions exist so the benchmarks and vector tests can hold both to the same answers.
 
 import { createHash, createHmac } from 'node:crypto';

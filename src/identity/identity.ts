@@ -1,5 +1,5 @@
 // ZeroTier identities (type 0, C25519): parse and format the text forms, the binary form used
-// in packets and worlds, local validation and generation (01-identity.md).
+// in packets and worlds, local validation and generation (docs/protocol/01-identity.md).
 
 import {
   agree, agreementPublicKey, C25519_PRIVATE_KEY_LENGTH, C25519_PUBLIC_KEY_LENGTH, generateKeyPair,
@@ -52,7 +52,7 @@ export class Identity {
       readAddress(b, off) === this.address && publicKeysEqual(b, off + 6, this.publicKey);
   }
 
-  /** Binary form (01-identity.md §6): 71 bytes, or 135 with the private key. */
+  /** Binary form (docs/protocol/01-identity.md §6): 71 bytes, or 135 with the private key. */
   serialize(includePrivate = false): Uint8Array {
     const withPrivate = includePrivate && this.privateKey !== undefined;
     const out = new Uint8Array(IDENTITY_PUBLIC_BINARY_LENGTH + (withPrivate ? C25519_PRIVATE_KEY_LENGTH : 0));
@@ -88,14 +88,14 @@ export class Identity {
     return verify(this.publicKey, message, signature);
   }
 
-  /** SHA-384(address ‖ public key), used by certificates of membership (01-identity.md §8). */
+  /** SHA-384(address ‖ public key), used by certificates of membership (docs/protocol/01-identity.md §8). */
   publicKeyHash(): Uint8Array {
     return sha384(addressBytes(this.address), this.publicKey);
   }
 }
 
 /**
- * Parse the text form with Identity::fromString's rules (01-identity.md §5). Returns null for
+ * Parse the text form with Identity::fromString's rules (docs/protocol/01-identity.md §5). Returns null for
  * anything it would reject. Does not validate the proof of work.
  */
 export function parseIdentity(text: string): Identity | null {
@@ -134,7 +134,7 @@ function publicKeysEqual(a: Uint8Array, aOff: number, b: Uint8Array): boolean {
   return true;
 }
 
-/** Read a binary identity at `off` (01-identity.md §6). Never throws on bad input. */
+/** Read a binary identity at `off` (docs/protocol/01-identity.md §6). Never throws on bad input. */
 export function deserializeIdentity(b: Uint8Array, off = 0): DecodedIdentity | IdentityDecodeError {
   if (b.length - off < IDENTITY_PUBLIC_BINARY_LENGTH) return 'too-short';
   if (b[off + 5] !== IDENTITY_TYPE_C25519) return 'bad-type';
@@ -149,7 +149,7 @@ export function deserializeIdentity(b: Uint8Array, off = 0): DecodedIdentity | I
 }
 
 /**
- * Search for a new identity (01-identity.md §4): vary the agreement half of a random private
+ * Search for a new identity (docs/protocol/01-identity.md §4): vary the agreement half of a random private
  * key until the memory-hard digest's first byte is below 17; retry from scratch if the derived
  * address is reserved. About 15 hash evaluations on average.
  */

@@ -1,6 +1,6 @@
 // The memory-hard hash that turns a 64-byte public key into a 64-byte digest; the address is
 // its last five bytes and an identity is valid only if its first byte is below 17
-// (01-identity.md §3).
+// (docs/protocol/01-identity.md §3).
 //
 // Two implementations give the same digests: the C addon (native-identity-hash.ts, several
 // times faster) and the TypeScript one below. identityHash uses the addon when it is built and
@@ -42,7 +42,7 @@ export function identityHashImplementation(): IdentityHashImplementation {
   return chosenName!;
 }
 
-/** H(publicKey) of 01-identity.md §3, by the implementation chosen for this thread. */
+/** H(publicKey) of docs/protocol/01-identity.md §3, by the implementation chosen for this thread. */
 export function identityHash(publicKey: Uint8Array): Uint8Array {
   if (!chosen) useIdentityHash('auto');
   return chosen!(publicKey);

@@ -3,7 +3,7 @@
 // memory-hard-hash.ts uses the TypeScript implementation; both give the same digests.
 //
 // Before first use the addon must reproduce one known answer (identity A of
-// 10-test-vectors.md §1), so a miscompiled build falls back to TypeScript instead of
+// docs/protocol/10-test-vectors.md §1), so a miscompiled build falls back to TypeScript instead of
 // misjudging identities.
 
 import { sha512 } from '../crypto/sha.ts';

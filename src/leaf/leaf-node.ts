@@ -1,7 +1,7 @@
 // `ztroot leaf`: a node that does what a zerotier-one leaf does, on a zerotier-one home directory:
 // it lives in its planet, orbits moons (by file or by seed, kept in moons.d), joins networks (kept
 // in networks.d and rejoined at start), and answers the local API that zerotier-cli and the
-// controller UIs read (09-local-api-and-cli.md §3–§4). The packets are the core's (SimpleLeaf's
+// controller UIs read (docs/protocol/09-local-api-and-cli.md §3–§4). The packets are the core's (SimpleLeaf's
 // node); membership is NetworkMember's; each configured network gets a TAP device (NetworkPort)
 // where the host allows it — without one the node stays up and the network reports portError.
 
@@ -183,7 +183,7 @@ export class LeafNode {
   }
 
   // ------------------------------------------------------------------------------------------
-  // What the local API shows (09-local-api-and-cli.md §4)
+  // What the local API shows (docs/protocol/09-local-api-and-cli.md §4)
   // ------------------------------------------------------------------------------------------
 
   statusJson(): Json {

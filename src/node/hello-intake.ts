@@ -1,5 +1,5 @@
-// HELLO: a peer's identity settled, its packet checked and answered (04-verbs.md §4,
-// 08-root-behaviour.md §3.3). An identity never accepted before is admitted here: remembered
+// HELLO: a peer's identity settled, its packet checked and answered (docs/protocol/04-verbs.md §4,
+// docs/protocol/08-root-behaviour.md §3.3). An identity never accepted before is admitted here: remembered
 // failures, a per-source token bucket and a bounded backlog come before the key agreement, and the
 // memory-hard validation runs off the packet thread. Each refused HELLO is counted once, by reason.
 

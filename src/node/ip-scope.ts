@@ -1,5 +1,5 @@
 // IP address facts a node needs when deciding whether a physical path is usable
-// (08-root-behaviour.md §1.3: never loopback or link-local, never he.net tunnel space).
+// (docs/protocol/08-root-behaviour.md §1.3: never loopback or link-local, never he.net tunnel space).
 
 import { parseIpv4, parseIpv6, type InetAddress, type IpAddress } from '../wire/inet-address.ts';
 

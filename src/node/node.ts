@@ -91,7 +91,7 @@ export interface NodeOptions {
   /**
    * 'authenticated': learn a path from any authenticated packet received directly (a root).
    * 'ok-only': learn paths only from a direct OK, never loopback or link-local, and roots only
-   * at their stable endpoints — what a 1.14 leaf does (08-root-behaviour.md §1.3).
+   * at their stable endpoints — what a 1.14 leaf does (docs/protocol/08-root-behaviour.md §1.3).
    */
   pathLearning: 'authenticated' | 'ok-only';
   /** Accept loopback paths under 'ok-only' (loopback tests only; 1.14 never does). */
@@ -396,7 +396,7 @@ export class Node {
 
   /**
    * Send a packet to a peer over a given path, else its best direct path, else through the
-   * freshest upstream, which relays it (08-root-behaviour.md §1.4). False when there is no way.
+   * freshest upstream, which relays it (docs/protocol/08-root-behaviour.md §1.4). False when there is no way.
    */
   send(peer: Peer, verb: number, payload: Uint8Array, options: { path?: Path; cipher?: ArmorCipher } = {}): boolean {
     return this.sender.send(peer, verb, payload, options);

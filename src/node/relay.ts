@@ -1,5 +1,5 @@
-// Relaying packets and fragments addressed to other nodes (03-packet.md §8,
-// 08-root-behaviour.md §3.5): a header peek, the hop count raised in place, one shared-table
+// Relaying packets and fragments addressed to other nodes (docs/protocol/03-packet.md §8,
+// docs/protocol/08-root-behaviour.md §3.5): a header peek, the hop count raised in place, one shared-table
 // lookup and one send — no crypto and no allocation per packet.
 
 import type { Address } from '../identity/address.ts';

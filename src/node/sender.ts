@@ -32,7 +32,7 @@ export class Sender {
 
   /**
    * Send a packet to a peer over a given path, else its best direct path, else through the
-   * freshest upstream, which relays it (08-root-behaviour.md §1.4). False when there is no way.
+   * freshest upstream, which relays it (docs/protocol/08-root-behaviour.md §1.4). False when there is no way.
    */
   send(peer: Peer, verb: number, payload: Uint8Array, options: { path?: Path; cipher?: ArmorCipher } = {}): boolean {
     const path = options.path ?? peer.bestPath();

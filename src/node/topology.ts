@@ -1,7 +1,7 @@
 // The worlds a node knows — one planet and any number of moons — and what follows from them:
 // which identities are upstreams (roots), whether this node is one, which stable endpoints a
 // root may be reached at, and which world updates to hand a peer in OK(HELLO)
-// (05-world-moons.md §3–§6, 04-verbs.md §4.1).
+// (docs/protocol/05-world-moons.md §3–§6, docs/protocol/04-verbs.md §4.1).
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ export class Topology {
   readonly self: Address;
   private planetWorld: World | undefined;
   private readonly moonWorlds = new Map<bigint, World>();
-  /** Pending orbit requests: moon ID → seed address (05-world-moons.md §6.1). */
+  /** Pending orbit requests: moon ID → seed address (docs/protocol/05-world-moons.md §6.1). */
   private readonly seeds = new Map<bigint, Address>();
   private upstreamCache: Map<Address, Upstream> | undefined;
 
@@ -114,7 +114,7 @@ export class Topology {
   }
 
   /**
-   * World updates for OK(HELLO) (04-verbs.md §4.1): our planet if the peer has the same planet
+   * World updates for OK(HELLO) (docs/protocol/04-verbs.md §4.1): our planet if the peer has the same planet
    * with an older timestamp, and each of our moons the peer listed with an older timestamp
    * (0 for a moon it wants but does not have).
    */
@@ -139,7 +139,7 @@ export class Topology {
   }
 
   /**
-   * A world received in OK(HELLO) (05-world-moons.md §3; the caller checks the sender is an
+   * A world received in OK(HELLO) (docs/protocol/05-world-moons.md §3; the caller checks the sender is an
    * upstream or a pending seed): a newer signed revision of a world we have, or the first copy of
    * a seeded moon that lists its seed as a root.
    */

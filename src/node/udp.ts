@@ -1,6 +1,6 @@
 // UDP sockets for a node. One socket per (local address, port): a reply leaves from the socket
 // its request arrived on, so it carries the source IP the peer sent to — 1.14 leaves learn a
-// root's path only at the root's stable-endpoint IPs (08-root-behaviour.md §1.3), and Node's
+// root's path only at the root's stable-endpoint IPs (docs/protocol/08-root-behaviour.md §1.3), and Node's
 // dgram cannot tell which address a wildcard socket received on.
 
 import { createSocket, type Socket } from 'node:dgram';

@@ -1,12 +1,12 @@
-// A node's upstreams: the roots of every world it knows, except itself (05-world-moons.md §5).
+// A node's upstreams: the roots of every world it knows, except itself (docs/protocol/05-world-moons.md §5).
 // Every role is a node of the worlds it lives in, as a 1.14 node is — a moon root included, so
 // that its planet's roots can answer WHOIS for it, relay to it and introduce it:
 // - contact each upstream at its stable endpoints on 1.14's schedule (08-root-behaviour.md §1.2):
 //   every ping check while there is no live path to it, then one full HELLO per live path about
 //   every 224 s, plus a stable endpoint of any family without a path;
 // - the status each role reports (whether an upstream answered, and when).
-// - the world updates they send in OK(HELLO) (05-world-moons.md §3) and the RENDEZVOUS they
-//   send (04-verbs.md §6): any packet thread may receive these, not only the one that contacts.
+// - the world updates they send in OK(HELLO) (docs/protocol/05-world-moons.md §3) and the RENDEZVOUS they
+//   send (docs/protocol/04-verbs.md §6): any packet thread may receive these, not only the one that contacts.
 
 import { formatAddress, type Address } from '../identity/address.ts';
 import { ECHO_MIN_PROTO_VERSION, Verb } from '../wire/constants.ts';
@@ -24,7 +24,7 @@ import type { Topology } from './topology.ts';
 
 const second = 1000;
 
-/** 1.14's timers for contacting upstreams (11-constants.md). */
+/** 1.14's timers for contacting upstreams (docs/protocol/11-constants.md). */
 export const UPSTREAM_TIMERS = {
   /** ZT_PING_CHECK_INTERVAL: how often a node looks at who needs contacting. */
   pingCheckMs: 5 * second,
@@ -75,7 +75,7 @@ export class UpstreamContact {
     this.timer = undefined;
   }
 
-  /** One ping check (08-root-behaviour.md §1.2). */
+  /** One ping check (docs/protocol/08-root-behaviour.md §1.2). */
   tick(): void {
     const node = this.node;
     const now = node.now();
@@ -115,7 +115,7 @@ export class UpstreamContact {
 
 /**
  * OK(HELLO): the peer's version, and the worlds it carries when the peer may update them — an
- * upstream, or the seed of a moon we are fetching (05-world-moons.md §3, §6.2).
+ * upstream, or the seed of a moon we are fetching (docs/protocol/05-world-moons.md §3, §6.2).
  */
 export function takeOkHello(node: Node, peer: Peer, payload: Uint8Array): void {
   const ok = decodeOkHello(payload);

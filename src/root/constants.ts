@@ -18,24 +18,24 @@ export const ROOT_DEFAULTS = {
 } as const;
 
 export const ROOT_TIMERS = {
-  /** ZT_PEER_ACTIVITY_TIMEOUT: forget a peer silent this long (08 §3.7). */
+  /** ZT_PEER_ACTIVITY_TIMEOUT: forget a peer silent this long (docs/protocol/08-root-behaviour.md §3.7). */
   peerActivityTimeoutMs: 500 * second,
-  /** ZT_PEER_PATH_EXPIRATION: forget a path without receipt this long (08 §1.3). */
+  /** ZT_PEER_PATH_EXPIRATION: forget a path without receipt this long (08-root-behaviour.md §1.3). */
   pathExpirationMs: 243 * second,
-  /** ZT_MULTICAST_LIKE_EXPIRE (08 §3.4). */
+  /** ZT_MULTICAST_LIKE_EXPIRE (docs/protocol/08-root-behaviour.md §3.4). */
   multicastLikeExpireMs: 600 * second,
-  /** ZT_MIN_UNITE_INTERVAL: RENDEZVOUS at most once per unordered pair (08 §3.6). */
+  /** ZT_MIN_UNITE_INTERVAL: RENDEZVOUS at most once per unordered pair (08-root-behaviour.md §3.6). */
   rendezvousIntervalMs: 30 * second,
-  /** root.cpp: at most one OK(HELLO) per peer per 250 ms (08 §3.3). */
+  /** root.cpp: at most one OK(HELLO) per peer per 250 ms (docs/protocol/08-root-behaviour.md §3.3). */
   helloReplySpacingMs: 250,
-  /** root.cpp: at most one OK(ECHO) per peer per 500 ms (08 §3.4). */
+  /** root.cpp: at most one OK(ECHO) per peer per 500 ms (docs/protocol/08-root-behaviour.md §3.4). */
   echoReplySpacingMs: 500,
   /** ZT_HOUSEKEEPING_PERIOD: how often expiry runs. */
   housekeepingMs: 30 * second,
 } as const;
 
 export const ROOT_LIMITS = {
-  /** root.cpp caps a GATHER answer at 255 addresses (08 §3.4). */
+  /** root.cpp caps a GATHER answer at 255 addresses (docs/protocol/08-root-behaviour.md §3.4). */
   gatherMaxResults: 255,
   /** WHOIS addresses answered from one request (bounded so one packet cannot make a huge reply). */
   whoisMaxAddresses: 64,

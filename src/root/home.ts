@@ -1,5 +1,5 @@
 // The root's home directory, laid out like zerotier-one's where the concepts match
-// (09-local-api-and-cli.md §1): identity.secret / identity.public, planet, moons.d/*.moon,
+// (docs/protocol/09-local-api-and-cli.md §1): identity.secret / identity.public, planet, moons.d/*.moon,
 // plus identities.db (the identity cache) and metricstoken.secret.
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // Multicast subscriptions a root keeps from MULTICAST_LIKE and answers MULTICAST_GATHER from
-// (08-root-behaviour.md §3.4). Bounded: at most maxGroups groups and maxPerGroup subscribers
+// (docs/protocol/08-root-behaviour.md §3.4). Bounded: at most maxGroups groups and maxPerGroup subscribers
 // each; entries expire after ZT_MULTICAST_LIKE_EXPIRE.
 
 import type { Address } from '../identity/address.ts';

@@ -1,6 +1,6 @@
 // What a root does with its packets, for one packet thread: the node core (HELLO with world
 // updates, ECHO, WHOIS, relaying) plus multicast LIKE/GATHER, RENDEZVOUS for relayed pairs and
-// sibling forwarding (08-root-behaviour.md §3). A root runs one RootCore per worker thread (or
+// sibling forwarding (docs/protocol/08-root-behaviour.md §3). A root runs one RootCore per worker thread (or
 // one in its main thread); they share the peer table, the identity cache on disk, identity
 // validation and the multicast store through the services they are given.
 
@@ -152,12 +152,15 @@ export class RootCore {
         return this.node.countDrop('not-for-us');
       default:
         // NETWORK_CONFIG_REQUEST for foreign networks and everything else: silently ignored,
-        // as the stock service does (08-root-behaviour.md §3.4).
+        // as the stock service does (docs/protocol/08-root-behaviour.md §3.4).
         this.node.countDrop('not-for-us');
     }
   }
 
-  /** RENDEZVOUS to both sides of a relayed pair, at most once per pair per 30 s (08 §3.6). */
+  /**
+   * RENDEZVOUS to both sides of a relayed pair, at most once per pair per 30 s
+   * (docs/protocol/08-root-behaviour.md §3.6).
+   */
   private onRelayed(a: Address, b: Address, hops: number): void {
     if (hops !== 1) return;
     const pair = pairKey(a, b);

@@ -15,7 +15,7 @@ import type {
 } from './dissect.ts';
 import { formatEthernetSummary } from './ethernet.ts';
 
-/** Cipher suite names (03-packet.md §3); 4-7 are unassigned. */
+/** Cipher suite names (docs/protocol/03-packet.md §3); 4-7 are unassigned. */
 const CIPHER_NAMES: Readonly<Record<number, string>> = { 0: 'poly1305', 1: 'salsa2012', 2: 'trusted-path', 3: 'aes-gmac-siv' };
 
 export function cipherName(cipher: number): string {

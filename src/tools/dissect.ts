@@ -31,7 +31,10 @@ import { DEFAULT_PLANET } from '../world/default-planet.ts';
 import { World } from '../world/world.ts';
 import { summarizeEthernetPayload, type EthernetSummary } from './ethernet.ts';
 
-/** Payload offset of the identity in a HELLO, after protocol, major, minor, revision (u16), timestamp (u64) (04-verbs.md §4). */
+/**
+ * Payload offset of the identity in a HELLO, after protocol, major, minor, revision (u16),
+ * timestamp (u64) (docs/protocol/04-verbs.md §4).
+ */
 const HELLO_IDENTITY_OFFSET = 13;
 /** Receivers whose fragments are reassembled at once (one Reassembler each); the oldest is dropped beyond this. */
 const MAX_REASSEMBLY_ENDPOINTS = 256;
@@ -40,7 +43,7 @@ const MAX_CONFIG_ASSEMBLIES = 16;
 const MS_PER_SECOND = 1000;
 
 export type DissectFailureReason =
-  /** Neither end's secret is known, or the other end's identity is not (03-packet.md §5). */
+  /** Neither end's secret is known, or the other end's identity is not (docs/protocol/03-packet.md §5). */
   | 'no-key'
   /** The key is known but the MAC / AES-GMAC-SIV tag does not verify. */
   | 'bad-mac'

@@ -1,4 +1,4 @@
-// Packet armor and dearmor (03-packet.md §5): cipher 0 (Poly1305 only), 1 (Salsa20/12 +
+// Packet armor and dearmor (docs/protocol/03-packet.md §5): cipher 0 (Poly1305 only), 1 (Salsa20/12 +
 // Poly1305) and 3 (AES-GMAC-SIV). Both work in place on one complete packet (head and
 // fragments already reassembled), from byte 0 to the end of the array.
 //
@@ -38,7 +38,7 @@ const FAIL: Record<DearmorError, DearmorResult> = {
 };
 
 /**
- * Which suite 1.14 sends (03-packet.md §4): HELLO always 0; otherwise 3 to peers that
+ * Which suite 1.14 sends (docs/protocol/03-packet.md §4): HELLO always 0; otherwise 3 to peers that
  * advertised protocol ≥ 12, else 1.
  */
 export function cipherFor(verb: number, peerProtocolVersion: number): ArmorCipher {
@@ -57,7 +57,7 @@ const iv = new Uint8Array(8);
 const plaintext = new Uint8Array(MAX_PACKET_LENGTH);
 
 /**
- * The per-packet Salsa20 key (03-packet.md §5.1): peerKey[0..32) XOR packet ID, addresses,
+ * The per-packet Salsa20 key (docs/protocol/03-packet.md §5.1): peerKey[0..32) XOR packet ID, addresses,
  * flags without hop bits, and the packet length (little-endian) in bytes 19..20.
  */
 export function mangleKey(key: Uint8Array, p: Uint8Array, out: Uint8Array): void {
@@ -87,7 +87,7 @@ function loadAad(p: Uint8Array): void {
 }
 
 /**
- * Armor a complete plaintext packet in place (03-packet.md §5.2, §5.3). Sets the cipher bits
+ * Armor a complete plaintext packet in place (docs/protocol/03-packet.md §5.2, §5.3). Sets the cipher bits
  * (and the legacy 0x80 flag iff cipher 1) and keeps the fragmented flag and hop bits, so set
  * the fragmented flag first if the packet will be split. For cipher 3, bytes 0..7 become the
  * first half of the tag (the on-wire packet ID).

@@ -1,4 +1,4 @@
-// ZeroTier's Dictionary text format (07-network-config-controller.md §1): `key=value` entries
+// ZeroTier's Dictionary text format (docs/protocol/07-network-config-controller.md §1): `key=value` entries
 // separated by LF, values escaped, integers as hex. Used for network configs, config-request
 // metadata and the auth-info of ERROR(NETWORK_AUTHENTICATION_REQUIRED).
 

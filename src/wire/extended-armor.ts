@@ -1,5 +1,5 @@
 // "Extended armor": the encrypted HELLO that root/root.cpp (root branch) understands but 1.14
-// never sends (03-packet.md §4). A cipher-0 packet with header flag 0x80 carries a 32-byte
+// never sends (docs/protocol/03-packet.md §4). A cipher-0 packet with header flag 0x80 carries a 32-byte
 // ephemeral X25519 public key at its end; bytes 19..end-32 (MAC, verb, payload) are AES-256-CTR
 // encrypted under SHA-512(X25519(ephemeral, recipient))[0..32), with the initial counter block
 // = packet bytes 0..11 followed by four zero bytes. Removing it leaves an ordinary cipher-0

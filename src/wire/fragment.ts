@@ -1,4 +1,4 @@
-// Fragmentation (03-packet.md §7): splitting an armored packet into a head and fragments for
+// Fragmentation (docs/protocol/03-packet.md §7): splitting an armored packet into a head and fragments for
 // a physical MTU, parsing fragment datagrams, and reassembling them with bounded memory.
 
 import {
@@ -8,7 +8,7 @@ import {
 import { readAddress, type Address } from '../identity/address.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Sending (03-packet.md §7.2)
+// Sending (docs/protocol/03-packet.md §7.2)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -50,7 +50,7 @@ export function splitPacket(p: Uint8Array, mtu = DEFAULT_PHYSICAL_MTU): Uint8Arr
 }
 
 // ---------------------------------------------------------------------------------------------
-// Receiving (03-packet.md §7.1, §7.3)
+// Receiving (docs/protocol/03-packet.md §7.1, §7.3)
 // ---------------------------------------------------------------------------------------------
 
 export interface Fragment {

@@ -1,5 +1,5 @@
 // LZ4 *block* format (no frame, no length prefix), as ZeroTier compresses packet payloads
-// (02-crypto.md §9). The decoder is strict about bounds and never throws; the encoder is a
+// (docs/protocol/02-crypto.md §9). The decoder is strict about bounds and never throws; the encoder is a
 // small greedy single-pass matcher (one hash probe per position) — any valid block is
 // interoperable, only decompression has to match the reference exactly.
 //

@@ -1,4 +1,4 @@
-// Datagram classification and packet-header access (03-packet.md §1, §2, §7.1, §8).
+// Datagram classification and packet-header access (docs/protocol/03-packet.md §1, §2, §7.1, §8).
 //
 // Everything here reads or writes the datagram bytes in place: the relay path peeks at the
 // header, bumps the hop count and forwards the same buffer, with no allocation.
@@ -9,7 +9,7 @@ import {
   IGNORED_MAX_LENGTH, MIN_PACKET_LENGTH, PACKET_ID_LENGTH, PacketOffset, VerbFlag,
 } from './constants.ts';
 
-/** What one received UDP datagram is (03-packet.md §1). */
+/** What one received UDP datagram is (docs/protocol/03-packet.md §1). */
 export type DatagramKind = 'beacon' | 'ignored' | 'fragment' | 'packet';
 
 /**
@@ -105,7 +105,7 @@ export function peekDatagram(d: Uint8Array, out: DatagramPeek): DatagramKind {
 }
 
 /**
- * Relay hop handling (03-packet.md §8): if the datagram's hop count is below `maxHops`,
+ * Relay hop handling (docs/protocol/03-packet.md §8): if the datagram's hop count is below `maxHops`,
  * increment it in place (byte 18 for heads, byte 15 for fragments) and return true; otherwise
  * leave it untouched and return false (drop). Beacons and ignored datagrams return false.
  * With maxHops = 3 this is 1.14's rule; root.cpp's "drop when the incremented value exceeds

@@ -1,7 +1,7 @@
 // The per-peer symmetric key material, computed once when a peer becomes known and cached by
-// the caller: the 48-byte agreed key (02-crypto.md §2), its first 32 bytes for
+// the caller: the 48-byte agreed key (docs/protocol/02-crypto.md §2), its first 32 bytes for
 // Salsa20/Poly1305 and cryptField, and the AES-GMAC-SIV keys K0/K1 derived from all 48 bytes
-// (02-crypto.md §5).
+// (docs/protocol/02-crypto.md §5).
 
 import { AES_KEY_LENGTH, AesGmacSiv } from '../crypto/aes-gmac-siv.ts';
 import { kbkdfHmacSha384 } from '../crypto/kbkdf.ts';

@@ -1,4 +1,4 @@
-// Network rules in their binary form (07-network-config-controller.md §4): the `R` blob of a
+// Network rules in their binary form (docs/protocol/07-network-config-controller.md §4): the `R` blob of a
 // network config and the rule list inside a Capability. Each rule is a type byte (0x80 NOT,
 // 0x40 OR, low 6 bits the rule type), a length byte and that many bytes of fields.
 
@@ -46,7 +46,7 @@ export const RuleType = {
 } as const;
 export type RuleTypeName = keyof typeof RuleType;
 
-/** Bits of the rule type byte (07 §4). */
+/** Bits of the rule type byte (docs/protocol/07-network-config-controller.md §4). */
 export const RuleTypeFlag = { not: 0x80, or: 0x40, typeMask: 0x3f } as const;
 
 type TagMatch = 'MATCH_TAGS_DIFFERENCE' | 'MATCH_TAGS_BITWISE_AND' | 'MATCH_TAGS_BITWISE_OR' | 'MATCH_TAGS_BITWISE_XOR'
@@ -239,5 +239,5 @@ export function decodeRules(blob: Uint8Array, maxCount: number): Decoded<Rule[]>
   return r.error ? { ok: false, error: r.error } : { ok: true, value: rules };
 }
 
-/** The default "allow everything" rule set (07 §4). */
+/** The default "allow everything" rule set (docs/protocol/07-network-config-controller.md §4). */
 export const ACCEPT_ALL_RULES: readonly Rule[] = Object.freeze([{ type: 'ACTION_ACCEPT', not: false, or: false }]);

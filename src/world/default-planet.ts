@@ -1,5 +1,5 @@
 // The planet compiled into ZeroTier One 1.14 (node/Topology.cpp): world 149604618 ("Earth"),
-// timestamp 1644592324813, four roots. Data, not code (05-world-moons.md §4.1); 570 bytes.
+// timestamp 1644592324813, four roots. Data, not code (docs/protocol/05-world-moons.md §4.1); 570 bytes.
 
 export const DEFAULT_PLANET: Uint8Array = Uint8Array.from(Buffer.from(
   '010000000008eac90a0000017ee95760cdb8b388a469221491aa9acd66cc764cdefd56039f1067ae15e69c6fb42d7b55' +

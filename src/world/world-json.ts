@@ -1,4 +1,4 @@
-// The world definition JSON that `initmoon` prints and `genmoon` signs (06-idtool.md), and the
+// The world definition JSON that `initmoon` prints and `genmoon` signs (docs/protocol/06-idtool.md), and the
 // same for private planets. Reading is as forgiving as zerotier-idtool where that is harmless
 // (lenient hex, missing keys as zeros) and strict where upstream would write a broken world
 // (bad identities, bad endpoints, mismatched signing keys): those become WorldError messages.
@@ -109,7 +109,7 @@ function parseRoots(v: unknown): WorldRoot[] {
   return roots;
 }
 
-/** Identity ordering: address, then public key bytes (01-identity.md §7). */
+/** Identity ordering: address, then public key bytes (docs/protocol/01-identity.md §7). */
 function compareIdentities(a: Identity, b: Identity): number {
   if (a.address !== b.address) return a.address < b.address ? -1 : 1;
   return Buffer.compare(a.publicKey, b.publicKey);

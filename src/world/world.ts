@@ -1,6 +1,6 @@
 // Worlds: signed lists of root servers. A planet (type 1) defines the primary roots; moons
 // (type 127) add user-run roots. Binary format, signature and replacement rule follow
-// 05-world-moons.md §1–§3.
+// docs/protocol/05-world-moons.md §1–§3.
 
 import { sign, SIGNATURE_LENGTH, verify, C25519_PUBLIC_KEY_LENGTH, type C25519KeyPair } from '../crypto/c25519.ts';
 import { deserializeIdentity, type Identity } from '../identity/identity.ts';
@@ -82,7 +82,7 @@ export class World implements WorldFields {
 
   /**
    * World::shouldBeReplacedBy: same ID and type, strictly newer, and signed by the key this
-   * revision names for the next one (05-world-moons.md §3).
+   * revision names for the next one (docs/protocol/05-world-moons.md §3).
    */
   shouldBeReplacedBy(candidate: World): boolean {
     return candidate.id === this.id && candidate.type === this.type && candidate.timestamp > this.timestamp &&

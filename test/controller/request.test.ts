@@ -1,4 +1,4 @@
-// Request handling (07 §9) replayed against the 1.14.1 capture: the same requests at the same
+// Request handling (07-network-config-controller.md §9) replayed against the 1.14.1 capture: the same requests at the same
 // times, the same API calls in between, give the same ERROR bytes, the same config bytes and the
 // same member records as the 1.14.1 controller stored; then deauthorization, unknown networks,
 // identity collisions, public networks, join tokens, rate limiting and garbage.

@@ -1,4 +1,4 @@
-// `orbit` through the planet, end to end in network namespaces (05-world-moons.md §6.2–§6.3):
+// `orbit` through the planet, end to end in network namespaces (docs/protocol/05-world-moons.md §6.2–§6.3):
 // a planet served by one `ztroot root` (198.18.1.1), a moon served by a second `ztroot root`
 // (198.18.1.2) that lives in that planet (`--planet FILE`), and two leaves that know only the
 // planet. The moon root registers with the planet root by itself, so each leaf's WHOIS for the

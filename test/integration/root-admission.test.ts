@@ -1,4 +1,4 @@
-// New-identity admission under a flood (08-root-behaviour.md §3.3 and the scale issue): HELLOs
+// New-identity admission under a flood (docs/protocol/08-root-behaviour.md §3.3 and the scale issue): HELLOs
 // carrying fresh invalid identities from many source /24s are refused, each counted once by
 // reason, beyond the validation backlog before any validation, never answered, while a known
 // peer keeps being answered. Validation threads run in the background scheduling class.

@@ -1,6 +1,6 @@
 // Root persistence and reloads over real UDP on 127.0.0.1: identities survive a stop and a
 // kill -9 (answered by WHOIS from the on-disk cache without validating again), and SIGHUP
-// re-reads moons.d (08-root-behaviour.md §3, 09-local-api-and-cli.md §1).
+// re-reads moons.d (docs/protocol/08-root-behaviour.md §3, docs/protocol/09-local-api-and-cli.md §1).
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

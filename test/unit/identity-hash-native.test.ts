@@ -1,4 +1,4 @@
-// The two implementations of the memory-hard identity hash (01-identity.md §3): TypeScript
+// The two implementations of the memory-hard identity hash (docs/protocol/01-identity.md §3): TypeScript
 // (memory-hard-hash.ts) and the C addon (native/src/identity_hash.c). Both must reproduce the
 // reference digests and agree with each other. The native half is skipped, with the reason in
 // its name, only when the addon is not built here.

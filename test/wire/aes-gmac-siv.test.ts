@@ -9,7 +9,7 @@ import { hex, hexAfter, toHex, vectorDoc } from '../support/vectors.ts';
 
 const PEER_KEY = hexAfter('Shared 48-byte peer key');
 
-/** The "K0 …" / "K1 …" lines of 10-test-vectors.md §4. */
+/** The "K0 …" / "K1 …" lines of docs/protocol/10-test-vectors.md §4. */
 function kbkdfVector(name: 'K0' | 'K1'): Uint8Array {
   const block = vectorDoc().slice(vectorDoc().indexOf('KBKDF outputs'));
   const m = new RegExp(`^${name} ([0-9a-f]{96})$`, 'm').exec(block);

@@ -15,7 +15,7 @@ import { classifyDatagram, isFragmentedHead, isPayloadCompressed, packetVerb, ty
 import type { PeerKey } from '../../src/wire/peer-key.ts';
 import { hexAfter, sharedPath, toHex } from '../support/vectors.ts';
 
-/** Root entries of a planet (05-world-moons.md §1): identities of its roots. */
+/** Root entries of a planet (docs/protocol/05-world-moons.md §1): identities of its roots. */
 function planetRootIdentities(planet: Uint8Array) {
   const roots = [];
   let at = 178;
@@ -33,7 +33,10 @@ function planetRootIdentities(planet: Uint8Array) {
   return roots;
 }
 
-/** Offset of HELLO's cryptField region (the moon count), or -1 if the HELLO stops earlier (04-verbs.md §4). */
+/**
+ * Offset of HELLO's cryptField region (the moon count), or -1 if the HELLO stops earlier
+ * (docs/protocol/04-verbs.md §4).
+ */
 function helloCryptFieldStart(p: Uint8Array): number {
   const address = 28 + 1 + 1 + 1 + 2 + 8 + 71;
   if (p.length <= address) return -1;

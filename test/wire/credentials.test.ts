@@ -20,7 +20,7 @@ import { A, B, capability, com, coo, mutated, plain, revocation, RUNS, tag } fro
 const NWID = 0x8e4df28b72000001n;
 const TS = 1_700_000_000_000n;
 
-describe('certificate of membership (07 §5.1, 10-test-vectors.md §7)', () => {
+describe('certificate of membership (07-network-config-controller.md §5.1, 10-test-vectors.md §7)', () => {
   const vector = hexAfter('COM for B (ts 1700000000000');
 
   it('a 1.14-style COM for B signed by A is byte-identical to the vector', () => {
@@ -96,7 +96,7 @@ describe('certificate of membership (07 §5.1, 10-test-vectors.md §7)', () => {
   });
 });
 
-describe('tag (07 §5.3, 10-test-vectors.md §7)', () => {
+describe('tag (07-network-config-controller.md §5.3, 10-test-vectors.md §7)', () => {
   const vector = hexAfter('Tag (id 7, value 42');
 
   it('signing the vector fields with A reproduces the 135 bytes', () => {
@@ -137,7 +137,7 @@ describe('tag (07 §5.3, 10-test-vectors.md §7)', () => {
   });
 });
 
-describe('revocation (07 §5.5, 10-test-vectors.md §7)', () => {
+describe('revocation (07-network-config-controller.md §5.5, 10-test-vectors.md §7)', () => {
   const vector = hexAfter('Revocation (id 0x01020304');
 
   it('signing the vector fields with A reproduces the 152 bytes', () => {
@@ -168,7 +168,7 @@ describe('revocation (07 §5.5, 10-test-vectors.md §7)', () => {
   });
 });
 
-describe('certificate of ownership (07 §5.4)', () => {
+describe('certificate of ownership (07-network-config-controller.md §5.4)', () => {
   it('the COO inside the §7 config dictionary: one IPv4 thing, signed by A', () => {
     const c = signCoo({
       networkId: NWID, timestamp: TS, flags: 0n, id: 1, things: [ownedIp(parseInetAddress('10.147.17.5/24') as IpAddress)],
@@ -203,7 +203,7 @@ describe('certificate of ownership (07 §5.4)', () => {
   });
 });
 
-describe('capability (07 §5.2)', () => {
+describe('capability (07-network-config-controller.md §5.2)', () => {
   const base: Capability = { networkId: NWID, timestamp: TS, id: 9, rules: ACCEPT_ALL_RULES, maxCustodyChainLength: 1, custody: [] };
 
   it('a 1.14 controller capability: one custody link controller -> member, verifiable', () => {

@@ -37,7 +37,7 @@ describe('Dictionary escaping and typed values (10-test-vectors.md §7)', () => 
   });
 });
 
-describe('Dictionary reading rules (07 §1)', () => {
+describe('Dictionary reading rules (07-network-config-controller.md §1)', () => {
   it('first duplicate wins; CR also separates entries; keys match exactly', () => {
     const d = Dictionary.fromText('a=1\nab=2\ra=3\r\nb=\\q\\\nc');
     expect(d.getString('a')).toBe('1');

@@ -20,7 +20,7 @@ const NWID = 0x8e4df28b72000001n;
 const TS = 1_700_000_000_000n;
 const ip = (t: string): IpAddress => parseInetAddress(t)!;
 
-/** The configuration described in 10-test-vectors.md §7. */
+/** The configuration described in docs/protocol/10-test-vectors.md §7. */
 function vectorConfig(): NetworkConfig {
   return {
     networkId: NWID, timestamp: TS, credentialTimeMaxDelta: 1_800_000n, revision: 3n, issuedTo: B.address,
@@ -38,7 +38,7 @@ function vectorConfig(): NetworkConfig {
   };
 }
 
-describe('network config dictionary (07 §3, 10-test-vectors.md §7)', () => {
+describe('network config dictionary (07-network-config-controller.md §3, 10-test-vectors.md §7)', () => {
   const vector = hexAfter('Same dictionary, exact bytes (1130 bytes)');
 
   it('encodes the §7 config to the exact 1130 bytes of NetworkConfig::toDictionary', () => {
@@ -127,7 +127,7 @@ describe('network config dictionary (07 §3, 10-test-vectors.md §7)', () => {
   });
 });
 
-describe('NETWORK_CONFIG_REQUEST metadata (07 §2, 10-test-vectors.md §7)', () => {
+describe('NETWORK_CONFIG_REQUEST metadata (07-network-config-controller.md §2, 10-test-vectors.md §7)', () => {
   const vector = hexAfter('Same, exact bytes (263 bytes)');
 
   it('1.14.1 on linux/x86_64: exact 263 bytes', () => {
@@ -147,7 +147,7 @@ describe('NETWORK_CONFIG_REQUEST metadata (07 §2, 10-test-vectors.md §7)', () 
   });
 });
 
-describe('auth info of ERROR(NETWORK_AUTHENTICATION_REQUIRED) (07 §8)', () => {
+describe('auth info of ERROR(NETWORK_AUTHENTICATION_REQUIRED) (07-network-config-controller.md §8)', () => {
   it('round-trips versions 0 and 1', () => {
     const v0 = encodeAuthInfo({ version: 0, authenticationUrl: 'https://sso/' });
     expect(Buffer.from(v0).toString()).toBe('aV=0000000000000000\naU=https://sso/');
@@ -159,7 +159,7 @@ describe('auth info of ERROR(NETWORK_AUTHENTICATION_REQUIRED) (07 §8)', () => {
   });
 });
 
-describe('managed IPv6 addresses (07 §9, 10-test-vectors.md §7)', () => {
+describe('managed IPv6 addresses (07-network-config-controller.md §9, 10-test-vectors.md §7)', () => {
   it('RFC4193 and 6PLANE for B on 8e4df28b72000001', () => {
     expect(formatInetAddress(rfc4193Address(NWID, B.address))).toBe('fd8e:4df2:8b72:0:199:93f2:a314:316/88');
     expect(formatInetAddress(sixPlaneAddress(NWID, B.address))).toBe('fcfc:4df2:8af2:a314:316::1/40');

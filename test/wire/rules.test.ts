@@ -4,7 +4,7 @@ import { decodeRules, encodeRules, ACCEPT_ALL_RULES, type Rule } from '../../src
 import { hex, toHex } from '../support/vectors.ts';
 import { mutated, plain, rule, RUNS } from './arbitraries.ts';
 
-describe('rules blob (07 §4)', () => {
+describe('rules blob (07-network-config-controller.md §4)', () => {
   it('the default accept-all rule set is 01 00', () => {
     expect(toHex(encodeRules(ACCEPT_ALL_RULES))).toBe('0100');
   });

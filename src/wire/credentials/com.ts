@@ -1,4 +1,4 @@
-// Certificate of membership (07-network-config-controller.md §5.1): qualifiers signed by the
+// Certificate of membership (docs/protocol/07-network-config-controller.md §5.1): qualifiers signed by the
 // network controller. Members compare their own COM with a peer's to decide whether the peer
 // belongs on the network.
 
@@ -88,7 +88,7 @@ export function publicKeyHashQualifierValues(member: Identity): bigint[] {
   return [r.u64(), r.u64(), r.u64(), r.u64()];
 }
 
-/** The 7 qualifiers a 1.14 controller issues (07 §5.1), unsigned. */
+/** The 7 qualifiers a 1.14 controller issues (07-network-config-controller.md §5.1), unsigned. */
 export function createCom(timestamp: bigint, timestampMaxDelta: bigint, networkId: bigint, member: Identity): CertificateOfMembership {
   const hash = publicKeyHashQualifierValues(member);
   return {

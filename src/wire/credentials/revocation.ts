@@ -1,4 +1,4 @@
-// Revocation (07-network-config-controller.md §5.5): withdraws a credential; for COMs it sets a
+// Revocation (docs/protocol/07-network-config-controller.md §5.5): withdraws a credential; for COMs it sets a
 // timestamp threshold below which the target's COMs are refused.
 
 import type { Address } from '../../identity/address.ts';

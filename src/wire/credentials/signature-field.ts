@@ -1,4 +1,4 @@
-// Pieces shared by the signed credentials (07-network-config-controller.md §5.2-§5.5): the
+// Pieces shared by the signed credentials (docs/protocol/07-network-config-controller.md §5.2-§5.5): the
 // "signature type, length, signature" triple, the trailing extra-fields length, and the 7f×8
 // wrapping of the bytes that get signed.
 

@@ -1,4 +1,4 @@
-// Tag (07-network-config-controller.md §5.3): a (id, value) pair the controller issues to a
+// Tag (docs/protocol/07-network-config-controller.md §5.3): a (id, value) pair the controller issues to a
 // member, used by the rules engine.
 
 import type { Address } from '../../identity/address.ts';

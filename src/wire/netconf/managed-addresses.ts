@@ -1,5 +1,5 @@
 // IPv6 addresses a controller derives for a member from the network ID and member address
-// (07-network-config-controller.md §9 step 10; InetAddress::makeIpv6rfc4193 / makeIpv66plane).
+// (docs/protocol/07-network-config-controller.md §9 step 10; InetAddress::makeIpv6rfc4193 / makeIpv66plane).
 
 import type { Address } from '../../identity/address.ts';
 import { writeAddress } from '../../identity/address.ts';

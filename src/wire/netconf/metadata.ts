@@ -1,6 +1,6 @@
 // The small dictionaries around config requests: the metadata a member sends with
-// NETWORK_CONFIG_REQUEST (07-network-config-controller.md §2) and the auth-info dictionary of
-// ERROR(NETWORK_AUTHENTICATION_REQUIRED) (07 §8).
+// NETWORK_CONFIG_REQUEST (docs/protocol/07-network-config-controller.md §2) and the auth-info dictionary of
+// ERROR(NETWORK_AUTHENTICATION_REQUIRED) (docs/protocol/07-network-config-controller.md §8).
 
 import {
   AUTH_INFO_DICT_CAPACITY, AuthInfoKey, MAX_CAPABILITY_RULES, MAX_NETWORK_CAPABILITIES, MAX_NETWORK_RULES, MAX_NETWORK_TAGS,
@@ -28,7 +28,10 @@ export interface ConfigRequestMetadata {
   readonly auth?: string;
 }
 
-/** The metadata 1.14 sends, for a node of the given versions and platform (07 §2). */
+/**
+ * The metadata 1.14 sends, for a node of the given versions and platform
+ * (docs/protocol/07-network-config-controller.md §2).
+ */
 export function standardConfigRequestMetadata(v: {
   protocolVersion: number; majorVersion: number; minorVersion: number; revision: number; osArch: string; auth?: string;
 }): ConfigRequestMetadata {
@@ -97,7 +100,7 @@ export function decodeConfigRequestMetadata(bytes: Uint8Array): ConfigRequestMet
 }
 
 // ---------------------------------------------------------------------------------------------
-// Auth info of ERROR(NETWORK_AUTHENTICATION_REQUIRED) (07 §8)
+// Auth info of ERROR(NETWORK_AUTHENTICATION_REQUIRED) (docs/protocol/07-network-config-controller.md §8)
 // ---------------------------------------------------------------------------------------------
 
 export type AuthInfo =

@@ -12,7 +12,7 @@ export function result<T>(r: ByteReader, value: T): Decoded<T> {
 }
 
 /**
- * A binary identity (01-identity.md §6; 71 bytes, or 135 with a private key, which is consumed
+ * A binary identity (docs/protocol/01-identity.md §6; 71 bytes, or 135 with a private key, which is consumed
  * like 1.14 does but never kept: the result is always public only). When the caller already
  * holds the identity it expects (`known`) and the bytes are exactly its public form, that
  * object is returned without decoding.
@@ -43,7 +43,7 @@ export function writeMulticastGroup(w: ByteWriter, g: MulticastGroup): void {
   w.mac(g.mac).u32(g.adi);
 }
 
-/** OK and ERROR start with the verb and packet ID they answer (04-verbs.md §3). */
+/** OK and ERROR start with the verb and packet ID they answer (docs/protocol/04-verbs.md §3). */
 export function writeInRe(w: ByteWriter, inReVerb: number, inRePacketId: bigint): void {
   w.u8(inReVerb).u64(inRePacketId);
 }

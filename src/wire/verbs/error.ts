@@ -1,4 +1,4 @@
-// ERROR (verb 0x02, 04-verbs.md §2-§3): in-re verb, in-re packet ID, error code, and a payload
+// ERROR (verb 0x02, docs/protocol/04-verbs.md §2-§3): in-re verb, in-re packet ID, error code, and a payload
 // that depends on the code.
 
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';
@@ -22,7 +22,7 @@ export interface ErrorMessage {
   /** UNWANTED_MULTICAST: the group (MAC + ADI) after the network ID. */
   readonly group?: MulticastGroup;
   /**
-   * NETWORK_AUTHENTICATION_REQUIRED: the auth-info dictionary bytes (07 §8) after the network ID,
+   * NETWORK_AUTHENTICATION_REQUIRED: the auth-info dictionary bytes (07-network-config-controller.md §8) after the network ID,
    * present only where 1.14 would read them (a view when decoded).
    */
   readonly authInfo?: Uint8Array;

@@ -1,4 +1,4 @@
-// EXT_FRAME (verb 0x07, 04-verbs.md §8): a frame with explicit MACs (bridging, rule-engine
+// EXT_FRAME (verb 0x07, docs/protocol/04-verbs.md §8): a frame with explicit MACs (bridging, rule-engine
 // TEE/REDIRECT/WATCH), optionally acknowledged with OK(EXT_FRAME).
 
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';

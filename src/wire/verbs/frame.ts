@@ -1,4 +1,4 @@
-// FRAME (verb 0x06, 04-verbs.md §7): an Ethernet payload between two members; the MACs are
+// FRAME (verb 0x06, docs/protocol/04-verbs.md §7): an Ethernet payload between two members; the MACs are
 // implied by the two ZeroTier addresses (mac.ts macFromAddress).
 
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';

@@ -1,4 +1,4 @@
-// HELLO (verb 0x01, 04-verbs.md §4): identity announcement.
+// HELLO (verb 0x01, docs/protocol/04-verbs.md §4): identity announcement.
 //
 // The moon list at the end (from the moon count on) is obscured with cryptField by the packet
 // layer. encodeHello returns it in plaintext and reports where it starts; decodeHello expects it
@@ -130,7 +130,7 @@ export function decodeHello(payload: Uint8Array, sender?: Identity): Decoded<Hel
 }
 
 // ---------------------------------------------------------------------------------------------
-// OK(HELLO) (04-verbs.md §4.1)
+// OK(HELLO) (docs/protocol/04-verbs.md §4.1)
 // ---------------------------------------------------------------------------------------------
 
 export interface OkHello {
@@ -146,7 +146,7 @@ export interface OkHello {
   /** The physical source address the HELLO came from (optional for old responders). */
   readonly externalAddress?: InetAddress;
   /**
-   * Concatenated serialized worlds (05-world-moons.md), as raw bytes (a view into the payload
+   * Concatenated serialized worlds (docs/protocol/05-world-moons.md), as raw bytes (a view into the payload
    * when decoded). Present (possibly empty) when the responder sent the length field.
    */
   readonly worlds?: Uint8Array;

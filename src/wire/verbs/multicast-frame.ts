@@ -1,4 +1,4 @@
-// MULTICAST_FRAME (verb 0x0e) and OK(MULTICAST_FRAME) (04-verbs.md §14).
+// MULTICAST_FRAME (verb 0x0e) and OK(MULTICAST_FRAME) (docs/protocol/04-verbs.md §14).
 
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';
 import { IN_RE_HEADER_LENGTH, MulticastFrameFlag, Verb } from '../constants.ts';

@@ -1,4 +1,4 @@
-// MULTICAST_GATHER (verb 0x0d) and OK(MULTICAST_GATHER) (04-verbs.md §13): ask who subscribes
+// MULTICAST_GATHER (verb 0x0d) and OK(MULTICAST_GATHER) (docs/protocol/04-verbs.md §13): ask who subscribes
 // to a multicast group.
 
 import type { Address } from '../../identity/address.ts';

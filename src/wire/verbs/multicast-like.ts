@@ -1,4 +1,4 @@
-// MULTICAST_LIKE (verb 0x09, 04-verbs.md §10): the sender subscribes to multicast groups.
+// MULTICAST_LIKE (verb 0x09, docs/protocol/04-verbs.md §10): the sender subscribes to multicast groups.
 
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';
 import { MULTICAST_LIKE_ENTRY_LENGTH } from '../constants.ts';

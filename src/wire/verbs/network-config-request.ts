@@ -1,4 +1,4 @@
-// NETWORK_CONFIG_REQUEST (verb 0x0b, 04-verbs.md §12): a member asks the controller (address
+// NETWORK_CONFIG_REQUEST (verb 0x0b, docs/protocol/04-verbs.md §12): a member asks the controller (address
 // nwid >> 24) for the network's configuration. The controller answers with OK(in-re 0x0b)
 // carrying config chunks (config-chunk.ts) or with an ERROR (error.ts).
 
@@ -8,7 +8,10 @@ import { result } from './common.ts';
 
 export interface NetworkConfigRequest {
   readonly networkId: bigint;
-  /** Metadata dictionary bytes (07 §2; parse with Dictionary); a view when decoded. Empty if absent. */
+  /**
+   * Metadata dictionary bytes (07-network-config-controller.md §2; parse with Dictionary); a view
+   * when decoded. Empty if absent.
+   */
   readonly metadata: Uint8Array;
   /** Revision and timestamp of the config the member already has (0 if none); absent from old senders. */
   readonly haveRevision?: bigint;
@@ -32,7 +35,7 @@ export function decodeNetworkConfigRequest(payload: Uint8Array): Decoded<Network
   return result(r, m);
 }
 
-/** The controller's address for a network: its top 40 bits (04-verbs.md §12). */
+/** The controller's address for a network: its top 40 bits (docs/protocol/04-verbs.md §12). */
 export function controllerForNetwork(networkId: bigint): number {
   return Number((networkId >> 24n) & 0xff_ffff_ffffn);
 }

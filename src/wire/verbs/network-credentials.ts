@@ -1,4 +1,4 @@
-// NETWORK_CREDENTIALS (verb 0x0a, 04-verbs.md §11): COMs, capabilities, tags, revocations and
+// NETWORK_CREDENTIALS (verb 0x0a, docs/protocol/04-verbs.md §11): COMs, capabilities, tags, revocations and
 // certificates of ownership pushed between members or from the controller.
 
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';

@@ -1,4 +1,4 @@
-// OK (verb 0x03, 04-verbs.md §3): the generic in-re header and the replies a root, leaf or
+// OK (verb 0x03, docs/protocol/04-verbs.md §3): the generic in-re header and the replies a root, leaf or
 // controller needs, selected by the in-re verb. Each reply's codec lives with the verb it answers.
 
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';

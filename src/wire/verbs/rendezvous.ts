@@ -1,4 +1,4 @@
-// RENDEZVOUS (verb 0x05, 04-verbs.md §6): a relay tells a peer where to reach another peer.
+// RENDEZVOUS (verb 0x05, docs/protocol/04-verbs.md §6): a relay tells a peer where to reach another peer.
 
 import type { Address } from '../../identity/address.ts';
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';

@@ -1,4 +1,4 @@
-// USER_MESSAGE (verb 0x14, 04-verbs.md §16): a typed message for the local application.
+// USER_MESSAGE (verb 0x14, docs/protocol/04-verbs.md §16): a typed message for the local application.
 
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';
 import type { Decoded } from '../decode-result.ts';

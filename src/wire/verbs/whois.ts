@@ -1,4 +1,4 @@
-// WHOIS (verb 0x04) and OK(WHOIS) (04-verbs.md §5).
+// WHOIS (verb 0x04) and OK(WHOIS) (docs/protocol/04-verbs.md §5).
 
 import type { Address } from '../../identity/address.ts';
 import type { Identity } from '../../identity/identity.ts';

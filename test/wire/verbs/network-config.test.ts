@@ -17,7 +17,7 @@ import { A, B, capability, com, coo, mutated, plain, revocation, RUNS, tag, u64,
 const PAYLOAD = 28;
 const NWID = 0x8e4df28b72000001n;
 
-describe('OK(NETWORK_CONFIG_REQUEST) with a signed chunk (04-verbs.md §12, 07 §6, 10-test-vectors.md §7)', () => {
+describe('OK(NETWORK_CONFIG_REQUEST) with a signed chunk (04-verbs.md §12, 07-network-config-controller.md §6, 10-test-vectors.md §7)', () => {
   const packet = hexAfter('That dictionary sent as one chunk in OK(NETWORK_CONFIG_REQUEST)');
   const dictionary = hexAfter('Same dictionary, exact bytes (1130 bytes)');
 
