@@ -1,4 +1,4 @@
-// The Ethernet side of one joined network (04-verbs.md FRAME, EXT_FRAME, MULTICAST_*): a TAP
+// The Ethernet side of one joined network (docs/protocol/04-verbs.md §7, §8, §10, §13, §14): a TAP
 // device on the host, frames between it and the network's members.
 // - host → network: unicast to a member's MAC becomes a FRAME to that member; broadcast and
 //   multicast go as MULTICAST_FRAME to the group's subscribers, found with MULTICAST_GATHER at the

@@ -1,4 +1,4 @@
-// ECHO and WHOIS answers (docs/protocol/04-verbs.md §3, §5), which every role gives.
+// ECHO and WHOIS answers (docs/protocol/04-verbs.md §9, §5), which every role gives.
 
 import type { Identity } from '../identity/identity.ts';
 import { Verb } from '../wire/constants.ts';
