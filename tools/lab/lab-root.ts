@@ -25,6 +25,17 @@ export interface LabRoot {
 }
 
 /**
+ * An HTTP request made from inside a lab namespace (where 127.0.0.1 is that namespace's own);
+ * `token` goes in X-ZT1-Auth. Returns the body; throws on a non-2xx status.
+ */
+export function labHttp(lab: NetnsLab, ns: string, method: string, url: string, token: string, body?: unknown): string {
+  const script = `fetch(process.env.ZT_URL, { method: process.env.ZT_METHOD, headers: { 'X-ZT1-Auth': process.env.ZT_TOKEN }, body: process.env.ZT_BODY || undefined })` +
+    '.then(async (r) => { const t = await r.text(); if (!r.ok) throw new Error("HTTP " + r.status + " " + t); process.stdout.write(t); })' +
+    '.catch((e) => { console.error(e.message); process.exit(1); })';
+  return lab.exec(ns, 'env', [`ZT_URL=${url}`, `ZT_METHOD=${method}`, `ZT_TOKEN=${token}`, `ZT_BODY=${body === undefined ? '' : JSON.stringify(body)}`, NODE, '-e', script]);
+}
+
+/**
  * Start `ztroot root --home HOME …args` in `ns` and wait until it prints that it is running.
  * The home must already hold identity.secret (and any worlds).
  */
@@ -50,11 +61,6 @@ export async function startLabRoot(lab: NetnsLab, ns: string, home: string, args
   return {
     child, home, http,
     output: () => out,
-    get(path: string): string {
-      const script = `fetch(${JSON.stringify(`http://${http}${path}`)}, { headers: { authorization: 'Bearer ' + process.env.ZT_TOKEN } })` +
-        '.then(async (r) => { if (!r.ok) throw new Error("HTTP " + r.status); process.stdout.write(await r.text()); })' +
-        '.catch((e) => { console.error(e.message); process.exit(1); })';
-      return lab.exec(ns, 'env', [`ZT_TOKEN=${token}`, NODE, '-e', script]);
-    },
+    get: (path: string): string => labHttp(lab, ns, 'GET', `http://${http}${path}`, token),
   };
 }

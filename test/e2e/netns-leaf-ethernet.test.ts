@@ -1,0 +1,142 @@
+// Ethernet between two `ztroot leaf` processes, end to end in network namespaces: a `ztroot root
+// --controller` (198.18.4.1) serves the planet and runs the network; each leaf (198.18.4.2, .3)
+// joins it through its local API, is authorized through the controller API, gets a TAP device
+// with its managed address, and the kernel's own ping crosses the ZeroTier network — ARP as
+// MULTICAST_FRAME to the subscribers the root gathered, ICMP as FRAMEs between members that
+// exchanged COMs (docs/protocol/04-verbs.md §7, §10, §13, §14; 07-network-config-controller.md §9).
+//
+// Skips (does not fail) without root and `ip netns`, without `ping` (Debian: iputils-ping), or
+// without the tap addon.
+
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPair } from '../../src/crypto/c25519.ts';
+import { formatAddress } from '../../src/identity/address.ts';
+import { ipv4, parseIpv4 } from '../../src/wire/inet-address.ts';
+import { WorldType } from '../../src/world/constants.ts';
+import { World } from '../../src/world/world.ts';
+import { nativeAddonPath } from '../../src/util/native-addon.ts';
+import { labHttp, NODE, startLabRoot, ZTROOT_BIN } from '../../tools/lab/lab-root.ts';
+import { NetnsLab, netnsUnavailableReason } from '../../tools/lab/netns.ts';
+import { VECTOR_IDENTITIES } from '../support/root-harness.ts';
+
+const NET = '198.18.4';
+const PORT = 9993;
+const EVENT_MS = 30_000;
+
+function skipReason(): string | undefined {
+  const netns = netnsUnavailableReason();
+  if (netns) return netns;
+  if (spawnSync('ping', ['-V']).error) return 'no ping (Debian package iputils-ping)';
+  if (!existsSync(nativeAddonPath('tap'))) return 'the tap addon is not built (npm run build:native)';
+  return undefined;
+}
+const unavailable = skipReason();
+
+async function until<T>(what: string, f: () => T | undefined): Promise<T> {
+  const end = Date.now() + EVENT_MS;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe.skipIf(unavailable !== undefined)(`Ethernet between two ztroot leaves${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  const [rootId, id0, id1] = VECTOR_IDENTITIES;
+  let lab: NetnsLab;
+  const ns: Record<string, string> = {};
+  const homes: string[] = [];
+  let rootToken: string;
+  const leafToken: string[] = [];
+  let nwid: string;
+  const ips: string[] = [];
+
+  const leafApi = (i: number, method: string, path: string, body?: unknown): any =>
+    JSON.parse(labHttp(lab, ns[`leaf${i}`], method, `http://127.0.0.1:${PORT}${path}`, leafToken[i], body) || 'null');
+  const controllerApi = (method: string, path: string, body?: unknown): any =>
+    JSON.parse(labHttp(lab, ns.root, method, `http://127.0.0.1:${PORT}${path}`, rootToken, body) || 'null');
+
+  beforeAll(async () => {
+    lab = new NetnsLab();
+    const wan = lab.namespace('wan');
+    lab.bridge(wan, 'br0');
+    for (const [i, role] of ['root', 'leaf0', 'leaf1'].entries()) {
+      ns[role] = lab.namespace(role);
+      lab.veth({ ns: wan, ifname: `w-${role}` }, { ns: ns[role], ifname: 'eth0' });
+      lab.attach(wan, `w-${role}`, 'br0');
+      lab.address(ns[role], 'eth0', `${NET}.${i + 1}/24`);
+    }
+    const signer = generateKeyPair();
+    const planet = World.make({
+      type: WorldType.planet, id: 0x1ab_0000_0000_e7e7n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
+      roots: [{ identity: rootId.publicOnly(), stableEndpoints: [ipv4(parseIpv4(`${NET}.1`)!, PORT)] }],
+    }, signer);
+    const home = (identity: typeof rootId): string => {
+      const h = mkdtempSync(join(tmpdir(), 'ztroot-eth-'));
+      homes.push(h);
+      mkdirSync(join(h, 'moons.d'));
+      writeFileSync(join(h, 'identity.secret'), identity.toString(true), { mode: 0o600 });
+      writeFileSync(join(h, 'planet'), planet.serialize());
+      return h;
+    };
+    const rootHome = home(rootId);
+    await startLabRoot(lab, ns.root, rootHome, ['--bind', `${NET}.1`, '--port', String(PORT), '--controller']);
+    rootToken = readFileSync(join(rootHome, 'authtoken.secret'), 'utf8').trim();
+    for (const [i, identity] of [id0, id1].entries()) {
+      const h = home(identity);
+      const child = lab.spawn(ns[`leaf${i}`], NODE, [ZTROOT_BIN, 'leaf', '--home', h, '--bind', `${NET}.${i + 2}`, '--port', String(PORT)]);
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+      child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+      await until(`leaf ${i} to start:\n${out}`, () => (out.includes('is running') ? true : undefined));
+      leafToken[i] = readFileSync(join(h, 'authtoken.secret'), 'utf8').trim();
+    }
+    const created = controllerApi('POST', `/controller/network/${formatAddress(rootId.address)}______`, {
+      name: 'lab-ethernet', private: true, v4AssignMode: { zt: true },
+      routes: [{ target: '10.244.0.0/24' }], ipAssignmentPools: [{ ipRangeStart: '10.244.0.10', ipRangeEnd: '10.244.0.20' }],
+    });
+    nwid = created.id;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (!lab) return;
+    const problems = await lab.destroy();
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
+    expect(problems).toEqual([]);
+  }, 30_000);
+
+  it('both leaves join, are authorized, and get a TAP device with their managed address', async () => {
+    for (const [i, identity] of [id0, id1].entries()) {
+      expect(leafApi(i, 'POST', `/network/${nwid}`, {})).toMatchObject({ id: nwid, status: 'REQUESTING_CONFIGURATION' });
+      controllerApi('POST', `/controller/network/${nwid}/member/${formatAddress(identity.address)}`, { authorized: true });
+    }
+    for (const i of [0, 1]) {
+      const n = await until(`leaf ${i} configured`, () => {
+        const got = leafApi(i, 'GET', `/network/${nwid}`);
+        return got.status === 'OK' && got.portDeviceName ? got : undefined;
+      });
+      expect(n).toMatchObject({ name: 'lab-ethernet', portError: 0 });
+      ips[i] = n.assignedAddresses[0].split('/')[0];
+      const dev = lab.exec(ns[`leaf${i}`], 'ip', ['-br', 'addr', 'show', 'dev', n.portDeviceName]);
+      expect(dev).toContain(n.assignedAddresses[0]);
+      expect(lab.exec(ns[`leaf${i}`], 'ip', ['-br', 'link', 'show', 'dev', n.portDeviceName]).toLowerCase()).toContain(n.mac);
+    }
+  });
+
+  it('the kernel\'s ping crosses the network both ways (ARP as multicast, ICMP as frames)', () => {
+    for (const [from, to] of [[0, 1], [1, 0]]) {
+      const r = spawnSync('ip', ['netns', 'exec', ns[`leaf${from}`], 'ping', '-c', '3', '-W', '3', ips[to]], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.stdout, r.stderr).toMatch(/3 packets transmitted, [1-3] received/);
+    }
+  });
+
+  it('a payload larger than the UDP MTU arrives whole (fragmented ZeroTier packets)', () => {
+    const r = spawnSync('ip', ['netns', 'exec', ns.leaf0, 'ping', '-c', '2', '-W', '3', '-s', '2400', ips[1]], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout, r.stderr).toMatch(/2 packets transmitted, [12] received/);
+  });
+});
