@@ -7,7 +7,8 @@
 // - our subscriptions (ARP groups of our addresses, broadcast, and what the host joined on the
 //   device, read from /proc/net/dev_mcast) announced to the roots with MULTICAST_LIKE every 60 s;
 // - our COM pushed to a member before we send it frames, at most once per COM_PUSH_INTERVAL_MS.
-// Only frames from our own MAC leave (no bridging yet); the network's rules are not evaluated yet.
+// Every frame in either direction first passes the network's rules (rules-filter.ts). Only frames
+// from our own MAC leave (no bridging yet).
 
 import { readFileSync } from 'node:fs';
 import type { Address } from '../identity/address.ts';
@@ -28,6 +29,7 @@ import { encodeNetworkCredentials } from '../wire/verbs/network-credentials.ts';
 import type { NetworkSettings } from './leaf-home.ts';
 import type { NetworkMember } from './network-member.ts';
 import type { SimpleLeaf } from './simple-leaf.ts';
+import { frameAllowed } from './rules-filter.ts';
 import { configureTap, openTap, tapDeviceName, type TapDevice } from './tap-device.ts';
 
 const second = 1000;
@@ -61,8 +63,10 @@ export class NetworkPort {
   private readonly announceTimer: NodeJS.Timeout;
   private readonly onPacket = (peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void => this.fromPeer(peer, verb, payload, inbound);
   private readonly onFrame = (nwid: bigint, source: Address, f: { etherType: number; payload: Uint8Array }): void => {
-    if (nwid === this.nwid) this.toHost(this.mac, macFromAddress(source, nwid), f.etherType, f.payload);
+    if (nwid === this.nwid) this.toHost(source, this.mac, macFromAddress(source, nwid), f.etherType, f.payload);
   };
+  /** Frames the rules dropped, by direction. */
+  readonly dropped = { outbound: 0, inbound: 0 };
 
   constructor(leaf: SimpleLeaf, member: NetworkMember, nwid: bigint, log: Logger = silentLogger) {
     this.leaf = leaf;
@@ -152,10 +156,19 @@ export class NetworkPort {
     if (source !== this.mac) return; // bridging other hosts' frames is not supported yet
     const etherType = (frame[12] << 8) | frame[13];
     const payload = frame.subarray(ETHERNET_HEADER);
+    const self = this.leaf.address;
     if (!isMulticastMac(destination)) {
       const to = addressFromMac(destination, this.nwid);
-      if (to === this.leaf.address) return;
+      if (to === self) return;
+      if (!frameAllowed(this.config, self, { inbound: false, ztSource: self, ztDest: to, macSource: source, macDest: destination, etherType, data: payload })) {
+        this.dropped.outbound++;
+        return;
+      }
       void this.sendToMember(to, Verb.FRAME, encodeFrame({ networkId: this.nwid, etherType, payload: Uint8Array.from(payload) }));
+      return;
+    }
+    if (!frameAllowed(this.config, self, { inbound: false, ztSource: self, ztDest: 0, macSource: source, macDest: destination, etherType, data: payload })) {
+      this.dropped.outbound++;
       return;
     }
     const group = destination === BROADCAST_GROUP.mac && etherType === ETHERTYPE_ARP && payload.length >= 28 && payload[7] === 1
@@ -230,18 +243,23 @@ export class NetworkPort {
     if (verb === Verb.EXT_FRAME) {
       const f = decodeExtFrame(payload);
       if (!f.ok || f.value.networkId !== this.nwid || !this.member.accepts(n, peer.address)) return;
-      if (f.value.destinationMac === this.mac || isMulticastMac(f.value.destinationMac)) this.toHost(f.value.destinationMac, f.value.sourceMac, f.value.etherType, f.value.payload);
+      if (f.value.destinationMac === this.mac || isMulticastMac(f.value.destinationMac)) this.toHost(peer.address, f.value.destinationMac, f.value.sourceMac, f.value.etherType, f.value.payload);
       return;
     }
     if (verb === Verb.MULTICAST_FRAME) {
       const f = decodeMulticastFrame(payload);
       if (!f.ok || f.value.networkId !== this.nwid || !this.member.accepts(n, peer.address)) return;
-      this.toHost(f.value.group.mac, f.value.sourceMac ?? macFromAddress(peer.address, this.nwid), f.value.etherType, f.value.payload);
+      this.toHost(peer.address, f.value.group.mac, f.value.sourceMac ?? macFromAddress(peer.address, this.nwid), f.value.etherType, f.value.payload);
     }
   }
 
-  private toHost(destination: number, source: number, etherType: number, payload: Uint8Array): void {
-    if (!this.device) return;
+  /** A frame from member `from` to the host, if the rules let it in. */
+  private toHost(from: Address, destination: number, source: number, etherType: number, payload: Uint8Array): void {
+    if (!this.device || !this.config) return;
+    if (!frameAllowed(this.config, this.leaf.address, { inbound: true, ztSource: from, ztDest: this.leaf.address, macSource: source, macDest: destination, etherType, data: payload })) {
+      this.dropped.inbound++;
+      return;
+    }
     const frame = new Uint8Array(ETHERNET_HEADER + payload.length);
     frame.set(macToBytes(destination), 0);
     frame.set(macToBytes(source), 6);

@@ -135,6 +135,20 @@ describe.skipIf(unavailable !== undefined)(`Ethernet between two ztroot leaves${
     }
   });
 
+  it('the network\'s rules apply on the members: a rule dropping ICMP stops ping until it is removed', async () => {
+    const ping = (): string => spawnSync('ip', ['netns', 'exec', ns.leaf0, 'ping', '-c', '2', '-W', '2', ips[1]], { encoding: 'utf8', timeout: 30_000 }).stdout;
+    const revision = (i: number): number => leafApi(i, 'GET', `/network/${nwid}`).netconfRevision;
+    const before = [revision(0), revision(1)];
+    controllerApi('POST', `/controller/network/${nwid}`, { rules: [
+      { type: 'MATCH_ETHERTYPE', etherType: 2048 }, { type: 'MATCH_IP_PROTOCOL', ipProtocol: 1 }, { type: 'ACTION_DROP' },
+      { type: 'ACTION_ACCEPT' },
+    ] });
+    await until('the pushed rules', () => (revision(0) > before[0] && revision(1) > before[1] ? true : undefined));
+    expect(ping()).toMatch(/2 packets transmitted, 0 received/);
+    controllerApi('POST', `/controller/network/${nwid}`, { rules: [{ type: 'ACTION_ACCEPT' }] });
+    await until('ping again', () => (/2 packets transmitted, [12] received/.test(ping()) ? true : undefined));
+  });
+
   it('a payload larger than the UDP MTU arrives whole (fragmented ZeroTier packets)', () => {
     const r = spawnSync('ip', ['netns', 'exec', ns.leaf0, 'ping', '-c', '2', '-W', '3', '-s', '2400', ips[1]], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stdout, r.stderr).toMatch(/2 packets transmitted, [12] received/);
