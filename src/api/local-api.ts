@@ -137,7 +137,20 @@ export interface LocalApi {
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   // zerotier-cli sends no Host header
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, requireHostHeader: false }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      handle(req, res);
+    } catch (e) {
+      // nothing a client sends may end the process
+      if (!res.headersSent) send(res, { status: 500, body: { error: (e as Error).message } });
+    }
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return send(res, { status: 400, body: {} });
+    }
     if (!isLoopback(req.socket.remoteAddress)) return send(res, { status: 401, body: {} });
     const method = req.method ?? 'GET';
     if (url.pathname === '/health' && method === 'GET') {
@@ -169,7 +182,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         }
       })();
     });
-  });
+  };
   const { host, port } = parseListen(options.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -113,6 +113,18 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
     expect(JSON.parse(body).address).toBe(formatAddress(memberId.address));
   });
 
+  it('a request target that is not a URL gets 400 and the API keeps serving', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const sock = connect(api.port, '127.0.0.1', () => sock.write(`GET //:99999 HTTP/1.1\r\nX-ZT1-Auth: ${TOKEN}\r\n\r\n`));
+      let got = '';
+      sock.on('data', (d) => { got += d.toString(); });
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await call('GET', '/status')).status).toBe(200);
+  });
+
   it('/status and /peer carry the keys 1.14.1 sends, and the planet root shows as PLANET once online', async () => {
     await until(() => leaf.online, 'online');
     const status = (await call('GET', '/status')).json;
