@@ -1,6 +1,7 @@
 // `ztroot decode [--json] CAPTURE [IDENTITY_FILE...]`: dissect captured ZeroTier traffic (a
-// classic pcap file or the JSON capture format of ../shared/vectors) with the keys derived from
-// the identities given, those embedded in a JSON capture, and the default planet's roots.
+// classic pcap file or the JSON capture format of test/fixtures/zerotier-1.14.1) with the keys
+// derived from the identities given, those embedded in a JSON capture, and the default planet's
+// roots.
 // Errors print one line on stderr and exit 1.
 
 import { readFileSync } from 'node:fs';

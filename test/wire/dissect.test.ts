@@ -1,8 +1,8 @@
 // The dissector behind `ztroot decode` (src/tools/dissect.ts): the whole reference capture of
-// three 1.14.1 nodes (../shared/vectors/capture-moon-lab.json and .pcap) decodes with no
-// failure given the hosts' secrets, the verb tally is the scenario's, frames carry ARP and ICMP,
-// without secrets every packet is 'no-key'; fragments reassemble; damaged input gives typed
-// failures and never throws.
+// three 1.14.1 nodes (test/fixtures/zerotier-1.14.1/capture-moon-lab.json and .pcap) decodes
+// with no failure given the hosts' secrets, the verb tally is the scenario's, frames carry ARP
+// and ICMP, without secrets every packet is 'no-key'; fragments reassemble; damaged input gives
+// typed failures and never throws.
 
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -20,7 +20,7 @@ import { newPacket } from '../../src/wire/packet.ts';
 import { PeerKey } from '../../src/wire/peer-key.ts';
 import { encodeFrame } from '../../src/wire/verbs/index.ts';
 import { A, B, RUNS } from './arbitraries.ts';
-import { sharedPath } from '../support/vectors.ts';
+import { fixturePath } from '../support/vectors.ts';
 
 const MOON_ID = 0x67960034a2n;
 const NETWORK_ID = 0x67960034a23505e0n;
@@ -54,12 +54,12 @@ function decodedOf(ds: readonly DissectedDatagram[], verb: string) {
 }
 
 beforeAll(() => {
-  const parsed = parseCaptureJson(readFileSync(sharedPath('vectors', 'capture-moon-lab.json'), 'utf8'));
+  const parsed = parseCaptureJson(readFileSync(fixturePath('capture-moon-lab.json'), 'utf8'));
   if (!parsed.ok) throw new Error(parsed.error);
   capture = parsed.capture;
   hosts = capture.hosts.map((h) => parseIdentity(h.identitySecret)!);
   fromJson = dissect(capture.datagrams, keyringWith(hosts));
-  const pcap = readPcap(readFileSync(sharedPath('vectors', 'capture-moon-lab.pcap')));
+  const pcap = readPcap(readFileSync(fixturePath('capture-moon-lab.pcap')));
   if (!pcap.ok) throw new Error(pcap.error);
   pcapDatagrams = pcap.value.datagrams;
 });
