@@ -1,4 +1,4 @@
-// The dissector behind `ztroot decode` (src/tools/dissect.ts): the whole reference capture of
+// The dissector behind `ztroot decode` (src/dissect/dissect.ts): the whole reference capture of
 // three 1.14.1 nodes (test/fixtures/zerotier-1.14.1/capture-moon-lab.json and .pcap) decodes
 // with no failure given the hosts' secrets, the verb tally is the scenario's, frames carry ARP
 // and ICMP, without secrets every packet is 'no-key'; fragments reassemble; damaged input gives
@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseIdentity, type Identity } from '../../src/identity/identity.ts';
-import { datagramToJson, formatDatagramLine, formatSummaryTable, summaryToJson } from '../../src/tools/dissect-format.ts';
-import { defaultPlanetRootIdentities, dissect, type DissectedDatagram, type DissectSummary } from '../../src/tools/dissect.ts';
-import { formatEthernetSummary, summarizeEthernetPayload } from '../../src/tools/ethernet.ts';
+import { datagramToJson, formatDatagramLine, formatSummaryTable, summaryToJson } from '../../src/dissect/dissect-format.ts';
+import { defaultPlanetRootIdentities, dissect, type DissectedDatagram, type DissectSummary } from '../../src/dissect/dissect.ts';
+import { formatEthernetSummary, summarizeEthernetPayload } from '../../src/dissect/ethernet.ts';
 import { armor } from '../../src/wire/armor.ts';
 import { parseCaptureJson, readPcap, type CapturedDatagram, type JsonCapture } from '../../src/wire/capture.ts';
 import { Verb } from '../../src/wire/constants.ts';
