@@ -1,14 +1,15 @@
 // `ztroot decode [--json] CAPTURE [IDENTITY_FILE...]`: dissect captured ZeroTier traffic (a
-// classic pcap file or the JSON capture format of ../shared/vectors) with the keys derived from
-// the identities given, those embedded in a JSON capture, and the default planet's roots.
+// classic pcap file or the JSON capture format of test/fixtures/zerotier-1.14.1) with the keys
+// derived from the identities given, those embedded in a JSON capture, and the default planet's
+// roots.
 // Errors print one line on stderr and exit 1.
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseIdentity, type Identity } from '../identity/identity.ts';
-import { datagramToJson, formatDatagramLine, formatSummaryTable, summaryToJson } from '../tools/dissect-format.ts';
-import { defaultPlanetRootIdentities, Dissector } from '../tools/dissect.ts';
+import { datagramToJson, formatDatagramLine, formatSummaryTable, summaryToJson } from '../dissect/dissect-format.ts';
+import { defaultPlanetRootIdentities, Dissector } from '../dissect/dissect.ts';
 import { parseCaptureJson, readPcap, type CapturedDatagram } from '../wire/capture.ts';
 import { Keyring } from '../wire/keyring.ts';
 import { CliError, processIo, type CliIo } from './idtool.ts';

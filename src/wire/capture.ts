@@ -1,6 +1,6 @@
-// Reading captured UDP traffic for offline analysis and tests: the JSON capture format of
-// ../shared/vectors (README.md there) and classic libpcap files (Ethernet, raw IP or Linux
-// cooked link layers; IPv4/IPv6; UDP). Input is text or bytes; nothing here touches files.
+// Reading captured UDP traffic for offline analysis and tests: the JSON capture format of the
+// reference data (test/fixtures/zerotier-1.14.1/, README.md there) and classic libpcap files
+// (Ethernet, raw IP or Linux cooked link layers; IPv4/IPv6; UDP). Input is text or bytes; nothing here touches files.
 // Malformed input gives a typed error or is skipped and counted, never an exception.
 
 /** One UDP payload with its endpoints as `ip/port` text. */

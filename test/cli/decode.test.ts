@@ -1,16 +1,17 @@
-// `ztroot decode`: the reference capture (../shared/vectors/capture-moon-lab.*) through the real
-// binary and in-process; JSON output parses line by line; bad input is one line on stderr, exit 1.
+// `ztroot decode`: the reference capture (test/fixtures/zerotier-1.14.1/capture-moon-lab.*)
+// through the real binary and in-process; JSON output parses line by line; bad input is one line
+// on stderr, exit 1.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cmdDecode } from '../../src/cli/decode-command.ts';
 import { CliError, type CliIo } from '../../src/cli/idtool.ts';
-import { readVectorJson, sharedPath } from '../support/vectors.ts';
+import { fixturePath, readVectorJson } from '../support/vectors.ts';
 import { runZtroot, tempDir } from '../support/cli.ts';
 
-const CAPTURE_JSON = sharedPath('vectors', 'capture-moon-lab.json');
-const CAPTURE_PCAP = sharedPath('vectors', 'capture-moon-lab.pcap');
+const CAPTURE_JSON = fixturePath('capture-moon-lab.json');
+const CAPTURE_PCAP = fixturePath('capture-moon-lab.pcap');
 
 class TestIo implements CliIo {
   stdout = '';

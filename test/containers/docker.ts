@@ -42,7 +42,11 @@ export async function ensureDocker(): Promise<DockerReadiness> {
   const r = await run('bash', [join(REPO, 'tools/containers/setup.sh')], { timeoutMs: 10 * 60_000 });
   const seconds = (Date.now() - started) / 1000;
   if (r.code === 0) return { ready: true, reason: r.stderr.trim(), seconds };
-  if (r.code === 2) return { ready: false, reason: r.stderr.trim() || 'no Docker engine', seconds };
+  if (r.code === 2) {
+    // setup.sh's last line says why: "containers/setup: no Docker engine: ..."
+    const why = r.stderr.trim().split('\n').pop()?.replace(/^containers\/setup: /, '');
+    return { ready: false, reason: why || 'no Docker engine', seconds };
+  }
   throw new Error(`tools/containers/setup.sh failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
 }
 

@@ -28,8 +28,9 @@ import { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import { World } from '../../src/world/world.ts';
 import { formatAddress } from '../../src/identity/address.ts';
 import { formatInetAddress } from '../../src/wire/inet-address.ts';
-import { hasCommand, startPrometheus, type PrometheusServer } from '../ops/prometheus-server.ts';
+import { startPrometheus, type PrometheusServer } from '../ops/prometheus-server.ts';
 import { relayThroughRoot, waitOnline } from '../ops/root-fixture.ts';
+import { missingCommand, skipGroup } from '../support/skips.ts';
 import { buildImage, createNetwork, docker, ensureDocker, inspectHealth, removeImage, REPO, run, type TestNetwork } from './docker.ts';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
@@ -37,7 +38,7 @@ process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 const stage = { started: Date.now(), setupSeconds: 0, buildSeconds: 0, nativeLog: '' };
 const readiness = await ensureDocker();
 stage.setupSeconds = readiness.seconds;
-if (!readiness.ready) console.warn(`SKIP container tests: Docker cannot be installed or started here (${readiness.reason})`);
+const noDocker = skipGroup('container tests', readiness.ready ? undefined : readiness.reason);
 
 const HOME = '/var/lib/ztroot';
 const runId = randomUUID().slice(0, 8);
@@ -135,7 +136,7 @@ function sample(text: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : NaN;
 }
 
-describe.skipIf(!readiness.ready)('ztroot image', () => {
+describe.skipIf(noDocker)('ztroot image', () => {
   beforeAll(async () => {
     const t = Date.now();
     stage.nativeLog = (await buildImage(image)).nativeLog;
@@ -347,7 +348,8 @@ describe.skipIf(!readiness.ready)('ztroot image', () => {
       expect(forwarded).toBeGreaterThanOrEqual(1);
     });
 
-    it.skipIf(!hasCommand('prometheus'))('Prometheus with deploy/prometheus/prometheus.yml scrapes both roots with the shared token', async () => {
+    const noPrometheus = !noDocker && skipGroup('Prometheus scraping the root containers', missingCommand('prometheus', 'prometheus'));
+    it.skipIf(noPrometheus)('Prometheus with deploy/prometheus/prometheus.yml scrapes both roots with the shared token', async () => {
       const token = (await execOk(roots[0], ['cat', `${HOME}/metricstoken.secret`])).trim();
       expect((await execOk(roots[1], ['cat', `${HOME}/metricstoken.secret`])).trim()).toBe(token);
       prometheus = await startPrometheus((dir) => {

@@ -22,19 +22,14 @@ import { nativeAddonPath } from '../../src/util/native-addon.ts';
 import { labHttp, NODE, startLabRoot, ZTROOT_BIN } from '../../tools/lab/lab-root.ts';
 import { NetnsLab, netnsUnavailableReason } from '../../tools/lab/netns.ts';
 import { VECTOR_IDENTITIES } from '../support/root-harness.ts';
+import { missingCommand, skipGroup } from '../support/skips.ts';
 
 const NET = '198.18.4';
 const PORT = 9993;
 const EVENT_MS = 30_000;
 
-function skipReason(): string | undefined {
-  const netns = netnsUnavailableReason();
-  if (netns) return netns;
-  if (spawnSync('ping', ['-V']).error) return 'no ping (Debian package iputils-ping)';
-  if (!existsSync(nativeAddonPath('tap'))) return 'the tap addon is not built (npm run build:native)';
-  return undefined;
-}
-const unavailable = skipReason();
+const skip = skipGroup('leaf Ethernet (network namespaces, TAP devices)', netnsUnavailableReason() ?? missingCommand('ping', 'iputils-ping') ??
+  (existsSync(nativeAddonPath('tap')) ? undefined : 'the tap addon is not built (npm run build:native)'));
 
 async function until<T>(what: string, f: () => T | undefined): Promise<T> {
   const end = Date.now() + EVENT_MS;
@@ -46,7 +41,7 @@ async function until<T>(what: string, f: () => T | undefined): Promise<T> {
   }
 }
 
-describe.skipIf(unavailable !== undefined)(`Ethernet between two ztroot leaves${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describe.skipIf(skip)('Ethernet between two ztroot leaves', () => {
   const [rootId, id0, id1] = VECTOR_IDENTITIES;
   let lab: NetnsLab;
   const ns: Record<string, string> = {};

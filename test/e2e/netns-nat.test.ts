@@ -5,7 +5,8 @@
 // direct path, and then exchange frames that the root provably no longer carries (its relay
 // counters stand still while the NAT routers count the packets going router to router).
 //
-// Skips (does not fail) only without root or without a working `ip netns`. See tools/lab/.
+// Skips (does not fail, and says why) only without root, iptables or a working `ip netns`. See
+// tools/lab/.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { LeafClient } from '../../tools/lab/leaf-client.ts';
 import { LEAF_RUNNER, NODE, startLabRoot, type LabRoot } from '../../tools/lab/lab-root.ts';
 import { buildNatLab, type NatLab } from '../../tools/lab/nat-lab.ts';
 import { NetnsLab, netnsUnavailableReason } from '../../tools/lab/netns.ts';
+import { skipGroup } from '../support/skips.ts';
 
 const ROOT_PORT = 9993;
 const ROOT_HTTP = `127.0.0.1:${ROOT_PORT}`; // TCP, inside the root's namespace
@@ -29,14 +31,14 @@ const STARTUP_MS = 30_000;
 const EVENT_MS = 15_000;
 const DIRECT_FRAMES = 5;
 
-const unavailable = netnsUnavailableReason();
+const noNetns = skipGroup('network-namespace end-to-end tests', netnsUnavailableReason());
 
 /** Matches "IP/port" for one IPv4 address and any port. */
 function atIp(ip: string): RegExp {
   return new RegExp(`^${ip.replaceAll('.', '\\.')}/\\d+$`);
 }
 
-describe.skipIf(unavailable !== undefined)(`root and two NATed leaves in network namespaces${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describe.skipIf(noNetns)('root and two NATed leaves in network namespaces', () => {
   let lab: NetnsLab;
   let net: NatLab;
   let home: string;

@@ -11,15 +11,12 @@ import { Verb } from '../../src/wire/constants.ts';
 import { newPacket } from '../../src/wire/packet.ts';
 import { encodeEcho } from '../../src/wire/verbs/echo.ts';
 import { RawPeer, removeDirs, startTestRoot, VECTOR_IDENTITIES, type TestRoot } from '../support/root-harness.ts';
+import { missingCommand, skipGroup } from '../support/skips.ts';
 
 const [rootId, idA] = VECTOR_IDENTITIES;
 const TOKEN = 'integration0test0token00';
 
-const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-const havePromtool = promtool.error === undefined && promtool.status === 0;
-if (!havePromtool) {
-  console.warn('promtool is not installed (Debian package "prometheus"): the promtool check of /metrics is skipped');
-}
+const noPromtool = skipGroup('promtool check of /metrics', missingCommand('promtool', 'prometheus'));
 
 let t: TestRoot;
 let http: RootHttp;
@@ -86,7 +83,7 @@ describe('root HTTP', () => {
     expect((await get('/metrics', { 'x-zt1-auth': TOKEN })).status).toBe(200);
   });
 
-  it.skipIf(!havePromtool)('/metrics passes `promtool check metrics` (skipped when promtool is not installed)', async () => {
+  it.skipIf(noPromtool)('/metrics passes `promtool check metrics`', async () => {
     const text = await (await get('/metrics', { authorization: `Bearer ${TOKEN}` })).text();
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
     expect({ status: check.status, stdout: check.stdout, stderr: check.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });

@@ -1,6 +1,6 @@
 // The same behavioural checks against both UDP transports: UdpTransport (plain dgram) and
-// NativeUdpTransport (the recvmmsg/sendmmsg addon in native/). The native half is skipped, with
-// the reason in its title, only when the addon is not built here.
+// NativeUdpTransport (the recvmmsg/sendmmsg addon in native/). The native half is skipped (and
+// says why) only when the addon is not available here.
 
 import { createSocket, type Socket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
@@ -11,8 +11,10 @@ import {
 import { UdpTransport, type DatagramTransport, type LocalSocket } from '../../src/node/udp.ts';
 import type { IpAddress } from '../../src/wire/inet-address.ts';
 import { createPathLookup } from '../../src/node/shared-peer-table.ts';
+import { skipGroup } from '../support/skips.ts';
 
 const native = nativeUdpAvailability();
+const noNative = skipGroup('NativeUdpTransport tests', native.ok ? undefined : `${native.reason}; run \`npm run build:native\``);
 const RECEIVE_BUFFER_BYTES = 1 << 20;
 
 interface Received { data: Buffer; from: IpAddress; socket: LocalSocket }
@@ -60,12 +62,13 @@ const ipv6Loopback = await (async () => {
     s.close();
   }
 })();
+const noIpv6 = skipGroup('UDP over IPv6 loopback', ipv6Loopback ? undefined : '::1 cannot be bound here (IPv6 disabled?)');
 
 const variants: { name: string; available: boolean; make: () => DatagramTransport }[] = [
   { name: 'UdpTransport (dgram)', available: true, make: () => new UdpTransport() },
   {
-    name: native.ok ? 'NativeUdpTransport (recvmmsg/sendmmsg)' : `NativeUdpTransport — SKIPPED: ${native.reason}; run \`npm run build:native\``,
-    available: native.ok,
+    name: 'NativeUdpTransport (recvmmsg/sendmmsg)',
+    available: !noNative,
     make: () => new NativeUdpTransport(),
   },
 ];
@@ -110,7 +113,7 @@ for (const v of variants) {
       expect(t.sendErrors).toBe(0);
     });
 
-    it.skipIf(!ipv6Loopback)('sends and receives over IPv6 ::1', async () => {
+    it.skipIf(noIpv6)('sends and receives over IPv6 ::1', async () => {
       const { t, inbox } = await listening('::1');
       expect(t.sockets[0]).toMatchObject({ address: '::1', family: 6 });
       expect(t.socketFor(6)).toBe(t.sockets[0]);
@@ -209,7 +212,7 @@ for (const v of variants) {
   });
 }
 
-describe.skipIf(!native.ok)(native.ok ? 'NativeUdpTransport specifics' : `NativeUdpTransport specifics — SKIPPED: ${native.ok ? '' : native.reason}`, () => {
+describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
   it('drops and counts a datagram larger than a slot, and delivers the next', async () => {
     const t = track(new NativeUdpTransport({ slotBytes: 256 }));
     const inbox: Buffer[] = [];

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { missingCommand, skipGroup } from '../support/skips.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEPLOY = join(REPO, 'deploy');
@@ -28,10 +29,6 @@ function yamlDocs(path: string): Doc[] {
   });
 }
 
-function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-}
-
 describe('deploy/compose.yaml', () => {
   const compose = yamlFile(join(DEPLOY, 'compose.yaml'));
 
@@ -44,8 +41,9 @@ describe('deploy/compose.yaml', () => {
 
   it('is accepted by `docker compose config` where the compose plugin is installed', (ctx) => {
     const probe = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8', timeout: 30_000 });
-    if (probe.status !== 0) {
-      ctx.skip('docker compose plugin not installed (the Compose schema is checked by dclint above)');
+    const why = probe.status === 0 ? undefined : 'the docker compose plugin is not installed (dclint checked the Compose schema)';
+    if (skipGroup('`docker compose config` check', why)) {
+      ctx.skip(why);
       return;
     }
     const r = spawnSync('docker', ['compose', '-f', join(DEPLOY, 'compose.yaml'), 'config', '--quiet'], { encoding: 'utf8', timeout: 60_000 });
@@ -96,7 +94,7 @@ describe('deploy/compose.yaml', () => {
   });
 });
 
-describe.skipIf(!hasCommand('promtool'))('Prometheus configuration and alerting rules (promtool)', () => {
+describe.skipIf(skipGroup('promtool checks of deploy/prometheus', missingCommand('promtool', 'prometheus')))('Prometheus configuration and alerting rules (promtool)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ztroot-promtool-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
-import { hasCommand, startPrometheus, type PrometheusServer, type VectorSample } from './prometheus-server.ts';
+import { missingCommand, skipGroup } from '../support/skips.ts';
+import { startPrometheus, type PrometheusServer, type VectorSample } from './prometheus-server.ts';
 import { METRICS_TOKEN, relayThroughRoot, startRootFixture, type RootFixture } from './root-fixture.ts';
 
-const haveTools = hasCommand('prometheus') && hasCommand('promtool');
-if (!haveTools && process.env.CI) throw new Error('prometheus/promtool missing: CI installs Debian\'s "prometheus" package');
-if (!haveTools) console.warn('SKIP prometheus tests: install Debian\'s "prometheus" package (prometheus and promtool)');
+const missing = missingCommand('prometheus', 'prometheus') ?? missingCommand('promtool', 'prometheus');
+if (missing && process.env.CI) throw new Error(`${missing}: CI installs it (.ci/run)`);
 
 const one = (pred: (v: number) => boolean) => (s: VectorSample[]): boolean => s.length === 1 && pred(Number(s[0].value[1]));
 
-describe.skipIf(!haveTools)('real Prometheus scraping a root', () => {
+describe.skipIf(skipGroup('real Prometheus scraping a root', missing))('real Prometheus scraping a root', () => {
   let fixture: RootFixture;
   let leaves: SimpleLeaf[] = [];
   let prometheus: PrometheusServer;

@@ -1,18 +1,20 @@
-// Access to the reference data in ../shared (protocol/10-test-vectors.md and vectors/*.json).
-// Tests read the originals, never copies.
+// Access to the reference data recorded from ZeroTier One 1.14.1, kept in the repository under
+// test/fixtures/zerotier-1.14.1/ (10-test-vectors.md and the *.json / *.pcap recordings; its
+// README.md says what each file is). This is the one place that knows where it lives.
 
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SHARED_DIR = process.env.ZTROOT_SHARED ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared');
+const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/zerotier-1.14.1');
 
-export function sharedPath(...parts: string[]): string {
-  return join(SHARED_DIR, ...parts);
+/** The path of a file in the reference data. */
+export function fixturePath(name: string): string {
+  return join(FIXTURES_DIR, name);
 }
 
 export function readVectorJson<T = unknown>(name: string): T {
-  return JSON.parse(readFileSync(sharedPath('vectors', name), 'utf8')) as T;
+  return JSON.parse(readFileSync(fixturePath(name), 'utf8')) as T;
 }
 
 export function hex(s: string): Uint8Array {
@@ -23,9 +25,9 @@ export function toHex(b: Uint8Array): string {
 }
 
 let doc: string | undefined;
-/** protocol/10-test-vectors.md as text. */
+/** 10-test-vectors.md as text. */
 export function vectorDoc(): string {
-  doc ??= readFileSync(sharedPath('protocol', '10-test-vectors.md'), 'utf8');
+  doc ??= readFileSync(fixturePath('10-test-vectors.md'), 'utf8');
   return doc;
 }
 

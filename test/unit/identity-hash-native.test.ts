@@ -1,7 +1,7 @@
 // The two implementations of the memory-hard identity hash (docs/protocol/01-identity.md §3): TypeScript
 // (memory-hard-hash.ts) and the C addon (native/src/identity_hash.c). Both must reproduce the
-// reference digests and agree with each other. The native half is skipped, with the reason in
-// its name, only when the addon is not built here.
+// reference digests and agree with each other. The native half is skipped (and says why) only
+// when the addon is not built here.
 
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -13,6 +13,7 @@ import {
   identityHash, identityHashImplementation, identityHashJs, identityHashNative, useIdentityHash,
 } from '../../src/identity/memory-hard-hash.ts';
 import { NATIVE_IDENTITY_HASH_PATH, nativeIdentityHashAvailability, nativeMemoryHardStep } from '../../src/identity/native-identity-hash.ts';
+import { skipGroup } from '../support/skips.ts';
 import { fencedAfter, hexAfter, readVectorJson, toHex } from '../support/vectors.ts';
 
 interface IdentitiesJson {
@@ -34,7 +35,7 @@ const KNOWN = [
 // Skipped only when the addon was not built; one that is built but fails to load or to pass its
 // self-test fails these tests instead.
 const built = existsSync(NATIVE_IDENTITY_HASH_PATH);
-const nativeTitle = (title: string): string => (built ? title : `${title} — SKIPPED: addon not built (${NATIVE_IDENTITY_HASH_PATH})`);
+const noNative = skipGroup('native identity hash tests', built ? undefined : `addon not built (${NATIVE_IDENTITY_HASH_PATH}); run \`npm run build:native\``);
 
 describe('TypeScript identity hash', () => {
   it.each(KNOWN.map((k) => [k.name, k] as const))('H(%s.publicKey) matches 10-test-vectors.md §1', (_n, k) => {
@@ -42,7 +43,7 @@ describe('TypeScript identity hash', () => {
   });
 });
 
-describe.skipIf(!built)(nativeTitle('native identity hash'), () => {
+describe.skipIf(noNative)('native identity hash', () => {
   afterAll(() => useIdentityHash('auto'));
 
   it('loads and passes its known-answer self-test', () => {
@@ -132,8 +133,8 @@ describe('choosing the implementation', () => {
     expect(toHex(identityHash(KNOWN[1].publicKey))).toBe(KNOWN[1].digest);
   });
 
-  const fallback = "useIdentityHash('native') throws when the addon is unavailable; 'auto' falls back to TypeScript";
-  it.skipIf(built)(built ? `${fallback} — SKIPPED: the addon is built here` : fallback, () => {
+  const addonBuilt = skipGroup('identity hash fallback without the addon', built ? 'the addon is built here (the test needs it absent)' : undefined);
+  it.skipIf(addonBuilt)("useIdentityHash('native') throws when the addon is unavailable; 'auto' falls back to TypeScript", () => {
     expect(() => useIdentityHash('native')).toThrow(/unavailable/);
     useIdentityHash('auto');
     expect(identityHashImplementation()).toBe('js');

@@ -1,6 +1,7 @@
-// Packet-level walk over the traffic of three real 1.14.1 nodes (../shared/vectors/capture-moon-lab.*):
-// every datagram classified, every packet dearmored with the right pair's key, uncompressed
-// where flagged, re-armored to the captured bytes, and the verbs tallied.
+// Packet-level walk over the traffic of three real 1.14.1 nodes
+// (test/fixtures/zerotier-1.14.1/capture-moon-lab.*): every datagram classified, every packet
+// dearmored with the right pair's key, uncompressed where flagged, re-armored to the captured
+// bytes, and the verbs tallied.
 
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { Verb, verbName } from '../../src/wire/constants.ts';
 import { Keyring } from '../../src/wire/keyring.ts';
 import { classifyDatagram, isFragmentedHead, isPayloadCompressed, packetVerb, type DatagramKind } from '../../src/wire/packet.ts';
 import type { PeerKey } from '../../src/wire/peer-key.ts';
-import { hexAfter, sharedPath, toHex } from '../support/vectors.ts';
+import { fixturePath, hexAfter, toHex } from '../support/vectors.ts';
 
 /** Root entries of a planet (docs/protocol/05-world-moons.md §1): identities of its roots. */
 function planetRootIdentities(planet: Uint8Array) {
@@ -130,7 +131,7 @@ describe('capture-moon-lab: dearmor every packet of three 1.14.1 nodes', () => {
   let result: Walk;
 
   beforeAll(() => {
-    const parsed = parseCaptureJson(readFileSync(sharedPath('vectors', 'capture-moon-lab.json'), 'utf8'));
+    const parsed = parseCaptureJson(readFileSync(fixturePath('capture-moon-lab.json'), 'utf8'));
     if (!parsed.ok) throw new Error(parsed.error);
     capture = parsed.capture;
     const keyring = new Keyring();
@@ -181,7 +182,7 @@ describe('capture-moon-lab: dearmor every packet of three 1.14.1 nodes', () => {
   });
 
   it('the .pcap holds the same UDP payloads in the same order', () => {
-    const pcap = readPcap(readFileSync(sharedPath('vectors', 'capture-moon-lab.pcap')));
+    const pcap = readPcap(readFileSync(fixturePath('capture-moon-lab.pcap')));
     expect(pcap.ok).toBe(true);
     if (!pcap.ok) return;
     expect(pcap.value.skipped).toBe(0);

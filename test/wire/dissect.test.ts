@@ -1,16 +1,16 @@
-// The dissector behind `ztroot decode` (src/tools/dissect.ts): the whole reference capture of
-// three 1.14.1 nodes (../shared/vectors/capture-moon-lab.json and .pcap) decodes with no
-// failure given the hosts' secrets, the verb tally is the scenario's, frames carry ARP and ICMP,
-// without secrets every packet is 'no-key'; fragments reassemble; damaged input gives typed
-// failures and never throws.
+// The dissector behind `ztroot decode` (src/dissect/dissect.ts): the whole reference capture of
+// three 1.14.1 nodes (test/fixtures/zerotier-1.14.1/capture-moon-lab.json and .pcap) decodes
+// with no failure given the hosts' secrets, the verb tally is the scenario's, frames carry ARP
+// and ICMP, without secrets every packet is 'no-key'; fragments reassemble; damaged input gives
+// typed failures and never throws.
 
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseIdentity, type Identity } from '../../src/identity/identity.ts';
-import { datagramToJson, formatDatagramLine, formatSummaryTable, summaryToJson } from '../../src/tools/dissect-format.ts';
-import { defaultPlanetRootIdentities, dissect, type DissectedDatagram, type DissectSummary } from '../../src/tools/dissect.ts';
-import { formatEthernetSummary, summarizeEthernetPayload } from '../../src/tools/ethernet.ts';
+import { datagramToJson, formatDatagramLine, formatSummaryTable, summaryToJson } from '../../src/dissect/dissect-format.ts';
+import { defaultPlanetRootIdentities, dissect, type DissectedDatagram, type DissectSummary } from '../../src/dissect/dissect.ts';
+import { formatEthernetSummary, summarizeEthernetPayload } from '../../src/dissect/ethernet.ts';
 import { armor } from '../../src/wire/armor.ts';
 import { parseCaptureJson, readPcap, type CapturedDatagram, type JsonCapture } from '../../src/wire/capture.ts';
 import { Verb } from '../../src/wire/constants.ts';
@@ -20,7 +20,7 @@ import { newPacket } from '../../src/wire/packet.ts';
 import { PeerKey } from '../../src/wire/peer-key.ts';
 import { encodeFrame } from '../../src/wire/verbs/index.ts';
 import { A, B, RUNS } from './arbitraries.ts';
-import { sharedPath } from '../support/vectors.ts';
+import { fixturePath } from '../support/vectors.ts';
 
 const MOON_ID = 0x67960034a2n;
 const NETWORK_ID = 0x67960034a23505e0n;
@@ -54,12 +54,12 @@ function decodedOf(ds: readonly DissectedDatagram[], verb: string) {
 }
 
 beforeAll(() => {
-  const parsed = parseCaptureJson(readFileSync(sharedPath('vectors', 'capture-moon-lab.json'), 'utf8'));
+  const parsed = parseCaptureJson(readFileSync(fixturePath('capture-moon-lab.json'), 'utf8'));
   if (!parsed.ok) throw new Error(parsed.error);
   capture = parsed.capture;
   hosts = capture.hosts.map((h) => parseIdentity(h.identitySecret)!);
   fromJson = dissect(capture.datagrams, keyringWith(hosts));
-  const pcap = readPcap(readFileSync(sharedPath('vectors', 'capture-moon-lab.pcap')));
+  const pcap = readPcap(readFileSync(fixturePath('capture-moon-lab.pcap')));
   if (!pcap.ok) throw new Error(pcap.error);
   pcapDatagrams = pcap.value.datagrams;
 });

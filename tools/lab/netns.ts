@@ -24,17 +24,18 @@ export function run(cmd: string, args: readonly string[], input?: string): strin
 }
 
 /**
- * Whether namespace labs can run here: as root, with `ip` able to create a namespace.
- * Returns the reason when they cannot.
+ * Whether namespace labs can run here: as root, with iptables installed and `ip` able to
+ * create a namespace. Returns the reason when they cannot.
  */
 export function netnsUnavailableReason(): string | undefined {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
-  if (process.getuid?.() !== 0) return 'network-namespace lab needs root';
+  if (process.getuid?.() !== 0) return 'needs root (it creates network namespaces)';
+  if (spawnSync('sh', ['-c', 'command -v iptables']).status !== 0) return 'iptables not installed (Debian package iptables)';
   const probe = `ztprobe-${randomBytes(4).toString('hex')}`;
   try {
     run('ip', ['netns', 'add', probe]);
   } catch (e) {
-    return `ip netns is unavailable: ${(e as Error).message}`;
+    return `\`ip netns add\` failed (Debian package iproute2): ${(e as Error).message}`;
   }
   try {
     run('ip', ['netns', 'del', probe]);

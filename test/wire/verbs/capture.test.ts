@@ -1,7 +1,8 @@
-// Every packet that three real 1.14.1 nodes exchanged (../shared/vectors/capture-moon-lab.json),
-// dearmored with the lab identities, must decode, and re-encoding the decoded message must give
-// back the very same payload bytes. Config chunks must verify with the controller's identity,
-// and the config dictionaries must decode and re-encode byte for byte.
+// Every packet that three real 1.14.1 nodes exchanged
+// (test/fixtures/zerotier-1.14.1/capture-moon-lab.json), dearmored with the lab identities, must
+// decode, and re-encoding the decoded message must give back the very same payload bytes. Config
+// chunks must verify with the controller's identity, and the config dictionaries must decode and
+// re-encode byte for byte.
 
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ import { decodeNetworkConfig, encodeNetworkConfig } from '../../../src/wire/netc
 import {
   decodeVerbPayload, encodeVerbMessage, helloCryptFieldOffset, verifyConfigChunk, type ConfigChunk, type VerbMessage,
 } from '../../../src/wire/verbs/index.ts';
-import { sharedPath, toHex } from '../../support/vectors.ts';
+import { fixturePath, toHex } from '../../support/vectors.ts';
 
 interface Decoded {
   verb: number;
@@ -31,7 +32,7 @@ let controller: Identity;
 let skippedUnknownPair = 0;
 
 beforeAll(() => {
-  const parsed = parseCaptureJson(readFileSync(sharedPath('vectors', 'capture-moon-lab.json'), 'utf8'));
+  const parsed = parseCaptureJson(readFileSync(fixturePath('capture-moon-lab.json'), 'utf8'));
   if (!parsed.ok) throw new Error(parsed.error);
   const keyring = new Keyring();
   for (const h of parsed.capture.hosts) {
