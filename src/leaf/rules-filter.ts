@@ -43,7 +43,7 @@ export interface FilteredFrame {
 
 type Outcome = 'accept' | 'super-accept' | 'drop' | 'no-match';
 
-/** Whether the frame may pass (07 §4), for a member holding `config`. */
+/** Whether the frame may pass (docs/protocol/07-network-config-controller.md §4), for a member holding `config`. */
 export function frameAllowed(config: NetworkConfig, self: Address, f: FilteredFrame): boolean {
   const first = runRules(config, self, f, config.rules);
   if (first === 'accept' || first === 'super-accept') return true;
