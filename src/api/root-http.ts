@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { timingSafeEqual } from 'node:crypto';
 import type { RootServer } from '../root/root-server.ts';
 import { createRootRegistry } from '../metrics/root-metrics.ts';
+import { registerControllerMetrics } from '../metrics/controller-metrics.ts';
 import { formatAddress } from '../identity/address.ts';
 import { isControllerPath, rootNodeInfo, serveControllerApi } from './controller-routes.ts';
 
@@ -50,6 +51,7 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function startRootHttp(root: RootServer, options: RootHttpOptions): Promise<RootHttp> {
   const registry = createRootRegistry(root);
+  if (root.controller) registerControllerMetrics(registry, root.controller);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (root.controller && options.authToken && isControllerPath(url.pathname)) return serveControllerApi(root.controller, options.authToken, req, res, url, rootNodeInfo(root));

@@ -127,6 +127,16 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     await members[1].request(members[1].networks.get(nwid)!);
     await until(() => statusOf(1) === 'ACCESS_DENIED', 'ACCESS_DENIED after deauthorization');
   });
+
+  it('counts it all in /metrics without per-network labels', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${c.http.port}/metrics`, { headers: { Authorization: 'Bearer metrics' } })).text();
+    const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('ztroot_controller_config_requests_total{outcome="answered"}')).toBeGreaterThanOrEqual(2);
+    expect(value('ztroot_controller_config_requests_total{outcome="not-authorized"}')).toBeGreaterThanOrEqual(3);
+    expect(value('ztroot_controller_revocations_sent_total')).toBeGreaterThanOrEqual(2);
+    expect([value('ztroot_controller_networks'), value('ztroot_controller_members'), value('ztroot_controller_authorized_members')]).toEqual([1, 2, 1]);
+    expect(text).not.toMatch(/ztroot_controller_\w+\{[^}]*(network|member)=/);
+  });
 });
 
 describe('ztroot controller: a controller node beside a plain root', () => {
