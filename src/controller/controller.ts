@@ -34,6 +34,8 @@ export const MEMBER_ONLINE_MS = 120_000;
 const MAX_NETWORK_ID_TRIES = 100_000;
 /** Low 24 bits of a network ID: the part the controller chooses. */
 const NETWORK_SUFFIX_MASK = 0xff_ffffn;
+/** Member status entries are swept of members silent for MEMBER_ONLINE_MS at most this often, ms. */
+const STATUS_SWEEP_INTERVAL_MS = 60_000;
 /** Pushes one change may cause before the queue is cut (each push can change the member once). */
 const MAX_PUSHES_PER_FLUSH = 100_000;
 
@@ -82,6 +84,7 @@ export class NetworkController {
   private readonly status = new Map<string, MemberStatus>();
   private readonly pushQueue = new Map<string, { nwid: bigint; address: Address }>();
   private flushing = false;
+  private lastSweepMs = 0;
 
   constructor(options: ControllerOptions) {
     if (!options.identity.hasPrivate) throw new Error('the controller identity needs its secret key');
@@ -133,6 +136,7 @@ export class NetworkController {
   private handleRequest(nwid: bigint, requestPacketId: bigint, identity: Identity, metadata: ConfigRequestMetadata): RequestOutcome {
     if (!this.owns(nwid)) return 'not-our-network';
     const now = this.now();
+    this.sweepStatus(now);
     const key = statusKey(nwid, identity.address);
     let st = this.status.get(key);
     if (requestPacketId !== 0n) {
@@ -224,6 +228,18 @@ export class NetworkController {
   private sendError(nwid: bigint, requestPacketId: bigint, to: Address, errorCode: number): void {
     if (requestPacketId === 0n) return;
     this.output.send(to, Verb.ERROR, encodeError({ inReVerb: Verb.NETWORK_CONFIG_REQUEST, inRePacketId: requestPacketId, errorCode, networkId: nwid }));
+  }
+
+  /** Forget members that stopped asking: they get no pushes, and their repeat limit has long passed. */
+  private sweepStatus(now: number): void {
+    if (now - this.lastSweepMs < STATUS_SWEEP_INTERVAL_MS) return;
+    this.lastSweepMs = now;
+    for (const [key, st] of this.status) if (!this.online(st, now)) this.status.delete(key);
+  }
+
+  /** Members that asked within MEMBER_ONLINE_MS (as of the last sweep, at most a minute stale). */
+  get trackedMembers(): number {
+    return this.status.size;
   }
 
   // ------------------------------------------------------------------------------------------

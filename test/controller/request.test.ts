@@ -172,6 +172,16 @@ describe('request handling', () => {
     expect(cfg?.ok && cfg.value.staticIps).toEqual([]);
   });
 
+  it('forgets members that stopped asking, so the request table stays bounded', () => {
+    const clock = { now: 5_000_000 };
+    const { controller } = setup(controllerId, clock);
+    for (let i = 0; i < 50; i++) controller.request(nwid, BigInt(i + 1), { ...member, address: member.address + i } as Identity, METADATA);
+    expect(controller.trackedMembers).toBe(50);
+    clock.now += 121_000;
+    controller.request(nwid, 99n, member, METADATA);
+    expect(controller.trackedMembers).toBe(1);
+  });
+
   it('counts and drops malformed and random request payloads without throwing', () => {
     const clock = { now: 4_000_000 };
     const { controller } = setup(controllerId, clock);
