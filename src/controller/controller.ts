@@ -12,14 +12,14 @@ import { formatAddress, type Address } from '../identity/address.ts';
 import { parseIdentity, type Identity } from '../identity/identity.ts';
 import { CONFIG_CHUNK_MAX_DATA_LENGTH, CredentialType, ErrorCode, RevocationFlag, Verb } from '../wire/constants.ts';
 import { signRevocation } from '../wire/credentials/revocation.ts';
-import { decodeConfigRequestMetadata, type ConfigRequestMetadata } from '../wire/netconf/metadata.ts';
+import { decodeConfigRequestMetadata, encodeAuthInfo, type ConfigRequestMetadata } from '../wire/netconf/metadata.ts';
 import { encodeNetworkConfig } from '../wire/netconf/network-config.ts';
 import { encodeError } from '../wire/verbs/error.ts';
 import { encodeNetworkCredentials } from '../wire/verbs/network-credentials.ts';
 import { encodeOkNetworkConfigRequest, signConfigChunks } from '../wire/verbs/network-config.ts';
 import { controllerForNetwork, decodeNetworkConfigRequest } from '../wire/verbs/network-config-request.ts';
 import { buildNetworkConfig } from './config-builder.ts';
-import { isObject, jsonBool, jsonString, type JsonObject } from './json-values.ts';
+import { isObject, jsonBool, jsonInt, jsonString, type JsonObject } from './json-values.ts';
 import {
   applyMemberPost, applyNetworkPost, cleanMember, cleanNetwork, formatNetworkId, initMember, initNetwork, setMemberKeys,
   type MemberRecord, type NetworkRecord,
@@ -44,7 +44,8 @@ export interface ControllerOutput {
 }
 
 export type RequestOutcome =
-  | 'answered' | 'not-our-network' | 'rate-limited' | 'network-not-found' | 'identity-mismatch' | 'not-authorized' | 'bad-request';
+  | 'answered' | 'not-our-network' | 'rate-limited' | 'network-not-found' | 'identity-mismatch' | 'not-authorized'
+  | 'authentication-required' | 'bad-request';
 
 export class ControllerStats {
   /** Requests by outcome. */
@@ -188,6 +189,22 @@ export class NetworkController {
       member.lastAuthorizedCredential = autoCredential;
     }
 
+    // SSO (07 §9 step 5). Our store has no identity provider, so like 1.14's file database the
+    // auth info carries version 0 and no URL: a member of an SSO network gets a config only while
+    // its authenticationExpiryTime (set through the API) lies in the future, or if ssoExempt.
+    const sso = jsonBool(network.ssoEnabled, false) && !jsonBool(member.ssoExempt, false);
+    const authenticationExpiryTime = jsonInt(member.authenticationExpiryTime, 0);
+    if (sso && authenticationExpiryTime <= now) {
+      this.saveMember(member);
+      if (requestPacketId !== 0n) {
+        this.output.send(identity.address, Verb.ERROR, encodeError({
+          inReVerb: Verb.NETWORK_CONFIG_REQUEST, inRePacketId: requestPacketId, errorCode: ErrorCode.NETWORK_AUTHENTICATION_REQUIRED,
+          networkId: nwid, authInfo: encodeAuthInfo({ version: 0, authenticationUrl: '' }),
+        }));
+      }
+      return 'authentication-required';
+    }
+
     if (!authorized) {
       this.saveMember(member);
       this.sendError(nwid, requestPacketId, identity.address, ErrorCode.NETWORK_ACCESS_DENIED);
@@ -206,7 +223,9 @@ export class NetworkController {
     const config = buildNetworkConfig({
       nwid, network, member, newMember, identity, metadata, summary: this.store.summary(nwid)!, signer: this.identity, nowMs: now,
     });
-    const dictionary = encodeNetworkConfig(config);
+    const dictionary = encodeNetworkConfig(jsonBool(network.ssoEnabled, false)
+      ? { ...config, sso: { version: 0, enabled: true, authenticationUrl: '', authenticationExpiryTime: BigInt(Math.max(0, authenticationExpiryTime)) } }
+      : config);
     this.saveMember(member);
     this.sendConfig(nwid, requestPacketId, identity.address, dictionary);
     this.stats.buildMicrosSum += Math.round((performance.now() - started) * 1000);
@@ -376,9 +395,6 @@ export class NetworkController {
     return { total: this.store.memberCount(nwid), authorized: this.store.summary(nwid)?.authorizedCount ?? 0 };
   }
 
-  describe(): string {
-    return `controller ${formatAddress(this.identity.address)}: ${this.store.networkIds().length} networks`;
-  }
 }
 
 function statusKey(nwid: bigint, address: Address): string {

@@ -11,7 +11,7 @@ import { ControllerStore } from '../../src/controller/store.ts';
 import { generateIdentity, type Identity } from '../../src/identity/identity.ts';
 import { CredentialType, ErrorCode, Verb } from '../../src/wire/constants.ts';
 import { verifyRevocation } from '../../src/wire/credentials/revocation.ts';
-import { encodeConfigRequestMetadata, standardConfigRequestMetadata } from '../../src/wire/netconf/metadata.ts';
+import { decodeAuthInfo, encodeConfigRequestMetadata, standardConfigRequestMetadata } from '../../src/wire/netconf/metadata.ts';
 import { decodeNetworkConfig } from '../../src/wire/netconf/network-config.ts';
 import { decodeError } from '../../src/wire/verbs/error.ts';
 import { decodeNetworkCredentials } from '../../src/wire/verbs/network-credentials.ts';
@@ -170,6 +170,26 @@ describe('request handling', () => {
     const ok = decodeOkNetworkConfigRequest(sent[0].payload);
     const cfg = ok.ok ? decodeNetworkConfig(ok.value.chunk.data) : undefined;
     expect(cfg?.ok && cfg.value.staticIps).toEqual([]);
+  });
+
+  it('asks SSO networks\' members to authenticate until their authentication expiry lies ahead (1.14 file-database behaviour)', () => {
+    const clock = { now: 6_000_000 };
+    const { sent, store, controller } = setup(controllerId, clock);
+    const rec = controller.postNetwork(nwid, {});
+    store.saveNetwork({ ...rec, ssoEnabled: true });
+    controller.postMember(nwid, member.address, { authorized: true });
+    expect(controller.request(nwid, 1n, member, METADATA)).toBe('authentication-required');
+    const e = decodeError(sent[0].payload);
+    expect(e.ok && [e.value.errorCode, e.value.networkId, e.value.authInfo && decodeAuthInfo(e.value.authInfo)]).toEqual([
+      ErrorCode.NETWORK_AUTHENTICATION_REQUIRED, nwid, { version: 0 },
+    ]);
+    controller.postMember(nwid, member.address, { authenticationExpiryTime: clock.now + 60_000 });
+    clock.now += 2000;
+    sent.length = 0;
+    expect(controller.request(nwid, 2n, member, METADATA)).toBe('answered');
+    const ok = decodeOkNetworkConfigRequest(sent[0].payload);
+    const cfg = ok.ok ? decodeNetworkConfig(ok.value.chunk.data) : undefined;
+    expect(cfg?.ok && cfg.value.sso).toEqual({ version: 0, enabled: true, authenticationUrl: '', authenticationExpiryTime: BigInt(clock.now - 2000 + 60_000) });
   });
 
   it('forgets members that stopped asking, so the request table stays bounded', () => {
