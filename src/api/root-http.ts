@@ -7,7 +7,7 @@ import type { RootServer } from '../root/root-server.ts';
 import { createRootRegistry } from '../metrics/root-metrics.ts';
 import { registerControllerMetrics } from '../metrics/controller-metrics.ts';
 import { formatAddress } from '../identity/address.ts';
-import { isControllerPath, rootNodeInfo, serveControllerApi } from './controller-routes.ts';
+import { isControllerPath, rootNodeInfo, serveControllerApi, type ManagementNetwork } from './controller-routes.ts';
 
 export interface RootHttpOptions {
   /** "IP:port" or "[IPv6]:port". */
@@ -15,6 +15,8 @@ export interface RootHttpOptions {
   metricsToken: string;
   /** authtoken.secret, for the controller API (when the root runs a controller). */
   authToken?: string;
+  /** Networks besides loopback that may use the controller API. */
+  allowManagementFrom?: readonly ManagementNetwork[];
 }
 
 export interface RootHttp {
@@ -54,7 +56,7 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
   if (root.controller) registerControllerMetrics(registry, root.controller);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (root.controller && options.authToken && isControllerPath(url.pathname)) return serveControllerApi(root.controller, options.authToken, req, res, url, rootNodeInfo(root));
+    if (root.controller && options.authToken && isControllerPath(url.pathname)) return serveControllerApi(root.controller, options.authToken, req, res, url, rootNodeInfo(root), options.allowManagementFrom);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
     if (url.pathname === '/health') {
       return json(res, 200, {

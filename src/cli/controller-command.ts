@@ -17,6 +17,7 @@ interface ControllerFlags {
   port?: string;
   http?: string;
   logLevel?: string;
+  allowManagementFrom?: string;
 }
 
 export async function runController(flags: ControllerFlags): Promise<number> {
@@ -33,6 +34,7 @@ export async function runController(flags: ControllerFlags): Promise<number> {
       bind: flags.bind ? flags.bind.split(',').map((s) => s.trim()).filter(Boolean) : [],
       port,
       httpListen: flags.http ?? ROOT_DEFAULTS.httpListen,
+      allowManagementFrom: flags.allowManagementFrom?.split(',').filter((x) => x.trim() !== '') ?? [],
       log,
     });
     await node.start();
@@ -96,6 +98,7 @@ export function registerController(program: Command): void {
     .option('--bind <ips>', 'comma-separated local IPs for UDP (default: every local address)')
     .option('--port <port>', 'UDP port (default 9993)')
     .option('--http <ip:port>', 'API listener ("" disables; default 127.0.0.1:9993)')
+    .option('--allow-management-from <cidrs>', 'networks besides loopback that may use the API (also local.conf settings.allowManagementFrom)')
     .option('--log-level <level>', 'debug, info, warn or error')
     .action(async (flags: ControllerFlags) => {
       process.exitCode = await runController(flags);

@@ -15,7 +15,7 @@ import { silentLogger, type Logger } from '../util/log.ts';
 import { Verb } from '../wire/constants.ts';
 import { World } from '../world/world.ts';
 import { DEFAULT_PLANET } from '../world/default-planet.ts';
-import { CONTROLLER_FILES, loadOrCreateAuthToken } from './controller-role.ts';
+import { CONTROLLER_FILES, loadOrCreateAuthToken, managementNetworks } from './controller-role.ts';
 import { NetworkController } from './controller.ts';
 import { ControllerStore } from './store.ts';
 
@@ -27,6 +27,8 @@ export interface ControllerNodeOptions {
   port: number;
   /** "IP:port" of the API listener, "" for none. */
   httpListen: string;
+  /** Networks besides loopback that may use the API (local.conf's allowManagementFrom is added). */
+  allowManagementFrom?: string[];
   /** Loopback tests only: 1.14 never uses loopback paths. */
   allowLoopbackPaths?: boolean;
   log?: Logger;
@@ -66,9 +68,11 @@ export class ControllerNode {
     await this.leaf.start();
     if (!this.options.httpListen) return;
     const token = loadOrCreateAuthToken(this.options.home);
+    const management = managementNetworks(this.options.home, this.options.allowManagementFrom);
+    if (management.bad.length > 0) throw new Error(`allowManagementFrom: not a network: ${management.bad.join(', ')}`);
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (isControllerPath(url.pathname)) return serveControllerApi(this.controller, token, req, res, url, this.nodeInfo());
+      if (isControllerPath(url.pathname)) return serveControllerApi(this.controller, token, req, res, url, this.nodeInfo(), management.networks);
       res.writeHead(404).end();
     });
     const { host, port } = parseListen(this.options.httpListen);

@@ -14,6 +14,7 @@ import { writeSecretFileAtomic } from '../util/atomic-file.ts';
 import { Verb } from '../wire/constants.ts';
 import { NetworkController } from './controller.ts';
 import { ControllerStore } from './store.ts';
+import { parseManagementNetwork, type ManagementNetwork } from '../api/controller-routes.ts';
 
 /** Files of the controller in a node's home. */
 export const CONTROLLER_FILES = {
@@ -36,6 +37,32 @@ export function loadOrCreateAuthToken(home: string): string {
   for (let i = 0; i < AUTH_TOKEN_LENGTH; i++) token += AUTH_TOKEN_ALPHABET[randomInt(AUTH_TOKEN_ALPHABET.length)];
   writeSecretFileAtomic(path, token);
   return token;
+}
+
+/**
+ * Networks allowed to use the API besides loopback: `settings.allowManagementFrom` of local.conf
+ * in the home (as zerotier-one reads it) plus `extra` (a command-line list). Entries that do not
+ * parse are returned in `bad`.
+ */
+export function managementNetworks(home: string, extra: readonly string[] = []): { networks: ManagementNetwork[]; bad: string[] } {
+  const texts = [...extra];
+  const path = join(home, 'local.conf');
+  if (existsSync(path)) {
+    try {
+      const conf = JSON.parse(readFileSync(path, 'utf8')) as { settings?: { allowManagementFrom?: unknown } };
+      const list = conf.settings?.allowManagementFrom;
+      if (Array.isArray(list)) texts.push(...list.filter((x): x is string => typeof x === 'string'));
+    } catch {
+      return { networks: [], bad: [`${path}: not JSON`] };
+    }
+  }
+  const networks: ManagementNetwork[] = [], bad: string[] = [];
+  for (const t of texts) {
+    const n = parseManagementNetwork(t.trim());
+    if (n) networks.push(n);
+    else bad.push(t);
+  }
+  return { networks, bad };
 }
 
 /**
