@@ -66,6 +66,15 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
         workers: root.runningWorkers,
         peers: root.peerTable.size,
         worlds: root.topology.worlds.map((w) => w.idHex),
+        upstreams: root.upstreamStatus().map((u) => ({
+          address: formatAddress(u.address),
+          role: u.role,
+          worlds: u.worlds,
+          stableEndpoints: u.stableEndpoints,
+          reachable: u.reachable,
+          lastHeardSecondsAgo: u.lastHeardMs === undefined ? null : Math.max(0, Math.round((Date.now() - u.lastHeardMs) / 1000)),
+          path: u.path ?? null,
+        })),
         clock: Date.now(),
       });
     }

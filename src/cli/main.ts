@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerController } from './controller-command.ts';
 import { registerDecode } from './decode-command.ts';
 import { registerIdtool } from './idtool-command.ts';
+import { registerLeaf } from './leaf-command.ts';
 import { registerRoot } from './root-command.ts';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerIdtool(program);
   registerRoot(program);
   registerController(program);
+  registerLeaf(program);
   registerDecode(program);
   return program;
 }

@@ -15,6 +15,7 @@ interface RootFlags {
   bind?: string;
   port?: string;
   ports?: string;
+  planet?: string;
   relayMaxHops?: string;
   siblings?: string;
   identityCacheEntries?: string;
@@ -42,15 +43,38 @@ export function moonInstructions(root: RootServer): string {
     `  # edit moon.json: "stableEndpoints": ["<this host's public IP>/${port}"]`,
     `  ztroot idtool genmoon moon.json`,
     `  cp 000000${addr}.moon ${root.config.home}/moons.d/ && kill -HUP ${process.pid}`,
-    `Leaves then join with: zerotier-cli orbit ${addr} ${addr}`,
+    ...orbitHint(root, addr),
   ].join('\n');
+}
+
+/**
+ * When `orbit` can work: a leaf finds the moon's seed by asking its own planet's roots, so this
+ * root must be registered with them (it lives in that planet). Otherwise leaves need the file.
+ */
+function orbitHint(root: RootServer, addr: string): string[] {
+  const planet = root.topology.planet;
+  const servesPlanet = planet?.roots.some((r) => r.identity.address === root.identity.address) ?? false;
+  if (planet && !servesPlanet) {
+    return [
+      `This root lives in planet ${planet.idHex} and registers with its roots, so leaves of that planet join a moon of it with:`,
+      `  zerotier-cli orbit <moon id> ${addr}      # e.g. zerotier-cli orbit ${addr} ${addr}`,
+      `(/health lists those roots under "upstreams" with whether they answered.)`,
+    ];
+  }
+  return [
+    planet
+      ? `Leaves of planet ${planet.idHex}, which this root serves, can orbit its moons with: zerotier-cli orbit <moon id> ${addr}`
+      : 'This root lives in no planet, so leaves cannot find it through theirs: `zerotier-cli orbit` will not fetch its moons.',
+    `Leaves of any other planet need the .moon file in their moons.d (then restart them), or start this root with`,
+    `--planet <their planet file> (or --planet public for ZeroTier's public planet) so it registers with their planet's roots.`,
+  ];
 }
 
 export async function runRoot(flags: RootFlags): Promise<number> {
   let config: RootConfig;
   try {
     config = resolveConfig({
-      home: flags.home, bind: flags.bind, port: flags.port, ports: flags.ports, relayMaxHops: flags.relayMaxHops,
+      home: flags.home, bind: flags.bind, port: flags.port, ports: flags.ports, planet: flags.planet, relayMaxHops: flags.relayMaxHops,
       siblings: flags.siblings, identityCacheEntries: flags.identityCacheEntries, validationThreads: flags.validationThreads,
       workers: flags.workers, maxPeers: flags.maxPeers, nativeUdp: flags.nativeUdp,
       httpListen: flags.http, metricsToken: flags.metricsToken, logLevel: flags.logLevel,
@@ -119,6 +143,7 @@ export function registerRoot(program: Command): void {
     .option('--bind <ips>', 'comma-separated local IPs for UDP (default: every local address)')
     .option('--port <port>', 'UDP port (default 9993)')
     .option('--ports <ports>', 'comma-separated UDP ports')
+    .option('--planet <file|public>', 'the planet this root lives in and registers with (default: <home>/planet); "public" names ZeroTier\'s public planet')
     .option('--relay-max-hops <n>', 'relay while a packet has fewer hops than this (default 3)')
     .option('--siblings <list>', 'comma-separated IP/port of sibling roots for unknown destinations')
     .option('--identity-cache-entries <n>', 'identities kept in memory in front of the on-disk cache')

@@ -11,6 +11,7 @@ import { IdentityStore } from '../node/identity-store.ts';
 import { Node, type Inbound } from '../node/node.ts';
 import type { Peer, Path } from '../node/peer.ts';
 import { Topology } from '../node/topology.ts';
+import { UpstreamContact } from '../node/upstreams.ts';
 import { UdpTransport } from '../node/udp.ts';
 import { ValidationPool } from '../node/validation-pool.ts';
 import { PROTO_VERSION, Verb } from '../wire/constants.ts';
@@ -18,9 +19,8 @@ import type { IpAddress } from '../wire/inet-address.ts';
 import { decodeOkHello } from '../wire/verbs/hello.ts';
 import { decodeOkEcho, encodeEcho } from '../wire/verbs/echo.ts';
 import { decodeFrame, encodeFrame, type Frame } from '../wire/verbs/frame.ts';
-import { decodeRendezvous } from '../wire/verbs/rendezvous.ts';
 import { decodeOkWhois, encodeWhois } from '../wire/verbs/whois.ts';
-import { World } from '../world/world.ts';
+import type { World } from '../world/world.ts';
 
 export interface SimpleLeafOptions {
   identity?: Identity;
@@ -65,6 +65,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   private readonly whoisWaiters = new Map<Address, Waiter<Identity | undefined>[]>();
   private readonly echoWaiters = new Map<bigint, Waiter<number>>();
   private readonly lastHelloMs = new Map<Address, number>();
+  private readonly upstreams: UpstreamContact;
   private wasOnline = false;
   private pendingUnknown = 0;
 
@@ -91,8 +92,17 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
         onOk: (peer, inReVerb, payload, inbound) => this.onOk(peer, inReVerb, payload, inbound),
         onVerb: (peer, verb, payload, inbound) => this.onVerb(peer, verb, payload, inbound),
         onUnknownSource: (source, datagram, inbound) => this.onUnknownSource(source, datagram, inbound),
+        onWorld: (world) => {
+          this.ensureUpstreamPeers();
+          this.emit('world', world);
+        },
+        onRendezvous: (peer, address) => this.emit('rendezvous', peer.address, address),
         onError: (peer, payload, inbound) => this.emit('packet', peer, Verb.ERROR, payload, inbound),
       },
+    });
+    this.upstreams = new UpstreamContact(this.node, {
+      pingCheckMs: options.pingIntervalMs,
+      upstreamHelloIntervalMs: options.helloIntervalMs,
     });
   }
 
@@ -137,26 +147,12 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     for (const up of this.node.topology.upstreams().values()) this.node.addPeer(up.identity);
   }
 
-  /** The 5-s ping check: HELLO roots without a path at their stable endpoints; refresh the rest. */
+  /** The 5-s ping check: upstreams on 1.14's schedule (the core's UpstreamContact), seeds, other peers. */
   ping(): void {
     const now = this.node.now();
     this.ensureUpstreamPeers();
+    this.upstreams.tick();
     const upstreams = this.node.topology.upstreams();
-    for (const [a, up] of upstreams) {
-      const peer = this.node.peers.get(a);
-      if (!peer) continue;
-      if (peer.paths.size === 0) {
-        for (const family of [4, 6] as const) {
-          const eps = up.stableEndpoints.filter((e) => e.family === family);
-          const ep = eps[Math.floor(Math.random() * eps.length)];
-          const socket = this.transport.socketFor(family);
-          if (ep && ep.family !== 0 && socket) this.node.sendHello(peer, socket, ep);
-        }
-        this.lastHelloMs.set(a, now);
-      } else {
-        this.helloOnPathsIfDue(peer, now);
-      }
-    }
     // seeded moons: HELLO the seed through the best upstream until the moon arrives
     for (const seed of new Set(this.node.topology.pendingSeeds.values())) {
       const peer = this.node.peers.get(seed);
@@ -258,8 +254,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
       case Verb.HELLO: {
         const ok = decodeOkHello(payload);
         if (!ok.ok) return;
-        const fromUpstream = this.node.topology.isUpstream(peer.address) || [...this.node.topology.pendingSeeds.values()].includes(peer.address);
-        if (fromUpstream && ok.value.worlds && ok.value.worlds.length > 0) this.applyWorlds(ok.value.worlds);
+        // worlds it carries were taken by the core (the onWorld hook)
         if (!this.wasOnline && this.online) {
           this.wasOnline = true;
           this.emit('online');
@@ -300,37 +295,11 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     });
   }
 
-  private applyWorlds(bytes: Uint8Array): void {
-    let off = 0;
-    while (off < bytes.length) {
-      const d = World.decode(bytes.subarray(off));
-      if (typeof d === 'string') return;
-      off += d.length;
-      if (this.node.topology.consider(d.world) === 'accepted') {
-        this.ensureUpstreamPeers();
-        this.emit('world', d.world);
-      }
-    }
-  }
-
   private onVerb(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void {
     switch (verb) {
       case Verb.FRAME: {
         const f = decodeFrame(payload);
         if (f.ok) this.emit('frame', peer.address, f.value, inbound.hops > 0);
-        return;
-      }
-      case Verb.RENDEZVOUS: {
-        // accepted only from upstreams and only for peers we already know (08 §3.6)
-        if (!this.node.topology.isUpstream(peer.address)) return;
-        const r = decodeRendezvous(payload);
-        if (!r.ok || !r.value.address || r.value.address.port === 0) return;
-        const other = this.node.peers.get(r.value.peer);
-        if (!other) return;
-        const socket = this.transport.socketFor(r.value.address.family);
-        if (!socket) return;
-        this.emit('rendezvous', other.address, r.value.address);
-        this.node.sendHello(other, socket, r.value.address);
         return;
       }
       default:

@@ -3,6 +3,7 @@
 // nothing here runs per packet. No per-peer labels.
 
 import client from 'prom-client';
+import { formatAddress } from '../identity/address.ts';
 import type { RootServer } from '../root/root-server.ts';
 
 /** A counter whose value is read from `source` at scrape time. */
@@ -103,6 +104,24 @@ export function createRootRegistry(root: RootServer): client.Registry {
   gauge(registry, 'ztroot_multicast_groups', 'Multicast groups with at least one live subscriber.', () => root.multicast.groupCount);
   gauge(registry, 'ztroot_reassembly_in_flight', 'Fragmented packets waiting for their remaining pieces.', () => root.metrics.reassemblyInFlight);
   gauge(registry, 'ztroot_worlds', 'Worlds (planet and moons) this root serves.', () => root.topology.worlds.length);
+
+  // one series per upstream: at most four roots per world, so the labels stay few
+  new client.Gauge({
+    name: 'ztroot_upstream_reachable', help: 'Whether an upstream (a root of a world this root lives in, or a sibling root) was heard within the path expiry (243 s).',
+    labelNames: ['upstream', 'role'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of root.upstreamStatus()) this.set({ upstream: formatAddress(u.address), role: u.role }, u.reachable ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'ztroot_upstream_last_heard_timestamp_seconds', help: 'When an upstream was last heard (Unix time); absent until it answers.',
+    labelNames: ['upstream', 'role'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of root.upstreamStatus()) if (u.lastHeardMs !== undefined) this.set({ upstream: formatAddress(u.address), role: u.role }, u.lastHeardMs / 1000);
+    },
+  });
 
   new client.Gauge({
     name: 'ztroot_event_loop_lag_seconds', help: 'Event-loop delay of each thread (main and packet workers), p99 since the previous scrape.',

@@ -1,7 +1,7 @@
 // IP address facts a node needs when deciding whether a physical path is usable
 // (08-root-behaviour.md §1.3: never loopback or link-local, never he.net tunnel space).
 
-import type { InetAddress, IpAddress } from '../wire/inet-address.ts';
+import { parseIpv4, parseIpv6, type InetAddress, type IpAddress } from '../wire/inet-address.ts';
 
 /** Same family and address bytes; ports ignored. */
 export function sameIp(a: InetAddress, b: InetAddress): boolean {
@@ -29,6 +29,23 @@ export function isHeNetTunnel(a: IpAddress): boolean {
 export function isUsablePathAddress(a: IpAddress, allowLoopback = false): boolean {
   if (isLoopback(a)) return allowLoopback;
   return !isLinkLocal(a) && !isHeNetTunnel(a);
+}
+
+/**
+ * Which of our sockets to send from to reach `to` when no packet told us (a first contact): one
+ * of the same family whose address is loopback exactly when `to` is — a socket bound to 127.0.0.1
+ * cannot reach another host — else the first of that family.
+ */
+export function socketToward<S extends { family: 4 | 6; address: string }>(sockets: readonly S[], to: IpAddress): S | undefined {
+  const loopback = isLoopback(to);
+  let first: S | undefined;
+  for (const s of sockets) {
+    if (s.family !== to.family) continue;
+    first ??= s;
+    const local = s.family === 4 ? parseIpv4(s.address) : parseIpv6(s.address);
+    if (local && isLoopback({ family: s.family, ip: local, port: 0 } as IpAddress) === loopback) return s;
+  }
+  return first;
 }
 
 /** The /24 (IPv4) or /48 (IPv6) a source belongs to: the bucket for per-source admission limits. */

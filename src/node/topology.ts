@@ -9,6 +9,7 @@ import type { Address } from '../identity/address.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { sameIp } from './ip-scope.ts';
 import type { HelloMoon } from '../wire/verbs/hello.ts';
+import { DEFAULT_PLANET } from '../world/default-planet.ts';
 import { WorldType } from '../world/constants.ts';
 import { World, type WorldRoot } from '../world/world.ts';
 
@@ -209,4 +210,31 @@ export function loadWorldFiles(home: string): LoadedWorlds {
     moons.push(m);
   }
   return { planet, moons, problems };
+}
+
+/** The value of a `planet` setting that names ZeroTier's public planet (built in as data). */
+export const PUBLIC_PLANET_SETTING = 'public';
+
+/**
+ * The planet a node lives in. With no setting: `<home>/planet`, if any — never the public planet.
+ * With a setting (a planet file, or "public"): that planet, unless `<home>/planet` holds a newer
+ * revision of the same planet (an update taken in-band and saved there, as 1.14 saves it).
+ * Throws with a one-line reason when the setting names something that is not a planet.
+ */
+export function choosePlanet(setting: string | undefined, homePlanet: World | undefined): World | undefined {
+  if (setting === undefined) return homePlanet;
+  let bytes: Uint8Array;
+  if (setting === PUBLIC_PLANET_SETTING) bytes = DEFAULT_PLANET;
+  else {
+    try {
+      bytes = readFileSync(setting);
+    } catch (e) {
+      throw new Error(`planet ${setting}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  const d = World.decode(bytes);
+  if (typeof d === 'string') throw new Error(`planet ${setting}: not a world file (${d})`);
+  if (d.world.type !== WorldType.planet) throw new Error(`planet ${setting}: holds a moon, not a planet`);
+  const named = d.world;
+  return homePlanet && homePlanet.id === named.id && homePlanet.timestamp > named.timestamp ? homePlanet : named;
 }

@@ -17,6 +17,11 @@ export interface RootConfig {
   bind: string[];
   /** UDP ports (the first is the primary). */
   ports: number[];
+  /**
+   * The planet this root lives in, apart from the worlds it serves: a planet file, or "public"
+   * for ZeroTier's public planet (never used unless named). Unset: `<home>/planet`, if present.
+   */
+  planet: string | undefined;
   /** Relay only while the packet's hop count is below this. */
   relayMaxHops: number;
   /** Other roots of the same world that receive packets for destinations this root does not know. */
@@ -53,6 +58,7 @@ export function defaultConfig(): RootConfig {
     home: defaultHome(),
     bind: [],
     ports: [ROOT_DEFAULTS.port],
+    planet: undefined,
     relayMaxHops: ROOT_DEFAULTS.relayMaxHops,
     siblings: [],
     identityCacheEntries: DEFAULT_IDENTITY_CACHE_ENTRIES,
@@ -110,6 +116,7 @@ const APPLY: Record<string, (c: RootConfig, v: unknown) => void> = {
   bind: (c, v) => { c.bind = list(v, 'bind').map((x, i) => ip(x, `bind[${i}]`)); },
   port: (c, v) => { c.ports = [port(v, 'port')]; },
   ports: (c, v) => { c.ports = list(v, 'ports').map((x, i) => port(x, `ports[${i}]`)); if (c.ports.length === 0) throw new ConfigError('ports must not be empty'); },
+  planet: (c, v) => { if (typeof v !== 'string' || v.trim() === '') throw new ConfigError('planet must be a planet file path or "public"'); c.planet = v.trim(); },
   relayMaxHops: (c, v) => { c.relayMaxHops = positiveInt(v, 'relayMaxHops', 0, 7); },
   siblings: (c, v) => { c.siblings = list(v, 'siblings').map((x, i) => endpoint(x, `siblings[${i}]`)); },
   identityCacheEntries: (c, v) => { c.identityCacheEntries = positiveInt(v, 'identityCacheEntries', 1); },

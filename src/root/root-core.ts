@@ -10,7 +10,9 @@ import type { Identity } from '../identity/identity.ts';
 import type { IdentityStore } from '../node/identity-store.ts';
 import { Node, type Inbound } from '../node/node.ts';
 import type { Peer } from '../node/peer.ts';
+import type { ExpectedReplies } from '../node/expected-replies.ts';
 import type { SharedPeerTable } from '../node/shared-peer-table.ts';
+import { UpstreamContact } from '../node/upstreams.ts';
 import { Topology } from '../node/topology.ts';
 import type { DatagramTransport } from '../node/udp.ts';
 import { createUdpTransport } from '../node/batch-udp.ts';
@@ -48,6 +50,12 @@ export interface RootCoreOptions {
   ports?: number[];
   /** This thread expires the shared peer table during housekeeping. */
   expiresPeerTable: boolean;
+  /** Sent packet IDs that may be answered, shared by every packet thread (an OK may reach any of them). */
+  expectedReplies: ExpectedReplies;
+  /** This thread HELLOs the upstreams (one thread does, for the whole root). */
+  contactsUpstreams: boolean;
+  /** An upstream sent a newer world that this thread's topology took (the main thread saves it). */
+  onWorld?: (world: World) => void;
   log?: Logger;
   clock?: () => number;
   /** A network controller role on this root gets NETWORK_CONFIG_REQUEST (src/controller/). */
@@ -63,6 +71,8 @@ export class RootCore {
   private readonly rendezvousSent = new RecentKeys(ROOT_TIMERS.rendezvousIntervalMs, 1_000_000);
   private housekeepingTimer: NodeJS.Timeout | undefined;
   private nextSibling = 0;
+  /** Keeps this root known to the roots of the worlds it lives in (one thread per root does it). */
+  readonly upstreams: UpstreamContact | undefined;
 
   constructor(options: RootCoreOptions) {
     this.options = options;
@@ -75,6 +85,7 @@ export class RootCore {
       store: options.store,
       validation: options.validation,
       peerTable: options.peerTable,
+      expectedReplies: options.expectedReplies,
       relayMaxHops: options.config.relayMaxHops,
       protocolVersion: ROOT_PROTOCOL_VERSION,
       pathLearning: 'authenticated',
@@ -88,8 +99,10 @@ export class RootCore {
         onVerb: (peer, verb, payload, inbound) => this.onVerb(peer, verb, payload, inbound),
         onRelayed: (source, destination, hops) => this.onRelayed(source, destination, hops),
         onRelayUnknownDestination: (d) => this.toSibling(d),
+        onWorld: (world) => options.onWorld?.(world),
       },
     });
+    if (options.contactsUpstreams) this.upstreams = new UpstreamContact(this.node);
   }
 
   async start(): Promise<void> {
@@ -100,6 +113,7 @@ export class RootCore {
     });
     this.housekeepingTimer = setInterval(() => this.housekeeping(), ROOT_TIMERS.housekeepingMs);
     this.housekeepingTimer.unref();
+    this.upstreams?.start();
   }
 
   get sockets(): readonly { address: string; port: number }[] {
@@ -127,7 +141,7 @@ export class RootCore {
         const limit = Math.min(g.value.gatherLimit, ROOT_LIMITS.gatherMaxResults);
         void this.options.multicast.gather(networkId, group, peer.address, limit, now).then((found) => {
           if (found.members.length === 0) return;
-          this.node.sendTo(peer, inbound.socket, inbound.from, Verb.OK, encodeOkMulticastGather({
+          this.node.reply(peer, inbound, Verb.OK, encodeOkMulticastGather({
             inRePacketId: inbound.packetId, networkId, group, ...found,
           }));
         });
@@ -194,6 +208,7 @@ export class RootCore {
 
   async stop(): Promise<void> {
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    this.upstreams?.stop();
     await this.transport.close();
   }
 }

@@ -16,11 +16,14 @@ import { IdentityStore } from '../node/identity-store.ts';
 import type { Node } from '../node/node.ts';
 import { SharedPeerTable } from '../node/shared-peer-table.ts';
 import { mergeStats, type NodeStats } from '../node/stats.ts';
-import { loadWorldFiles, Topology } from '../node/topology.ts';
+import { choosePlanet, loadWorldFiles, Topology } from '../node/topology.ts';
+import { ExpectedReplies } from '../node/expected-replies.ts';
+import { upstreamStatus, type UpstreamContact, type UpstreamStatus } from '../node/upstreams.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 import { ValidationPool } from '../node/validation-pool.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import type { MulticastGroup } from '../wire/mac.ts';
-import type { World } from '../world/world.ts';
+import { World } from '../world/world.ts';
 import type { RootConfig } from './config.ts';
 import { ROOT_LIMITS, ROOT_TIMERS } from './constants.ts';
 import { ensureHome, HOME_FILES, loadOrCreateIdentity } from './home.ts';
@@ -69,6 +72,8 @@ export class RootServer {
   readonly store: IdentityStore;
   readonly multicast = new MulticastStore();
   readonly peerTable: SharedPeerTable;
+  /** Sent packet IDs that may be answered, shared by every packet thread. */
+  readonly expectedReplies = new ExpectedReplies();
   readonly topology: Topology;
   readonly startedMs = Date.now();
   private readonly validation: ValidationPool;
@@ -135,12 +140,19 @@ export class RootServer {
     return this.boundSockets;
   }
 
+  /** The upstream contact of the packet thread, in in-process mode (`workers: 0`) only — for white-box tests. */
+  get upstreamContact(): UpstreamContact | undefined {
+    if (!this.core) throw new Error('the node lives in worker threads (workers > 0)');
+    return this.core.upstreams;
+  }
+
   async start(): Promise<void> {
     const n = this.workerCount;
     if (n === 0) {
       this.core = new RootCore({
         config: this.config, identity: this.identity, store: this.store, validation: this.validation,
         multicast: this.localMulticast(), peerTable: this.peerTable, reusePort: false, expiresPeerTable: true,
+        expectedReplies: this.expectedReplies, contactsUpstreams: true, onWorld: (w) => this.worldFromUpstream(w),
         log: this.log, clock: this.clock,
         onConfigRequest: this.controller
           ? (peer, payload, inbound) => { this.controller!.requestFromPayload(peer.identity, inbound.packetId, payload); }
@@ -196,6 +208,7 @@ export class RootServer {
       resourceLimits: { maxOldGenerationSizeMb: ROOT_LIMITS.packetWorkerHeapMb },
       workerData: {
         index, config: this.config, identitySecret: this.identity.toString(true), peerTable: this.peerTable.buffer,
+        expectedReplies: this.expectedReplies.buffer,
         ports, worlds: this.worldFiles(), reusePort: !(index === 0 && this.firstWorkerExclusive),
         controller: this.controller !== undefined,
       } satisfies WorkerInit,
@@ -232,6 +245,11 @@ export class RootServer {
           },
         );
         return;
+      case 'world': {
+        const d = World.decode(m.world);
+        if (typeof d !== 'string') this.worldFromUpstream(d.world);
+        return;
+      }
       case 'like':
         this.multicast.like(m.networkId, { mac: m.mac, adi: m.adi } as MulticastGroup, m.subscriber, m.nowMs);
         return;
@@ -326,11 +344,34 @@ export class RootServer {
     const loaded = loadWorldFiles(this.config.home);
     for (const p of loaded.problems) this.log.warn('world file ignored', { problem: p });
     const t = this.topology;
-    t.replaceWorlds(loaded.planet, loaded.moons);
+    t.replaceWorlds(choosePlanet(this.config.planet, loaded.planet), loaded.moons);
     const mine = t.worlds.filter((w) => w.roots.some((r) => r.identity.address === this.identity.address));
     if (t.worlds.length > 0 && mine.length === 0) {
       this.log.warn('this root is not listed in any of its worlds; leaves will not treat it as a root', { address: formatAddress(this.identity.address) });
     }
+  }
+
+  /**
+   * A packet thread took a newer revision of a world from an upstream: take it here too, save it
+   * where a restart finds it (`planet`, `moons.d/<id>.moon`, as 1.14 does) and hand it to the
+   * other packet threads.
+   */
+  private worldFromUpstream(world: World): void {
+    if (this.topology.consider(world) !== 'accepted') return;
+    const file = world.isPlanet ? join(this.config.home, HOME_FILES.planet) : join(this.config.home, HOME_FILES.moonsDir, world.fileName);
+    try {
+      writeFileAtomic(file, world.serialize());
+    } catch (e) {
+      this.log.error('could not save a world update', { world: world.idHex, file, error: (e as Error).message });
+    }
+    this.log.info('world updated by an upstream', { world: world.idHex, timestamp: String(world.timestamp), file });
+    this.core?.setWorlds(this.topology.planet, this.topology.moons);
+    for (const h of this.workers) this.send(h, { type: 'worlds', worlds: this.worldFiles() });
+  }
+
+  /** Each upstream (a root of a world this root lives in, or a sibling root): whether and when it answered. */
+  upstreamStatus(): UpstreamStatus[] {
+    return upstreamStatus(this.topology, this.peerTable, this.clock?.() ?? Date.now());
   }
 
   /** (Re)read planet and moons.d from the home directory and hand them to the packet threads (SIGHUP). */

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
 import { parseIdentity, type Identity } from '../identity/identity.ts';
 import { IdentityStore } from '../node/identity-store.ts';
+import { ExpectedReplies } from '../node/expected-replies.ts';
 import { SharedPeerTable } from '../node/shared-peer-table.ts';
 import { snapshotStats } from '../node/stats.ts';
 import type { IdentityValidator, ValidationOutcome } from '../node/validation-pool.ts';
@@ -75,6 +76,9 @@ const core = new RootCore({
   validation: validator,
   multicast,
   peerTable: new SharedPeerTable(init.peerTable),
+  expectedReplies: new ExpectedReplies(init.expectedReplies),
+  contactsUpstreams: init.index === 0,
+  onWorld: (world) => post({ type: 'world', world: world.serialize() }),
   reusePort: init.reusePort,
   ports: init.ports,
   expiresPeerTable: false,

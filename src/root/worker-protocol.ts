@@ -11,6 +11,7 @@ export interface WorkerInit {
   config: RootConfig;
   identitySecret: string;
   peerTable: SharedArrayBuffer;
+  expectedReplies: SharedArrayBuffer;
   /** Ports to bind (after the first worker resolved any port 0). */
   ports: number[];
   /** Bind with SO_REUSEPORT (always, except the first worker in RootServerOptions.firstWorkerExclusive). */
@@ -50,6 +51,8 @@ export type FromWorker =
   | { type: 'like'; networkId: bigint; mac: number; adi: number; subscriber: number; nowMs: number }
   | { type: 'gather'; id: number; networkId: bigint; mac: number; adi: number; requester: number; limit: number; nowMs: number }
   | { type: 'stats'; id: number; value: WorkerStats }
+  /** An upstream sent a newer world that the worker took: the main thread saves it and tells the others. */
+  | { type: 'world'; world: Uint8Array }
   | { type: 'peers'; id: number; value: PeerView[] }
   | { type: 'stopped' }
   /** NETWORK_CONFIG_REQUEST for the controller: the sender's public identity, the packet ID and the payload. */

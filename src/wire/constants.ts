@@ -85,6 +85,8 @@ export type CipherSuite = (typeof Cipher)[keyof typeof Cipher];
 export const PACKET_SALSA20_ROUNDS = 12;
 /** Peer's advertised protocol version from which 1.14 sends cipher 3 (03-packet.md §4). */
 export const AES_GMAC_SIV_MIN_PROTO_VERSION = 12;
+/** A peer of at least this protocol version is contacted with ECHO rather than HELLO at a new address (Peer::attemptToContactAt). */
+export const ECHO_MIN_PROTO_VERSION = 5;
 /** ZT_SYMMETRIC_KEY_SIZE: agreed per-peer key length in bytes (02-crypto.md §2). */
 export const SYMMETRIC_KEY_LENGTH = 48;
 /** Bytes of the peer key used for Salsa20/Poly1305 and cryptField (02-crypto.md §2). */

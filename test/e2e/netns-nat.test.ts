@@ -7,10 +7,9 @@
 //
 // Skips (does not fail) only without root or without a working `ip netns`. See tools/lab/.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
@@ -19,14 +18,9 @@ import { ipv4, parseIpv4 } from '../../src/wire/inet-address.ts';
 import { WorldType } from '../../src/world/constants.ts';
 import { World } from '../../src/world/world.ts';
 import { LeafClient } from '../../tools/lab/leaf-client.ts';
+import { LEAF_RUNNER, NODE, startLabRoot, type LabRoot } from '../../tools/lab/lab-root.ts';
 import { buildNatLab, type NatLab } from '../../tools/lab/nat-lab.ts';
 import { NetnsLab, netnsUnavailableReason } from '../../tools/lab/netns.ts';
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const ZTROOT_BIN = join(REPO, 'bin/ztroot.js');
-const LEAF_RUNNER = join(REPO, 'tools/lab/leaf-runner.ts');
-/** The Node that runs TypeScript directly (24+): the test's own, else the pinned npm one. */
-const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : join(REPO, 'node_modules/.bin/node');
 
 const ROOT_PORT = 9993;
 const ROOT_HTTP = `127.0.0.1:${ROOT_PORT}`; // TCP, inside the root's namespace
@@ -46,19 +40,15 @@ describe.skipIf(unavailable !== undefined)(`root and two NATed leaves in network
   let lab: NetnsLab;
   let net: NatLab;
   let home: string;
-  let token: string;
+  let root: LabRoot;
   let rootAddress: string;
   let moonForLeaves: string;
   const leaves: LeafClient[] = [];
   const address: string[] = [];
-  let rootOutput = '';
 
   /** GET a root HTTP endpoint from inside the root's namespace (the host cannot route there). */
   function rootHttp(path: string): string {
-    const script = `fetch(${JSON.stringify(`http://${ROOT_HTTP}${path}`)}, { headers: { authorization: 'Bearer ' + process.env.ZT_TOKEN } })` +
-      '.then(async (r) => { if (!r.ok) throw new Error("HTTP " + r.status); process.stdout.write(await r.text()); })' +
-      '.catch((e) => { console.error(e.message); process.exit(1); })';
-    return lab.exec(net.root.ns, 'env', [`ZT_TOKEN=${token}`, NODE, '-e', script]);
+    return root.get(path);
   }
 
   /** The root's relay and RENDEZVOUS counters, from one /metrics scrape (0 for series not there yet). */
@@ -73,25 +63,6 @@ describe.skipIf(unavailable !== undefined)(`root and two NATed leaves in network
       relayedBytes: value('ztroot_relayed_bytes_total'),
       rendezvous: value('ztroot_rendezvous_sent_total'),
     };
-  }
-
-  function waitForRootLine(child: ReturnType<NetnsLab['spawn']>, needle: string): Promise<void> {
-    return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(() => reject(new Error(`root did not print "${needle}" within ${STARTUP_MS} ms:\n${rootOutput}`)), STARTUP_MS);
-      const check = (chunk: Buffer): void => {
-        rootOutput += chunk.toString('utf8');
-        if (rootOutput.includes(needle)) {
-          clearTimeout(timer);
-          resolvePromise();
-        }
-      };
-      child.stdout!.on('data', check);
-      child.stderr!.on('data', (c: Buffer) => { rootOutput += c.toString('utf8'); });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`root exited with ${code} before it was ready:\n${rootOutput}`));
-      });
-    });
   }
 
   /** Poll a leaf's paths to a peer until one leads to `remoteIp` (a NAT's public address). */
@@ -136,12 +107,7 @@ describe.skipIf(unavailable !== undefined)(`root and two NATed leaves in network
     writeFileSync(moonForLeaves, moon.serialize());
     rootAddress = formatAddress(rootIdentity.address);
 
-    const root = lab.spawn(net.root.ns, NODE, [
-      ZTROOT_BIN, 'root', '--home', home, '--bind', net.root.ip, '--port', String(ROOT_PORT),
-      '--http', ROOT_HTTP, '--validation-threads', '1',
-    ]);
-    await waitForRootLine(root, `ztroot root ${rootAddress} is running`);
-    token = readFileSync(join(home, 'metricstoken.secret'), 'utf8').trim();
+    root = await startLabRoot(lab, net.root.ns, home, ['--bind', net.root.ip, '--port', String(ROOT_PORT)], ROOT_HTTP, STARTUP_MS);
 
     for (const [i, site] of net.sites.entries()) {
       const child = lab.spawn(site.leaf, NODE, [LEAF_RUNNER, '--bind', site.leafIp, '--moon', moonForLeaves]);

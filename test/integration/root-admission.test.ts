@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Identity } from '../../src/identity/identity.ts';
-import { DEFAULT_VALIDATION_BACKLOG } from '../../src/node/node.ts';
+import { DEFAULT_VALIDATION_BACKLOG } from '../../src/node/hello-intake.ts';
 import { ValidationPool } from '../../src/node/validation-pool.ts';
 import { RawPeer, removeDirs, startTestRoot, VECTOR_IDENTITIES, waitUntil, type TestRoot } from '../support/root-harness.ts';
 

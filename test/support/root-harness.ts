@@ -224,6 +224,8 @@ export interface HelloOptions {
   moons?: HelloMoon[];
   timestamp?: bigint;
   protocolVersion?: number;
+  /** Hop count in the header (a HELLO a relay forwarded). */
+  hops?: number;
 }
 
 /** A moon entry for a HELLO's moon list. */
@@ -320,6 +322,7 @@ export class RawPeer {
       moons: o.moons ?? [],
     });
     const p = newPacket({ id: new Uint8Array(randomBytes(8)), destination: root.address, source: me.address, verb: Verb.HELLO, payload });
+    p[PacketOffset.flags] |= (o.hops ?? 0) & HeaderFlag.hopsMask;
     if (cryptFieldOffset !== undefined) cryptField(p, PacketOffset.payload + cryptFieldOffset, p.length, key.salsaKey);
     armor(p, key, Cipher.poly1305None);
     this.sendRaw(via, p);

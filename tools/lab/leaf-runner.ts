@@ -2,8 +2,12 @@
 // `ip netns exec`), driven by JSON lines: commands on stdin, events on stdout.
 //
 //   npx node tools/lab/leaf-runner.ts --bind 10.1.0.2 --moon /path/000000abcdef0123.moon
-//       [--planet FILE] [--identity identity.secret] [--port N] [--ping-ms N]
+//       [--planet FILE] [--orbit MOONID/SEED]… [--identity identity.secret] [--port N]
+//       [--ping-ms N] [--hello-ms N]
 //
+// --orbit fetches a moon through the planet as `zerotier-cli orbit MOONID SEED` does (both hex);
+// --ping-ms is the ping check (1.14: 5000), --hello-ms how often upstreams with a path are HELLOed
+// again (1.14: 224000).
 // Without --identity a fresh identity is generated. Paths are learned the 1.14 way (only from
 // a direct OK, never loopback, roots only at their stable endpoints).
 //
@@ -17,7 +21,7 @@
 // Events sent unprompted:
 //   {"event":"ready","address","sockets":["ip/port"]}   {"event":"online"}
 //   {"event":"frame","from","text","networkId","etherType","relayed":bool}
-//   {"event":"rendezvous","peer","address":"ip/port"}   {"event":"world","id"}
+//   {"event":"rendezvous","peer","address":"ip/port"}   {"event":"world","id","timestamp"}
 //   {"event":"error","message"}
 //   {"event":"network","network","status","ips":["ip/bits"],"name"}   (on each status or config)
 //   {"event":"netframe","network","from","text"}   {"event":"refused","network","from"}   {"event":"revocation","network","target"}
@@ -81,6 +85,8 @@ async function main(): Promise<void> {
       identity: { type: 'string' },
       port: { type: 'string' },
       'ping-ms': { type: 'string' },
+      'hello-ms': { type: 'string' },
+      orbit: { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -97,6 +103,12 @@ async function main(): Promise<void> {
     bind: values.bind,
     port: integer('--port', values.port, 65535) ?? 0,
     pingIntervalMs: integer('--ping-ms', values['ping-ms'], 3_600_000),
+    helloIntervalMs: integer('--hello-ms', values['hello-ms'], 3_600_000),
+    seeds: (values.orbit ?? []).map((o) => {
+      const m = /^([0-9a-f]{1,16})\/([0-9a-f]{10})$/i.exec(o);
+      if (!m) fail(`--orbit must be MOONID/SEED in hex, got ${JSON.stringify(o)}`);
+      return { moonId: BigInt(`0x${m[1]}`), seed: parseAddress(m[2])! };
+    }),
   });
 
   leaf.on('online', () => emit({ event: 'online' }));
@@ -105,7 +117,7 @@ async function main(): Promise<void> {
     networkId: frame.networkId, etherType: frame.etherType, relayed,
   }));
   leaf.on('rendezvous', (peer, address) => emit({ event: 'rendezvous', peer: formatAddress(peer), address: formatInetAddress(address) }));
-  leaf.on('world', (w) => emit({ event: 'world', id: w.idHex }));
+  leaf.on('world', (w) => emit({ event: 'world', id: w.idHex, timestamp: w.timestamp.toString() }));
   member = new NetworkMember(leaf);
   const networkEvent = (nwid: bigint): void => {
     const n = member!.networks.get(nwid);

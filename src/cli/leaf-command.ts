@@ -1,0 +1,81 @@
+// `ztroot leaf`: run a leaf node on a zerotier-one home directory, with zerotier-one's local API on
+// TCP 127.0.0.1:<UDP port> so the real zerotier-cli works against it (`zerotier-cli -D<home> …`).
+
+import type { Command } from 'commander';
+import { formatAddress } from '../identity/address.ts';
+import { startLocalApi, type LocalApi } from '../api/local-api.ts';
+import { loadOrCreateAuthToken } from '../controller/controller-role.ts';
+import { LeafNode } from '../leaf/leaf-node.ts';
+import { defaultHome } from '../root/config.ts';
+import { ROOT_DEFAULTS } from '../root/constants.ts';
+import { createLogger, type LogLevel } from '../util/log.ts';
+
+interface LeafFlags {
+  home?: string;
+  bind?: string;
+  port?: string;
+  planet?: string;
+  http?: string;
+  logLevel?: string;
+}
+
+export async function runLeaf(flags: LeafFlags): Promise<number> {
+  const log = createLogger((flags.logLevel ?? 'info') as LogLevel);
+  const port = flags.port === undefined ? ROOT_DEFAULTS.port : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff) {
+    process.stderr.write(`ztroot leaf: --port must be a port number (0-65535), got ${JSON.stringify(flags.port)}\n`);
+    return 1;
+  }
+  let leaf: LeafNode;
+  let api: LocalApi | undefined;
+  try {
+    leaf = new LeafNode({
+      home: flags.home ?? defaultHome(),
+      bind: flags.bind ? flags.bind.split(',').map((s) => s.trim()).filter(Boolean) : [],
+      port,
+      planet: flags.planet,
+      log,
+    });
+    await leaf.start();
+    const listen = flags.http ?? `127.0.0.1:${leaf.primaryPort}`;
+    if (listen !== '') api = await startLocalApi({ listen, authToken: loadOrCreateAuthToken(leaf.home), node: leaf });
+  } catch (e) {
+    process.stderr.write(`ztroot leaf: ${(e as Error).message}\n`);
+    return 1;
+  }
+  log.info('leaf started', {
+    address: formatAddress(leaf.address), udp: leaf.leaf.sockets.map((s) => `${s.address}/${s.port}`),
+    api: api ? `port ${api.port}` : 'disabled', networks: leaf.member.networks.size,
+    planet: leaf.leaf.node.topology.planet?.idHex ?? null, moons: leaf.leaf.node.topology.moons.map((m) => m.idHex),
+  });
+  process.stdout.write(`ztroot leaf ${formatAddress(leaf.address)} is running (home ${leaf.home}); zerotier-cli -D${leaf.home} info\n`);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stopping', { signal });
+      void (async () => {
+        await api?.close();
+        await leaf.stop();
+        resolve(0);
+      })();
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+export function registerLeaf(program: Command): void {
+  program.command('leaf')
+    .description('run a leaf node on a zerotier-one home directory, with the local API zerotier-cli uses')
+    .option('--home <dir>', 'home directory, zerotier-one layout (default: $ZTROOT_HOME, /var/lib/ztroot as root, else ~/.ztroot)')
+    .option('--bind <ips>', 'comma-separated local IPs for UDP (default: every local address)')
+    .option('--port <port>', 'UDP port, and the local API\'s TCP port (default 9993)')
+    .option('--planet <file|public>', 'the planet to live in (default: <home>/planet); "public" names ZeroTier\'s public planet')
+    .option('--http <ip:port>', 'local API listener ("" disables; default 127.0.0.1:<port>)')
+    .option('--log-level <level>', 'debug, info, warn or error')
+    .action(async (flags: LeafFlags) => {
+      process.exitCode = await runLeaf(flags);
+    });
+}

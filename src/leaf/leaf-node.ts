@@ -1,0 +1,273 @@
+// `ztroot leaf`: a node that does what a zerotier-one leaf does, on a zerotier-one home directory:
+// it lives in its planet, orbits moons (by file or by seed, kept in moons.d), joins networks (kept
+// in networks.d and rejoined at start), and answers the local API that zerotier-cli and the
+// controller UIs read (09-local-api-and-cli.md §3–§4). The packets are the core's (SimpleLeaf's
+// node); membership is NetworkMember's. Ethernet taps are not made yet: networks report no device.
+
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatAddress, type Address } from '../identity/address.ts';
+import type { Identity } from '../identity/identity.ts';
+import { choosePlanet, loadWorldFiles } from '../node/topology.ts';
+import { SOFTWARE_VERSION } from '../node/node.ts';
+import { ensureHome, HOME_FILES, loadOrCreateIdentity } from '../root/home.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
+import { NetconfFlag, NetworkType, SpecialistFlag } from '../wire/constants.ts';
+import { formatInetAddress, formatIp, type InetAddress, type IpAddress } from '../wire/inet-address.ts';
+import { formatMac, macFromAddress } from '../wire/mac.ts';
+import { decodeNetworkConfig, encodeNetworkConfig, type NetworkConfig } from '../wire/netconf/network-config.ts';
+import type { World } from '../world/world.ts';
+import {
+  DEFAULT_NETWORK_SETTINGS, forgetNetwork, joinedNetworks, LEAF_FILES, nwidHex, saveJoined, saveNetworkConfig, saveNetworkSettings,
+  type NetworkSettings,
+} from './leaf-home.ts';
+import { NetworkMember, type MemberNetwork } from './network-member.ts';
+import { SimpleLeaf } from './simple-leaf.ts';
+
+export interface LeafNodeOptions {
+  home: string;
+  /** Local IPs for UDP (empty: every local address). */
+  bind: string[];
+  /** Primary UDP port (0: any). */
+  port: number;
+  /** The planet: a file or "public"; unset, `<home>/planet` (never the public planet unless named). */
+  planet?: string;
+  /** Loopback tests only: 1.14 never uses loopback paths. */
+  allowLoopbackPaths?: boolean;
+  /** Ping check period (1.14: 5 s); tests shorten it. */
+  pingIntervalMs?: number;
+  log?: Logger;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** A path is "active" while heard within this (ZT_PEER_PATH_ACTIVITY... 1.14: 14 s heartbeat + 5 s). */
+const PATH_ACTIVE_MS = 19_000;
+/** and expired after this (ZT_PEER_PATH_EXPIRATION). */
+const PATH_EXPIRED_MS = 243_000;
+
+export class LeafNode {
+  readonly home: string;
+  readonly identity: Identity;
+  readonly leaf: SimpleLeaf;
+  readonly member: NetworkMember;
+  private readonly settings = new Map<bigint, NetworkSettings>();
+  private readonly log: Logger;
+
+  constructor(options: LeafNodeOptions) {
+    this.home = options.home;
+    this.log = options.log ?? silentLogger;
+    ensureHome(options.home);
+    mkdirSync(join(options.home, LEAF_FILES.networksDir), { recursive: true, mode: 0o700 });
+    this.identity = loadOrCreateIdentity(options.home).identity;
+    const worlds = loadWorldFiles(options.home);
+    for (const p of worlds.problems) this.log.warn('world file ignored', { problem: p });
+    const planet = choosePlanet(options.planet, worlds.planet);
+    if (!planet) this.log.warn('no planet: this leaf lives in no planet (give one with --planet FILE, or --planet public)');
+    this.leaf = new SimpleLeaf({
+      identity: this.identity, planet, moons: worlds.moons, bind: options.bind, port: options.port,
+      allowLoopbackPaths: options.allowLoopbackPaths, pingIntervalMs: options.pingIntervalMs,
+    });
+    this.member = new NetworkMember(this.leaf);
+    this.leaf.on('world', (w) => this.saveWorld(w));
+    this.member.on('config', (nwid, config) => {
+      if (this.member.networks.has(nwid)) saveNetworkConfig(this.home, nwid, encodeNetworkConfig(config));
+    });
+  }
+
+  get address(): Address {
+    return this.identity.address;
+  }
+
+  async start(): Promise<void> {
+    await this.leaf.start();
+    writeFileAtomic(join(this.home, LEAF_FILES.port), String(this.primaryPort));
+    for (const saved of joinedNetworks(this.home)) {
+      const n = this.joinInMemory(saved.nwid, saved.settings);
+      // the last config applies until the controller sends a fresh one, as in 1.14
+      const d = saved.config ? decodeNetworkConfig(saved.config) : undefined;
+      if (d?.ok && d.value.networkId === saved.nwid && d.value.issuedTo === this.address) {
+        n.config = d.value;
+        n.status = 'OK';
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.member.close();
+    await this.leaf.stop();
+  }
+
+  /** Online as 1.14 counts it: heard from an upstream within 500 s. */
+  get online(): boolean {
+    return this.leaf.online;
+  }
+
+  get primaryPort(): number {
+    return this.leaf.sockets[0]?.port ?? 0;
+  }
+
+  /** A world a root sent that the core took: saved where a restart finds it. */
+  private saveWorld(w: World): void {
+    const file = w.isPlanet ? join(this.home, HOME_FILES.planet) : join(this.home, HOME_FILES.moonsDir, w.fileName);
+    try {
+      writeFileAtomic(file, w.serialize());
+    } catch (e) {
+      this.log.error('could not save a world', { world: w.idHex, error: (e as Error).message });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // What the local API changes
+  // ------------------------------------------------------------------------------------------
+
+  /** orbit: the moon if we have it, else remember the seed and return 1.14's "waiting" placeholder. */
+  orbit(moonId: bigint, seed: Address): Json {
+    const have = this.leaf.node.topology.moons.find((m) => m.id === moonId);
+    if (have) return moonJson(have);
+    if (seed !== 0) this.leaf.node.topology.addSeed(moonId, seed);
+    return { id: moonId.toString(16).padStart(16, '0'), roots: [], signature: null, timestamp: 0, updatesMustBeSignedBy: null, waiting: true };
+  }
+
+  deorbit(moonId: bigint): void {
+    const moon = this.leaf.node.topology.moons.find((m) => m.id === moonId);
+    this.leaf.node.topology.removeMoon(moonId);
+    if (moon) rmSync(join(this.home, HOME_FILES.moonsDir, moon.fileName), { force: true });
+  }
+
+  join(nwid: bigint, settings: Partial<NetworkSettings> = {}): Json {
+    const merged = { ...(this.settings.get(nwid) ?? DEFAULT_NETWORK_SETTINGS), ...settings };
+    saveJoined(this.home, nwid, merged);
+    saveNetworkSettings(this.home, nwid, merged);
+    this.joinInMemory(nwid, merged);
+    return this.networkJson(nwid)!;
+  }
+
+  private joinInMemory(nwid: bigint, settings: NetworkSettings): MemberNetwork {
+    this.settings.set(nwid, settings);
+    return this.member.join(nwid);
+  }
+
+  /** leave: true if the network was joined. */
+  leave(nwid: bigint): boolean {
+    const was = this.member.networks.has(nwid);
+    this.member.leave(nwid);
+    this.settings.delete(nwid);
+    forgetNetwork(this.home, nwid);
+    return was;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // What the local API shows (09-local-api-and-cli.md §4)
+  // ------------------------------------------------------------------------------------------
+
+  statusJson(): Json {
+    const planet = this.leaf.node.topology.planet;
+    const listening = this.leaf.sockets.map((s) => `${s.address}/${s.port}`);
+    return {
+      address: formatAddress(this.address),
+      clock: Date.now(),
+      config: {
+        settings: {
+          allowTcpFallbackRelay: false, forceTcpRelay: false, homeDir: this.home, listeningOn: listening,
+          portMappingEnabled: false, primaryPort: this.primaryPort, softwareUpdate: 'disable', softwareUpdateChannel: 'release',
+          surfaceAddresses: listening,
+        },
+      },
+      online: this.leaf.online,
+      planetWorldId: u64(planet?.id ?? 0n),
+      planetWorldTimestamp: u64(planet?.timestamp ?? 0n),
+      publicIdentity: this.identity.toString(false),
+      tcpFallbackActive: false,
+      version: `${SOFTWARE_VERSION.major}.${SOFTWARE_VERSION.minor}.${SOFTWARE_VERSION.revision}`,
+      versionBuild: 0, versionMajor: SOFTWARE_VERSION.major, versionMinor: SOFTWARE_VERSION.minor, versionRev: SOFTWARE_VERSION.revision,
+    };
+  }
+
+  peersJson(): Json[] {
+    const node = this.leaf.node;
+    const now = node.now();
+    const upstreams = node.topology.upstreams();
+    const out: Json[] = [];
+    for (const p of node.peers.values()) {
+      const best = p.bestPath();
+      const known = p.version.major > 0 || p.version.protocol > 0;
+      out.push({
+        address: formatAddress(p.address),
+        isBonded: false,
+        latency: -1,
+        paths: [...p.paths.values()].map((x) => ({
+          active: now - x.lastReceiveMs < PATH_ACTIVE_MS, address: formatInetAddress(x.remote), expired: now - x.lastReceiveMs > PATH_EXPIRED_MS,
+          lastReceive: x.lastReceiveMs, lastSend: x.lastSendMs, localPort: x.socket.port, localSocket: x.socket.index,
+          preferred: x === best, trustedPathId: 0,
+        })),
+        role: upstreams.get(p.address)?.role ?? 'LEAF',
+        tunneled: false,
+        version: known ? `${p.version.major}.${p.version.minor}.${p.version.revision}` : '-1.-1.-1',
+        versionMajor: known ? p.version.major : -1, versionMinor: known ? p.version.minor : -1, versionRev: known ? p.version.revision : -1,
+      });
+    }
+    return out;
+  }
+
+  moonsJson(): Json[] {
+    return this.leaf.node.topology.moons.map(moonJson);
+  }
+
+  networksJson(): Json[] {
+    return [...this.member.networks.keys()].map((nwid) => this.networkJson(nwid)!);
+  }
+
+  networkJson(nwid: bigint): Json | undefined {
+    const n = this.member.networks.get(nwid);
+    if (!n) return undefined;
+    const c: NetworkConfig | undefined = n.config;
+    const s = this.settings.get(nwid) ?? DEFAULT_NETWORK_SETTINGS;
+    const flags = c?.flags ?? 0n;
+    const bridge = c?.specialists.some((x) => (x & SpecialistFlag.activeBridge) !== 0n && Number(x & 0xff_ffff_ffffn) === this.address) ?? false;
+    return {
+      allowDNS: s.allowDNS, allowDefault: s.allowDefault, allowGlobal: s.allowGlobal, allowManaged: s.allowManaged,
+      assignedAddresses: (c?.staticIps ?? []).map(cidr),
+      bridge,
+      broadcastEnabled: (flags & NetconfFlag.enableBroadcast) !== 0n,
+      dhcp: false,
+      dns: { domain: c?.dns.domain ?? '', servers: (c?.dns.servers ?? []).map((a) => formatIp(a as IpAddress)) },
+      id: nwidHex(nwid),
+      mac: formatMac(macFromAddress(this.address, nwid)),
+      mtu: c?.mtu ?? 2800,
+      multicastSubscriptions: [],
+      name: c?.name ?? '',
+      netconfRevision: Number(c?.revision ?? 0n),
+      nwid: nwidHex(nwid),
+      portDeviceName: '',
+      portError: 0,
+      routes: (c?.routes ?? []).map((r) => ({
+        flags: r.flags, metric: r.metric, target: cidr(r.target), via: r.via.family === 0 ? null : formatIp(r.via as IpAddress),
+      })),
+      status: n.status,
+      type: c?.type === NetworkType.public ? 'PUBLIC' : 'PRIVATE',
+    };
+  }
+}
+
+/** A 64-bit value as an exact JSON number (1.14 prints uint64 in full; a double would round it). */
+function u64(v: bigint): Json {
+  return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(v.toString()) as Json;
+}
+
+/** "IP/bits" (the InetAddress carries the prefix length in its port). */
+function cidr(a: InetAddress): string {
+  return a.family === 0 ? '' : `${formatIp(a as IpAddress)}/${(a as IpAddress).port}`;
+}
+
+function moonJson(m: World): Json {
+  return {
+    id: m.idHex,
+    roots: m.roots.map((r) => ({ identity: r.identity.toString(false), stableEndpoints: r.stableEndpoints.map(formatInetAddress) })),
+    signature: Buffer.from(m.signature).toString('hex'),
+    timestamp: u64(m.timestamp),
+    updatesMustBeSignedBy: Buffer.from(m.updatesMustBeSignedBy).toString('hex'),
+    waiting: false,
+  };
+}
