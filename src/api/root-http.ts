@@ -1,7 +1,7 @@
 // The root's HTTP listener (loopback by default): /health without a token; /metrics and /peers
 // with the metrics token as a bearer token (or zerotier-one's X-ZT1-Auth header / auth query).
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { RootServer } from '../root/root-server.ts';
 import { createRootRegistry } from '../metrics/root-metrics.ts';
@@ -95,9 +95,20 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
   });
   const addr = server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  // IPv4 loopback also answers on IPv6 loopback: newer Node resolves "localhost" to ::1 first,
+  // and the UIs reach the API as localhost (12-controller-ui-compat.md §4). Best effort.
+  const servers = [server];
+  if (host === '127.0.0.1') {
+    const v6 = createServer(server.listeners('request')[0] as RequestListener);
+    const ok = await new Promise<boolean>((resolve) => {
+      v6.once('error', () => resolve(false));
+      v6.listen(boundPort, '::1', () => resolve(true));
+    });
+    if (ok) servers.push(v6);
+  }
   return {
     address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
     port: boundPort,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () => Promise.all(servers.map((x) => new Promise<void>((r) => { x.closeAllConnections(); x.close(() => r()); }))).then(() => {}),
   };
 }

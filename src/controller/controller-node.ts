@@ -2,7 +2,7 @@
 // its roots like a leaf (HELLO to the planet's and moons' roots, so members find it through them),
 // answers config requests, and serves the /controller API on its local HTTP port.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { join } from 'node:path';
 import { formatAddress } from '../identity/address.ts';
 import { serveControllerApi, isControllerPath, type NodeInfo } from '../api/controller-routes.ts';
@@ -38,7 +38,7 @@ export class ControllerNode {
   readonly leaf: SimpleLeaf;
   readonly controller: NetworkController;
   private readonly options: ControllerNodeOptions;
-  private http: Server | undefined;
+  private http: Server[] = [];
   httpPort = 0;
 
   constructor(options: ControllerNodeOptions) {
@@ -82,7 +82,16 @@ export class ControllerNode {
     });
     const a = server.address();
     this.httpPort = typeof a === 'object' && a ? a.port : port;
-    this.http = server;
+    this.http = [server];
+    if (host === '127.0.0.1') {
+      // also IPv6 loopback, where newer Node sends "localhost" (best effort)
+      const v6 = createServer(server.listeners('request')[0] as RequestListener);
+      const ok = await new Promise<boolean>((resolve) => {
+        v6.once('error', () => resolve(false));
+        v6.listen(this.httpPort, '::1', () => resolve(true));
+      });
+      if (ok) this.http.push(v6);
+    }
   }
 
   /** What /status and /peer show. */
@@ -102,10 +111,7 @@ export class ControllerNode {
   }
 
   async stop(): Promise<void> {
-    if (this.http) {
-      const http = this.http;
-      await new Promise<void>((r) => { http.closeAllConnections(); http.close(() => r()); });
-    }
+    await Promise.all(this.http.map((h) => new Promise<void>((r) => { h.closeAllConnections(); h.close(() => r()); })));
     await this.leaf.stop();
     this.controller.store.close();
   }
