@@ -9,7 +9,7 @@ import { formatAddress } from '../identity/address.ts';
 import { SOFTWARE_VERSION } from '../node/node.ts';
 import type { NetworkController } from '../controller/controller.ts';
 import type { RootServer } from '../root/root-server.ts';
-import { isObject, jsonBool, jsonInt, stringifySorted, type Json, type JsonObject } from '../controller/json-values.ts';
+import { isObject, jsonBool, jsonInt, stringifySorted, u64Json, type Json, type JsonObject } from '../controller/json-values.ts';
 import { RecordInputError, formatNetworkId } from '../controller/records.ts';
 import { routeContains } from '../controller/config-builder.ts';
 import { parseInetAddress, type IpAddress } from '../wire/inet-address.ts';
@@ -86,7 +86,7 @@ function status(controller: NetworkController, node: NodeInfo): Json {
     address: formatAddress(controller.identity.address), clock: controller.now(),
     config: { settings: { allowTcpFallbackRelay: false, forceTcpRelay: false, homeDir: node.homeDir, listeningOn: node.listeningOn,
       portMappingEnabled: false, primaryPort: port, softwareUpdate: 'disable', softwareUpdateChannel: 'release', surfaceAddresses: node.listeningOn } },
-    online: true, planetWorldId: Number(node.planetWorldId), planetWorldTimestamp: Number(node.planetWorldTimestamp),
+    online: true, planetWorldId: u64Json(node.planetWorldId), planetWorldTimestamp: u64Json(node.planetWorldTimestamp),
     publicIdentity: node.publicIdentity, tcpFallbackActive: false,
     version: `${SOFTWARE_VERSION.major}.${SOFTWARE_VERSION.minor}.${SOFTWARE_VERSION.revision}`,
     versionBuild: 0, versionMajor: SOFTWARE_VERSION.major, versionMinor: SOFTWARE_VERSION.minor, versionRev: SOFTWARE_VERSION.revision,

@@ -4,7 +4,7 @@
 // them through the root, and deauthorizing one revokes its COM at the other.
 
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,9 +43,12 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     c = await startControllerRoot({ identity: x.controller, workers });
     const signer = generateKeyPair();
     const planet = World.make({
-      type: WorldType.planet, id: 0x7a7a_0000_0c01n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
+      type: WorldType.planet, id: 0xfa7a_0000_0c01_0001n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
       roots: [{ identity: x.controller.publicOnly(), stableEndpoints: [c.endpoint] }],
     }, signer);
+    // the root serves the planet it is in (as after `kill -HUP`)
+    writeFileSync(join(c.home, 'planet'), planet.serialize());
+    c.root.reloadWorlds();
     leaves = [idA, idB].map((identity) => new SimpleLeaf({ identity, planet, bind: ['127.0.0.1'], allowLoopbackPaths: true, pingIntervalMs: 100 }));
     members = leaves.map((l) => new NetworkMember(l));
     const online = leaves.map((l) => once(l, 'online', { signal: AbortSignal.timeout(10_000) }));
@@ -93,6 +96,8 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
       expect(ips).toContain(`${record.ipAssignments[0]}/24`);
     }
     expect(configs[0].staticIps.map(formatInetAddress)).not.toEqual(configs[1].staticIps.map(formatInetAddress));
+    // the planet ID in full (a JSON number beyond 2^53 must not be rounded)
+    expect(/"planetWorldId":(\d+)/.exec((await c.api('GET', '/status')).text)?.[1]).toBe(c.root.topology.planet!.id.toString());
     const peers = (await c.api('GET', '/peer')).json as { address: string; paths: { address: string }[] }[];
     for (const id of [idA, idB]) expect(peers.find((p) => p.address === formatAddress(id.address))?.paths.length).toBeGreaterThan(0);
   });
