@@ -8,7 +8,7 @@ import { armor, type ArmorCipher } from '../wire/armor.ts';
 import { compressPacket } from '../wire/compression.ts';
 import { AES_GMAC_SIV_MIN_PROTO_VERSION, Cipher, PacketOffset, Verb } from '../wire/constants.ts';
 import { cryptField } from '../wire/crypt-field.ts';
-import { splitPacket } from '../wire/fragment.ts';
+import { markFragmentedIfNeeded, splitPacket } from '../wire/fragment.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { newPacket, readPacketId } from '../wire/packet.ts';
 import { encodeHelloWithCryptFieldOffset } from '../wire/verbs/hello.ts';
@@ -80,6 +80,7 @@ export class Sender {
     if (verb !== Verb.HELLO) p = compressPacket(p);
     const suite = cipher ?? (verb === Verb.HELLO ? Cipher.poly1305None
       : peer.version.protocol >= AES_GMAC_SIV_MIN_PROTO_VERSION && !this.node.options.alwaysSalsa ? Cipher.aesGmacSiv : Cipher.poly1305Salsa2012);
+    markFragmentedIfNeeded(p, this.node.options.mtu); // the flag is under the MAC
     armor(p, peer.key, suite);
     const wireId = readPacketId(p);
     if (verb === Verb.HELLO || verb === Verb.WHOIS || verb === Verb.ECHO || verb === Verb.NETWORK_CONFIG_REQUEST || verb === Verb.MULTICAST_GATHER) {
