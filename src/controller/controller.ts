@@ -10,7 +10,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { formatAddress, type Address } from '../identity/address.ts';
 import { parseIdentity, type Identity } from '../identity/identity.ts';
-import { CONFIG_CHUNK_MAX_DATA_LENGTH, CredentialType, ErrorCode, RevocationFlag, Verb } from '../wire/constants.ts';
+import { CONFIG_CHUNK_MAX_DATA_LENGTH, CredentialType, ErrorCode, NETWORKCONFIG_DICT_CAPACITY, RevocationFlag, Verb } from '../wire/constants.ts';
 import { signRevocation } from '../wire/credentials/revocation.ts';
 import { decodeConfigRequestMetadata, encodeAuthInfo, type ConfigRequestMetadata } from '../wire/netconf/metadata.ts';
 import { encodeNetworkConfig } from '../wire/netconf/network-config.ts';
@@ -45,7 +45,7 @@ export interface ControllerOutput {
 
 export type RequestOutcome =
   | 'answered' | 'not-our-network' | 'rate-limited' | 'network-not-found' | 'identity-mismatch' | 'not-authorized'
-  | 'authentication-required' | 'bad-request';
+  | 'authentication-required' | 'config-too-large' | 'bad-request' | 'internal-error';
 
 export class ControllerStats {
   /** Requests by outcome. */
@@ -127,7 +127,8 @@ export class NetworkController {
     try {
       outcome = this.handleRequest(nwid, requestPacketId, identity, metadata instanceof Uint8Array ? decodeConfigRequestMetadata(metadata) : metadata);
     } catch {
-      outcome = 'bad-request';
+      // not the request's fault: decoding never throws; building, signing or sending did
+      outcome = 'internal-error';
     }
     if (requestPacketId !== 0n) this.stats.count(outcome);
     this.flushPushes();
@@ -227,6 +228,8 @@ export class NetworkController {
       ? { ...config, sso: { version: 0, enabled: true, authenticationUrl: '', authenticationExpiryTime: BigInt(Math.max(0, authenticationExpiryTime)) } }
       : config);
     this.saveMember(member);
+    // a member refuses a config that does not fit its dictionary (1.14's toDictionary fails, and sends nothing)
+    if (dictionary.length >= NETWORKCONFIG_DICT_CAPACITY) return 'config-too-large';
     this.sendConfig(nwid, requestPacketId, identity.address, dictionary);
     this.stats.buildMicrosSum += Math.round((performance.now() - started) * 1000);
     this.stats.builds++;

@@ -111,11 +111,17 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     }
   });
 
-  it('pushes a fresh config when the network changes', async () => {
+  it('pushes a fresh config when the network changes, in several chunks when it is large', async () => {
     const pushed = once(members[0], 'config', { signal: AbortSignal.timeout(10_000) });
     await c.api('POST', `/controller/network/${nwid.toString(16)}`, { name: 'renamed' });
     const [, cfg] = await pushed;
     expect(cfg.name).toBe('renamed');
+    // ~19 KB of rules: two NETWORK_CONFIG chunks, reassembled by the member
+    const rules = [...Array.from({ length: 999 }, (_, i) => ({ type: 'MATCH_IPV6_DEST', ip: `fd00::${i.toString(16)}/128` })), { type: 'ACTION_ACCEPT' }];
+    const big = once(members[0], 'config', { signal: AbortSignal.timeout(10_000) });
+    await c.api('POST', `/controller/network/${nwid.toString(16)}`, { rules });
+    const [, bigCfg] = await big;
+    expect(bigCfg.rules).toHaveLength(1000);
   });
 
   it('revokes a deauthorized member: the other refuses its frames, and it is refused a config', async () => {

@@ -192,6 +192,30 @@ describe('request handling', () => {
     expect(cfg?.ok && cfg.value.sso).toEqual({ version: 0, enabled: true, authenticationUrl: '', authenticationExpiryTime: BigInt(clock.now - 2000 + 60_000) });
   });
 
+  it('splits a large config into signed chunks that reassemble into the config', () => {
+    const clock = { now: 7_000_000 };
+    const { sent, controller } = setup(controllerId, clock);
+    // 128 routes and 1,000 rules: well over one chunk (9,740 bytes)
+    controller.postNetwork(nwid, {
+      private: false,
+      routes: Array.from({ length: 128 }, (_, i) => ({ target: `10.${i}.0.0/16` })),
+      rules: [...Array.from({ length: 999 }, (_, i) => ({ type: 'MATCH_IPV6_DEST', ip: `fd00::${i.toString(16)}/128` })), { type: 'ACTION_ACCEPT' }],
+    });
+    expect(controller.request(nwid, 77n, member, METADATA)).toBe('answered');
+    const oks = sent.filter((s) => s.verb === Verb.OK).map((s) => decodeOkNetworkConfigRequest(s.payload));
+    expect(oks.length).toBeGreaterThan(1);
+    const whole = new Uint8Array(oks[0].ok ? oks[0].value.chunk.signed!.totalLength : 0);
+    for (const ok of oks) {
+      if (!ok.ok) throw new Error(ok.error);
+      expect(ok.value.inRePacketId).toBe(77n);
+      expect(verifyConfigChunk(ok.value.chunk, controllerId.publicOnly())).toBe(true);
+      expect(ok.value.chunk.signed!.updateId).toBe(oks[0].ok && oks[0].value.chunk.signed!.updateId);
+      whole.set(ok.value.chunk.data, ok.value.chunk.signed!.chunkIndex);
+    }
+    const cfg = decodeNetworkConfig(whole);
+    expect(cfg.ok && [cfg.value.routes.length, cfg.value.rules.length]).toEqual([128, 1000]);
+  });
+
   it('forgets members that stopped asking, so the request table stays bounded', () => {
     const clock = { now: 5_000_000 };
     const { controller } = setup(controllerId, clock);
