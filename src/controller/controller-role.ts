@@ -8,10 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import type { Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
-import type { Inbound, Node } from '../node/node.ts';
-import type { Peer } from '../node/peer.ts';
+import type { Node } from '../node/node.ts';
 import { writeSecretFileAtomic } from '../util/atomic-file.ts';
-import { Verb } from '../wire/constants.ts';
 import { NetworkController } from './controller.ts';
 import { ControllerStore } from './store.ts';
 import { parseManagementNetwork, type ManagementNetwork } from '../api/controller-routes.ts';
@@ -84,11 +82,4 @@ export function sendToAddress(node: Node, to: Address, verb: number, payload: Ui
 export function openController(home: string, identity: Identity, send: (to: Address, verb: number, payload: Uint8Array) => void): NetworkController {
   const store = new ControllerStore(join(home, CONTROLLER_FILES.database));
   return new NetworkController({ identity, store, output: { send } });
-}
-
-/** The onVerb part of the role: true if the verb was the controller's. */
-export function handleControllerVerb(controller: NetworkController, peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): boolean {
-  if (verb !== Verb.NETWORK_CONFIG_REQUEST) return false;
-  controller.requestFromPayload(peer.identity, inbound.packetId, payload);
-  return true;
 }

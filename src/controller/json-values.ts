@@ -27,14 +27,6 @@ export function jsonInt(v: Json | undefined, dfl: number): number {
   return dfl;
 }
 
-/** Like jsonInt, for hex text (Utils::hexStrToU64), as bigint. */
-export function jsonIntHex(v: Json | undefined, dfl: bigint): bigint {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? BigInt(Math.trunc(v)) : dfl;
-  if (typeof v === 'string') return strtoull(v, 16);
-  if (typeof v === 'boolean') return v ? 1n : 0n;
-  return dfl;
-}
-
 /** A string; numbers become their decimal text, booleans "1" / "0". */
 export function jsonString(v: Json | undefined, dfl: string): string {
   if (typeof v === 'string') return v;
