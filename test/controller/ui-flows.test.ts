@@ -1,7 +1,8 @@
 // The controller API driven the way the UIs drive it (request bodies and sequences read from
 // their sources): ztncui's create / easy setup / route and pool edits by whole-array rewrite /
-// member edits with string booleans, and zero-ui's member list fan-out with /peer per member and
-// its un-awaited DELETE + POST pair for deleting a member.
+// member edits with string booleans, ZTNET's create with its generated pool (and UI-only keys)
+// and its member cache keyed by revision, and zero-ui's member list fan-out with /peer per member
+// and its un-awaited DELETE + POST pair for deleting a member.
 
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +59,34 @@ describe('ztncui', () => {
     expect((await c.api('POST', m, { name: 'laptop' })).json.name).toBe('laptop');
     const deleted = await c.api('DELETE', path);
     expect([deleted.status, deleted.json.name]).toEqual([200, 'ztncui']);
+  });
+});
+
+describe('ZTNET', () => {
+  it('creates with its generated pool, refetches only members whose revision moved', async () => {
+    const version = (await c.api('GET', '/controller')).text;
+    expect(version).toContain('"apiVersion": 4');
+    const address = (await c.api('GET', '/status')).json.address;
+    const nw = (await c.api('POST', `/controller/network/${address}______`, {
+      name: 'ztnet', private: true,
+      ipAssignmentPools: [{ ipRangeStart: '10.121.15.1', ipRangeEnd: '10.121.15.254' }],
+      routes: [{ target: '10.121.15.0/24', via: null }], v4AssignMode: { zt: true },
+      cidrOptions: ['10.121.15.0/24', '10.121.16.0/24'],
+    })).json;
+    expect(nw).toMatchObject({ name: 'ztnet', private: true, v4AssignMode: { zt: true }, routes: [{ target: '10.121.15.0/24', via: null }] });
+    expect(nw.cidrOptions).toBeUndefined();
+    const base = `/controller/network/${nw.id}`;
+    for (const id of ['00000000e1', '00000000e2']) await c.api('POST', `${base}/member/${id}`, { authorized: true });
+    const before = (await c.api('GET', `${base}/member`)).json;
+    await c.api('POST', `${base}/member/00000000e1`, { name: 'renamed' });
+    await c.api('POST', `${base}/member/00000000e2`, { authorized: true }); // no change: same revision
+    const after = (await c.api('GET', `${base}/member`)).json;
+    expect(after['00000000e1']).toBe(before['00000000e1'] + 1);
+    expect(after['00000000e2']).toBe(before['00000000e2']);
+    // network settings as ZTNET posts them, then delete
+    const upd = (await c.api('POST', base, { mtu: 1400, multicastLimit: 64, enableBroadcast: false, dns: { domain: 'ztnet.lan', servers: ['10.121.15.1'] } })).json;
+    expect([upd.mtu, upd.multicastLimit, upd.enableBroadcast, upd.dns]).toEqual([1400, 64, false, { domain: 'ztnet.lan', servers: ['10.121.15.1'] }]);
+    expect((await c.api('DELETE', base)).status).toBe(200);
   });
 });
 
