@@ -9,8 +9,10 @@ import { formatAddress } from '../identity/address.ts';
 import { SOFTWARE_VERSION } from '../node/node.ts';
 import type { NetworkController } from '../controller/controller.ts';
 import type { RootServer } from '../root/root-server.ts';
-import { isObject, jsonBool, jsonInt, stringifySorted, type Json, type JsonObject } from '../controller/json-values.ts';
+import { isObject, jsonBool, jsonInt, stringifySorted, u64Json, type Json, type JsonObject } from '../controller/json-values.ts';
 import { RecordInputError, formatNetworkId } from '../controller/records.ts';
+import { routeContains } from '../controller/config-builder.ts';
+import { parseInetAddress, type IpAddress } from '../wire/inet-address.ts';
 
 /** Largest request body accepted, bytes (a network with 16,384 routes fits comfortably). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -84,7 +86,7 @@ function status(controller: NetworkController, node: NodeInfo): Json {
     address: formatAddress(controller.identity.address), clock: controller.now(),
     config: { settings: { allowTcpFallbackRelay: false, forceTcpRelay: false, homeDir: node.homeDir, listeningOn: node.listeningOn,
       portMappingEnabled: false, primaryPort: port, softwareUpdate: 'disable', softwareUpdateChannel: 'release', surfaceAddresses: node.listeningOn } },
-    online: true, planetWorldId: Number(node.planetWorldId), planetWorldTimestamp: Number(node.planetWorldTimestamp),
+    online: true, planetWorldId: u64Json(node.planetWorldId), planetWorldTimestamp: u64Json(node.planetWorldTimestamp),
     publicIdentity: node.publicIdentity, tcpFallbackActive: false,
     version: `${SOFTWARE_VERSION.major}.${SOFTWARE_VERSION.minor}.${SOFTWARE_VERSION.revision}`,
     versionBuild: 0, versionMajor: SOFTWARE_VERSION.major, versionMinor: SOFTWARE_VERSION.minor, versionRev: SOFTWARE_VERSION.revision,
@@ -239,6 +241,25 @@ function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address?.startsWith('127.') === true || address?.startsWith('::ffff:127.') === true;
 }
 
+/** A network clients may manage the controller from (zerotier-one's allowManagementFrom). */
+export interface ManagementNetwork { readonly ip: IpAddress; readonly bits: number }
+
+/** "IP/bits" (or a bare IP) as a management network; null if it does not parse. */
+export function parseManagementNetwork(text: string): ManagementNetwork | null {
+  const a = parseInetAddress(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`);
+  if (!a || a.port > (a.family === 4 ? 32 : 128)) return null;
+  return { ip: a, bits: a.port };
+}
+
+/** Whether a client address may use the API: loopback always, others only inside a management network. */
+export function allowedFrom(address: string | undefined, networks: readonly ManagementNetwork[]): boolean {
+  if (isLoopback(address)) return true;
+  if (!address || networks.length === 0) return false;
+  const text = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  const ip = parseInetAddress(text);
+  return ip !== null && networks.some((n) => routeContains({ ...n.ip, port: n.bits }, ip));
+}
+
 function send(res: ServerResponse, r: Reply): void {
   res.writeHead(r.status, r.body === '' ? {} : { 'content-type': 'application/json' });
   res.end(r.body);
@@ -274,8 +295,11 @@ function readBody(req: IncomingMessage, res: ServerResponse): Promise<string | u
 }
 
 /** Serve one controller API request (the caller checked isControllerPath). */
-export function serveControllerApi(controller: NetworkController, authToken: string, req: IncomingMessage, res: ServerResponse, url: URL, node?: NodeInfo): void {
-  if (!isLoopback(req.socket.remoteAddress)) return send(res, json(403, {}));
+export function serveControllerApi(
+  controller: NetworkController, authToken: string, req: IncomingMessage, res: ServerResponse, url: URL, node?: NodeInfo,
+  allowManagementFrom: readonly ManagementNetwork[] = [],
+): void {
+  if (!allowedFrom(req.socket.remoteAddress, allowManagementFrom)) return send(res, json(403, {}));
   if (!tokenMatches(apiToken(req, url), authToken)) return send(res, json(401, {}));
   const method = req.method ?? 'GET';
   const run = (body: string): void => {

@@ -1,12 +1,13 @@
 // The root's HTTP listener (loopback by default): /health without a token; /metrics and /peers
 // with the metrics token as a bearer token (or zerotier-one's X-ZT1-Auth header / auth query).
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { RootServer } from '../root/root-server.ts';
 import { createRootRegistry } from '../metrics/root-metrics.ts';
+import { registerControllerMetrics } from '../metrics/controller-metrics.ts';
 import { formatAddress } from '../identity/address.ts';
-import { isControllerPath, rootNodeInfo, serveControllerApi } from './controller-routes.ts';
+import { isControllerPath, rootNodeInfo, serveControllerApi, type ManagementNetwork } from './controller-routes.ts';
 
 export interface RootHttpOptions {
   /** "IP:port" or "[IPv6]:port". */
@@ -14,6 +15,8 @@ export interface RootHttpOptions {
   metricsToken: string;
   /** authtoken.secret, for the controller API (when the root runs a controller). */
   authToken?: string;
+  /** Networks besides loopback that may use the controller API. */
+  allowManagementFrom?: readonly ManagementNetwork[];
 }
 
 export interface RootHttp {
@@ -50,9 +53,10 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function startRootHttp(root: RootServer, options: RootHttpOptions): Promise<RootHttp> {
   const registry = createRootRegistry(root);
+  if (root.controller) registerControllerMetrics(registry, root.controller);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (root.controller && options.authToken && isControllerPath(url.pathname)) return serveControllerApi(root.controller, options.authToken, req, res, url, rootNodeInfo(root));
+    if (root.controller && options.authToken && isControllerPath(url.pathname)) return serveControllerApi(root.controller, options.authToken, req, res, url, rootNodeInfo(root), options.allowManagementFrom);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
     if (url.pathname === '/health') {
       return json(res, 200, {
@@ -91,9 +95,20 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
   });
   const addr = server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  // IPv4 loopback also answers on IPv6 loopback: newer Node resolves "localhost" to ::1 first,
+  // and the UIs reach the API as localhost (12-controller-ui-compat.md §4). Best effort.
+  const servers = [server];
+  if (host === '127.0.0.1') {
+    const v6 = createServer(server.listeners('request')[0] as RequestListener);
+    const ok = await new Promise<boolean>((resolve) => {
+      v6.once('error', () => resolve(false));
+      v6.listen(boundPort, '::1', () => resolve(true));
+    });
+    if (ok) servers.push(v6);
+  }
   return {
     address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
     port: boundPort,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () => Promise.all(servers.map((x) => new Promise<void>((r) => { x.closeAllConnections(); x.close(() => r()); }))).then(() => {}),
   };
 }

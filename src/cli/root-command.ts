@@ -7,7 +7,7 @@ import { HomeError, loadOrCreateMetricsToken } from '../root/home.ts';
 import { RootServer } from '../root/root-server.ts';
 import { startRootHttp } from '../api/root-http.ts';
 import { createLogger } from '../util/log.ts';
-import { loadOrCreateAuthToken } from '../controller/controller-role.ts';
+import { loadOrCreateAuthToken, managementNetworks } from '../controller/controller-role.ts';
 
 interface RootFlags {
   home?: string;
@@ -27,6 +27,7 @@ interface RootFlags {
   metricsToken?: string;
   logLevel?: string;
   controller?: boolean;
+  allowManagementFrom?: string;
 }
 
 /** What a new operator needs next: the identity and the commands that make a moon from it. */
@@ -100,7 +101,15 @@ export async function runRoot(flags: RootFlags): Promise<number> {
   }
   const token = config.metricsToken ?? loadOrCreateMetricsToken(config.home);
   const authToken = root.controller ? loadOrCreateAuthToken(config.home) : undefined;
-  const http = config.httpListen ? await startRootHttp(root, { listen: config.httpListen, metricsToken: token, authToken }) : undefined;
+  const management = managementNetworks(config.home, flags.allowManagementFrom?.split(',').filter((x) => x.trim() !== '') ?? []);
+  if (management.bad.length > 0) {
+    process.stderr.write(`ztroot root: allowManagementFrom: not a network: ${management.bad.join(', ')}\n`);
+    await root.stop();
+    return 1;
+  }
+  const http = config.httpListen
+    ? await startRootHttp(root, { listen: config.httpListen, metricsToken: token, authToken, allowManagementFrom: management.networks })
+    : undefined;
   if (root.controller) log.info('network controller', { networks: root.controller.store.networkIds().length, api: http ? `http://${http.address}/controller` : 'disabled' });
   if (http) log.info('http listening', { address: http.address });
   process.stdout.write(moonInstructions(root) + '\n');
@@ -146,6 +155,7 @@ export function registerRoot(program: Command): void {
     .option('--metrics-token <token>', 'bearer token for /metrics and /peers (default: metricstoken.secret in home)')
     .option('--log-level <level>', 'debug, info, warn or error')
     .option('--controller', 'also run a network controller (networks <address>xxxxxx; /controller API with authtoken.secret)')
+    .option('--allow-management-from <cidrs>', 'networks besides loopback that may use the controller API (also local.conf settings.allowManagementFrom)')
     .action(async (flags: RootFlags) => {
       process.exitCode = await runRoot(flags);
     });

@@ -2,7 +2,7 @@
 // its roots like a leaf (HELLO to the planet's and moons' roots, so members find it through them),
 // answers config requests, and serves the /controller API on its local HTTP port.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { join } from 'node:path';
 import { formatAddress } from '../identity/address.ts';
 import { serveControllerApi, isControllerPath, type NodeInfo } from '../api/controller-routes.ts';
@@ -15,7 +15,7 @@ import { silentLogger, type Logger } from '../util/log.ts';
 import { Verb } from '../wire/constants.ts';
 import { World } from '../world/world.ts';
 import { DEFAULT_PLANET } from '../world/default-planet.ts';
-import { CONTROLLER_FILES, loadOrCreateAuthToken } from './controller-role.ts';
+import { CONTROLLER_FILES, loadOrCreateAuthToken, managementNetworks } from './controller-role.ts';
 import { NetworkController } from './controller.ts';
 import { ControllerStore } from './store.ts';
 
@@ -27,6 +27,8 @@ export interface ControllerNodeOptions {
   port: number;
   /** "IP:port" of the API listener, "" for none. */
   httpListen: string;
+  /** Networks besides loopback that may use the API (local.conf's allowManagementFrom is added). */
+  allowManagementFrom?: string[];
   /** Loopback tests only: 1.14 never uses loopback paths. */
   allowLoopbackPaths?: boolean;
   log?: Logger;
@@ -36,7 +38,7 @@ export class ControllerNode {
   readonly leaf: SimpleLeaf;
   readonly controller: NetworkController;
   private readonly options: ControllerNodeOptions;
-  private http: Server | undefined;
+  private http: Server[] = [];
   httpPort = 0;
 
   constructor(options: ControllerNodeOptions) {
@@ -66,9 +68,11 @@ export class ControllerNode {
     await this.leaf.start();
     if (!this.options.httpListen) return;
     const token = loadOrCreateAuthToken(this.options.home);
+    const management = managementNetworks(this.options.home, this.options.allowManagementFrom);
+    if (management.bad.length > 0) throw new Error(`allowManagementFrom: not a network: ${management.bad.join(', ')}`);
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (isControllerPath(url.pathname)) return serveControllerApi(this.controller, token, req, res, url, this.nodeInfo());
+      if (isControllerPath(url.pathname)) return serveControllerApi(this.controller, token, req, res, url, this.nodeInfo(), management.networks);
       res.writeHead(404).end();
     });
     const { host, port } = parseListen(this.options.httpListen);
@@ -78,7 +82,16 @@ export class ControllerNode {
     });
     const a = server.address();
     this.httpPort = typeof a === 'object' && a ? a.port : port;
-    this.http = server;
+    this.http = [server];
+    if (host === '127.0.0.1') {
+      // also IPv6 loopback, where newer Node sends "localhost" (best effort)
+      const v6 = createServer(server.listeners('request')[0] as RequestListener);
+      const ok = await new Promise<boolean>((resolve) => {
+        v6.once('error', () => resolve(false));
+        v6.listen(this.httpPort, '::1', () => resolve(true));
+      });
+      if (ok) this.http.push(v6);
+    }
   }
 
   /** What /status and /peer show. */
@@ -98,10 +111,7 @@ export class ControllerNode {
   }
 
   async stop(): Promise<void> {
-    if (this.http) {
-      const http = this.http;
-      await new Promise<void>((r) => { http.closeAllConnections(); http.close(() => r()); });
-    }
+    await Promise.all(this.http.map((h) => new Promise<void>((r) => { h.closeAllConnections(); h.close(() => r()); })));
     await this.leaf.stop();
     this.controller.store.close();
   }

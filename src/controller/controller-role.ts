@@ -8,12 +8,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import type { Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
-import type { Inbound, Node } from '../node/node.ts';
-import type { Peer } from '../node/peer.ts';
+import type { Node } from '../node/node.ts';
 import { writeSecretFileAtomic } from '../util/atomic-file.ts';
-import { Verb } from '../wire/constants.ts';
 import { NetworkController } from './controller.ts';
 import { ControllerStore } from './store.ts';
+import { parseManagementNetwork, type ManagementNetwork } from '../api/controller-routes.ts';
 
 /** Files of the controller in a node's home. */
 export const CONTROLLER_FILES = {
@@ -39,6 +38,32 @@ export function loadOrCreateAuthToken(home: string): string {
 }
 
 /**
+ * Networks allowed to use the API besides loopback: `settings.allowManagementFrom` of local.conf
+ * in the home (as zerotier-one reads it) plus `extra` (a command-line list). Entries that do not
+ * parse are returned in `bad`.
+ */
+export function managementNetworks(home: string, extra: readonly string[] = []): { networks: ManagementNetwork[]; bad: string[] } {
+  const texts = [...extra];
+  const path = join(home, 'local.conf');
+  if (existsSync(path)) {
+    try {
+      const conf = JSON.parse(readFileSync(path, 'utf8')) as { settings?: { allowManagementFrom?: unknown } };
+      const list = conf.settings?.allowManagementFrom;
+      if (Array.isArray(list)) texts.push(...list.filter((x): x is string => typeof x === 'string'));
+    } catch {
+      return { networks: [], bad: [`${path}: not JSON`] };
+    }
+  }
+  const networks: ManagementNetwork[] = [], bad: string[] = [];
+  for (const t of texts) {
+    const n = parseManagementNetwork(t.trim());
+    if (n) networks.push(n);
+    else bad.push(t);
+  }
+  return { networks, bad };
+}
+
+/**
  * Send a packet to a node by address: over the peer's own best path, else the freshest path the
  * shared peer table knows (another worker may have learned it). False if we know no way there.
  */
@@ -57,11 +82,4 @@ export function sendToAddress(node: Node, to: Address, verb: number, payload: Ui
 export function openController(home: string, identity: Identity, send: (to: Address, verb: number, payload: Uint8Array) => void): NetworkController {
   const store = new ControllerStore(join(home, CONTROLLER_FILES.database));
   return new NetworkController({ identity, store, output: { send } });
-}
-
-/** The onVerb part of the role: true if the verb was the controller's. */
-export function handleControllerVerb(controller: NetworkController, peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): boolean {
-  if (verb !== Verb.NETWORK_CONFIG_REQUEST) return false;
-  controller.requestFromPayload(peer.identity, inbound.packetId, payload);
-  return true;
 }

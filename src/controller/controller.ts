@@ -10,16 +10,16 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { formatAddress, type Address } from '../identity/address.ts';
 import { parseIdentity, type Identity } from '../identity/identity.ts';
-import { CONFIG_CHUNK_MAX_DATA_LENGTH, CredentialType, ErrorCode, RevocationFlag, Verb } from '../wire/constants.ts';
+import { CONFIG_CHUNK_MAX_DATA_LENGTH, CredentialType, ErrorCode, NETWORKCONFIG_DICT_CAPACITY, RevocationFlag, Verb } from '../wire/constants.ts';
 import { signRevocation } from '../wire/credentials/revocation.ts';
-import { decodeConfigRequestMetadata, type ConfigRequestMetadata } from '../wire/netconf/metadata.ts';
+import { decodeConfigRequestMetadata, encodeAuthInfo, type ConfigRequestMetadata } from '../wire/netconf/metadata.ts';
 import { encodeNetworkConfig } from '../wire/netconf/network-config.ts';
 import { encodeError } from '../wire/verbs/error.ts';
 import { encodeNetworkCredentials } from '../wire/verbs/network-credentials.ts';
 import { encodeOkNetworkConfigRequest, signConfigChunks } from '../wire/verbs/network-config.ts';
 import { controllerForNetwork, decodeNetworkConfigRequest } from '../wire/verbs/network-config-request.ts';
 import { buildNetworkConfig } from './config-builder.ts';
-import { isObject, jsonBool, jsonString, type JsonObject } from './json-values.ts';
+import { isObject, jsonBool, jsonInt, jsonString, type JsonObject } from './json-values.ts';
 import {
   applyMemberPost, applyNetworkPost, cleanMember, cleanNetwork, formatNetworkId, initMember, initNetwork, setMemberKeys,
   type MemberRecord, type NetworkRecord,
@@ -34,6 +34,8 @@ export const MEMBER_ONLINE_MS = 120_000;
 const MAX_NETWORK_ID_TRIES = 100_000;
 /** Low 24 bits of a network ID: the part the controller chooses. */
 const NETWORK_SUFFIX_MASK = 0xff_ffffn;
+/** Member status entries are swept of members silent for MEMBER_ONLINE_MS at most this often, ms. */
+const STATUS_SWEEP_INTERVAL_MS = 60_000;
 /** Pushes one change may cause before the queue is cut (each push can change the member once). */
 const MAX_PUSHES_PER_FLUSH = 100_000;
 
@@ -42,7 +44,8 @@ export interface ControllerOutput {
 }
 
 export type RequestOutcome =
-  | 'answered' | 'not-our-network' | 'rate-limited' | 'network-not-found' | 'identity-mismatch' | 'not-authorized' | 'bad-request';
+  | 'answered' | 'not-our-network' | 'rate-limited' | 'network-not-found' | 'identity-mismatch' | 'not-authorized'
+  | 'authentication-required' | 'config-too-large' | 'bad-request' | 'internal-error';
 
 export class ControllerStats {
   /** Requests by outcome. */
@@ -82,6 +85,7 @@ export class NetworkController {
   private readonly status = new Map<string, MemberStatus>();
   private readonly pushQueue = new Map<string, { nwid: bigint; address: Address }>();
   private flushing = false;
+  private lastSweepMs = 0;
 
   constructor(options: ControllerOptions) {
     if (!options.identity.hasPrivate) throw new Error('the controller identity needs its secret key');
@@ -123,7 +127,8 @@ export class NetworkController {
     try {
       outcome = this.handleRequest(nwid, requestPacketId, identity, metadata instanceof Uint8Array ? decodeConfigRequestMetadata(metadata) : metadata);
     } catch {
-      outcome = 'bad-request';
+      // not the request's fault: decoding never throws; building, signing or sending did
+      outcome = 'internal-error';
     }
     if (requestPacketId !== 0n) this.stats.count(outcome);
     this.flushPushes();
@@ -133,6 +138,7 @@ export class NetworkController {
   private handleRequest(nwid: bigint, requestPacketId: bigint, identity: Identity, metadata: ConfigRequestMetadata): RequestOutcome {
     if (!this.owns(nwid)) return 'not-our-network';
     const now = this.now();
+    this.sweepStatus(now);
     const key = statusKey(nwid, identity.address);
     let st = this.status.get(key);
     if (requestPacketId !== 0n) {
@@ -184,6 +190,22 @@ export class NetworkController {
       member.lastAuthorizedCredential = autoCredential;
     }
 
+    // SSO (07 §9 step 5). Our store has no identity provider, so like 1.14's file database the
+    // auth info carries version 0 and no URL: a member of an SSO network gets a config only while
+    // its authenticationExpiryTime (set through the API) lies in the future, or if ssoExempt.
+    const sso = jsonBool(network.ssoEnabled, false) && !jsonBool(member.ssoExempt, false);
+    const authenticationExpiryTime = jsonInt(member.authenticationExpiryTime, 0);
+    if (sso && authenticationExpiryTime <= now) {
+      this.saveMember(member);
+      if (requestPacketId !== 0n) {
+        this.output.send(identity.address, Verb.ERROR, encodeError({
+          inReVerb: Verb.NETWORK_CONFIG_REQUEST, inRePacketId: requestPacketId, errorCode: ErrorCode.NETWORK_AUTHENTICATION_REQUIRED,
+          networkId: nwid, authInfo: encodeAuthInfo({ version: 0, authenticationUrl: '' }),
+        }));
+      }
+      return 'authentication-required';
+    }
+
     if (!authorized) {
       this.saveMember(member);
       this.sendError(nwid, requestPacketId, identity.address, ErrorCode.NETWORK_ACCESS_DENIED);
@@ -202,8 +224,12 @@ export class NetworkController {
     const config = buildNetworkConfig({
       nwid, network, member, newMember, identity, metadata, summary: this.store.summary(nwid)!, signer: this.identity, nowMs: now,
     });
-    const dictionary = encodeNetworkConfig(config);
+    const dictionary = encodeNetworkConfig(jsonBool(network.ssoEnabled, false)
+      ? { ...config, sso: { version: 0, enabled: true, authenticationUrl: '', authenticationExpiryTime: BigInt(Math.max(0, authenticationExpiryTime)) } }
+      : config);
     this.saveMember(member);
+    // a member refuses a config that does not fit its dictionary (1.14's toDictionary fails, and sends nothing)
+    if (dictionary.length >= NETWORKCONFIG_DICT_CAPACITY) return 'config-too-large';
     this.sendConfig(nwid, requestPacketId, identity.address, dictionary);
     this.stats.buildMicrosSum += Math.round((performance.now() - started) * 1000);
     this.stats.builds++;
@@ -224,6 +250,18 @@ export class NetworkController {
   private sendError(nwid: bigint, requestPacketId: bigint, to: Address, errorCode: number): void {
     if (requestPacketId === 0n) return;
     this.output.send(to, Verb.ERROR, encodeError({ inReVerb: Verb.NETWORK_CONFIG_REQUEST, inRePacketId: requestPacketId, errorCode, networkId: nwid }));
+  }
+
+  /** Forget members that stopped asking: they get no pushes, and their repeat limit has long passed. */
+  private sweepStatus(now: number): void {
+    if (now - this.lastSweepMs < STATUS_SWEEP_INTERVAL_MS) return;
+    this.lastSweepMs = now;
+    for (const [key, st] of this.status) if (!this.online(st, now)) this.status.delete(key);
+  }
+
+  /** Members that asked within MEMBER_ONLINE_MS (as of the last sweep, at most a minute stale). */
+  get trackedMembers(): number {
+    return this.status.size;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -360,9 +398,6 @@ export class NetworkController {
     return { total: this.store.memberCount(nwid), authorized: this.store.summary(nwid)?.authorizedCount ?? 0 };
   }
 
-  describe(): string {
-    return `controller ${formatAddress(this.identity.address)}: ${this.store.networkIds().length} networks`;
-  }
 }
 
 function statusKey(nwid: bigint, address: Address): string {

@@ -27,14 +27,6 @@ export function jsonInt(v: Json | undefined, dfl: number): number {
   return dfl;
 }
 
-/** Like jsonInt, for hex text (Utils::hexStrToU64), as bigint. */
-export function jsonIntHex(v: Json | undefined, dfl: bigint): bigint {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? BigInt(Math.trunc(v)) : dfl;
-  if (typeof v === 'string') return strtoull(v, 16);
-  if (typeof v === 'boolean') return v ? 1n : 0n;
-  return dfl;
-}
-
 /** A string; numbers become their decimal text, booleans "1" / "0". */
 export function jsonString(v: Json | undefined, dfl: string): string {
   if (typeof v === 'string') return v;
@@ -43,8 +35,20 @@ export function jsonString(v: Json | undefined, dfl: string): string {
   return dfl;
 }
 
+const rawJson = JSON as unknown as { rawJSON(text: string): unknown; isRawJSON(v: unknown): boolean };
+
+/** A u64 as an exact JSON number (1.14 prints uint64 in full; a double would round it). */
+export function u64Json(v: bigint): Json {
+  return rawJson.rawJSON(v.toString()) as Json;
+}
+
+function isRawJson(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && rawJson.isRawJSON(v);
+}
+
 /** JSON text with object keys in alphabetical order (nlohmann::json's std::map order), compact. */
 export function stringifySorted(v: Json): string {
+  if (isRawJson(v)) return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(stringifySorted).join(',')}]`;
   if (isObject(v)) {
     return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stringifySorted(v[k])}`).join(',')}}`;

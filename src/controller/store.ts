@@ -182,6 +182,38 @@ export class ControllerStore {
     return old;
   }
 
+  /**
+   * Store records exactly as given (revision included), for import: networks first, then their
+   * members; one transaction. Records without a valid id, or members of networks not given or
+   * stored, are skipped and counted.
+   */
+  importRecords(networks: NetworkRecord[], members: MemberRecord[]): { networks: number; members: number; skipped: number } {
+    let skipped = 0, nn = 0, nm = 0;
+    this.transaction(() => {
+      for (const record of networks) {
+        const nwid = parseHexId(record.id);
+        if (nwid === 0n) { skipped++; continue; }
+        this.upsertNetwork.run(formatNetworkId(nwid), JSON.stringify(record));
+        const entry = this.networksById.get(nwid);
+        if (entry) entry.record = record;
+        else this.networksById.set(nwid, { record, members: new Map(), summary: emptySummary() });
+        nn++;
+      }
+      for (const record of members) {
+        const entry = this.networksById.get(parseHexId(record.nwid));
+        const address = Number(parseHexId(record.id));
+        if (!entry || address === 0 || address > 0xff_ffff_ffff) { skipped++; continue; }
+        this.upsertMember.run(formatNetworkId(parseHexId(record.nwid)), address.toString(16).padStart(10, '0'), JSON.stringify(record));
+        const old = entry.members.get(address);
+        if (old) removeFromSummary(entry.summary, old);
+        entry.members.set(address, record);
+        addToSummary(entry.summary, record);
+        nm++;
+      }
+    });
+    return { networks: nn, members: nm, skipped };
+  }
+
   /** Run `fn` in one write transaction (import writes many records at once). */
   transaction<T>(fn: () => T): T {
     this.db.exec('BEGIN IMMEDIATE');

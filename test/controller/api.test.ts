@@ -36,6 +36,8 @@ describe('controller API', () => {
     expect((await fetch(base)).status).toBe(401);
     expect(await (await fetch(base)).text()).toBe('{}');
     expect((await fetch(`${base}?auth=${API_TOKEN}`)).status).toBe(200);
+    // also on IPv6 loopback, where newer Node sends "localhost"
+    expect((await fetch(`http://[::1]:${c.http.port}/controller/network?auth=${API_TOKEN}`)).status).toBe(200);
     expect((await fetch(base, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).status).toBe(200);
   });
 

@@ -4,7 +4,7 @@
 // them through the root, and deauthorizing one revokes its COM at the other.
 
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,9 +43,12 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     c = await startControllerRoot({ identity: x.controller, workers });
     const signer = generateKeyPair();
     const planet = World.make({
-      type: WorldType.planet, id: 0x7a7a_0000_0c01n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
+      type: WorldType.planet, id: 0xfa7a_0000_0c01_0001n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
       roots: [{ identity: x.controller.publicOnly(), stableEndpoints: [c.endpoint] }],
     }, signer);
+    // the root serves the planet it is in (as after `kill -HUP`)
+    writeFileSync(join(c.home, 'planet'), planet.serialize());
+    c.root.reloadWorlds();
     leaves = [idA, idB].map((identity) => new SimpleLeaf({ identity, planet, bind: ['127.0.0.1'], allowLoopbackPaths: true, pingIntervalMs: 100 }));
     members = leaves.map((l) => new NetworkMember(l));
     const online = leaves.map((l) => once(l, 'online', { signal: AbortSignal.timeout(10_000) }));
@@ -93,6 +96,8 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
       expect(ips).toContain(`${record.ipAssignments[0]}/24`);
     }
     expect(configs[0].staticIps.map(formatInetAddress)).not.toEqual(configs[1].staticIps.map(formatInetAddress));
+    // the planet ID in full (a JSON number beyond 2^53 must not be rounded)
+    expect(/"planetWorldId":(\d+)/.exec((await c.api('GET', '/status')).text)?.[1]).toBe(c.root.topology.planet!.id.toString());
     const peers = (await c.api('GET', '/peer')).json as { address: string; paths: { address: string }[] }[];
     for (const id of [idA, idB]) expect(peers.find((p) => p.address === formatAddress(id.address))?.paths.length).toBeGreaterThan(0);
   });
@@ -106,11 +111,17 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     }
   });
 
-  it('pushes a fresh config when the network changes', async () => {
+  it('pushes a fresh config when the network changes, in several chunks when it is large', async () => {
     const pushed = once(members[0], 'config', { signal: AbortSignal.timeout(10_000) });
     await c.api('POST', `/controller/network/${nwid.toString(16)}`, { name: 'renamed' });
     const [, cfg] = await pushed;
     expect(cfg.name).toBe('renamed');
+    // ~19 KB of rules: two NETWORK_CONFIG chunks, reassembled by the member
+    const rules = [...Array.from({ length: 999 }, (_, i) => ({ type: 'MATCH_IPV6_DEST', ip: `fd00::${i.toString(16)}/128` })), { type: 'ACTION_ACCEPT' }];
+    const big = once(members[0], 'config', { signal: AbortSignal.timeout(10_000) });
+    await c.api('POST', `/controller/network/${nwid.toString(16)}`, { rules });
+    const [, bigCfg] = await big;
+    expect(bigCfg.rules).toHaveLength(1000);
   });
 
   it('revokes a deauthorized member: the other refuses its frames, and it is refused a config', async () => {
@@ -126,6 +137,16 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     await new Promise((r) => setTimeout(r, 1100));
     await members[1].request(members[1].networks.get(nwid)!);
     await until(() => statusOf(1) === 'ACCESS_DENIED', 'ACCESS_DENIED after deauthorization');
+  });
+
+  it('counts it all in /metrics without per-network labels', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${c.http.port}/metrics`, { headers: { Authorization: 'Bearer metrics' } })).text();
+    const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('ztroot_controller_config_requests_total{outcome="answered"}')).toBeGreaterThanOrEqual(2);
+    expect(value('ztroot_controller_config_requests_total{outcome="not-authorized"}')).toBeGreaterThanOrEqual(3);
+    expect(value('ztroot_controller_revocations_sent_total')).toBeGreaterThanOrEqual(2);
+    expect([value('ztroot_controller_networks'), value('ztroot_controller_members'), value('ztroot_controller_authorized_members')]).toEqual([1, 2, 1]);
+    expect(text).not.toMatch(/ztroot_controller_\w+\{[^}]*(network|member)=/);
   });
 });
 

@@ -11,7 +11,7 @@ import { ControllerStore } from '../../src/controller/store.ts';
 import { generateIdentity, type Identity } from '../../src/identity/identity.ts';
 import { CredentialType, ErrorCode, Verb } from '../../src/wire/constants.ts';
 import { verifyRevocation } from '../../src/wire/credentials/revocation.ts';
-import { encodeConfigRequestMetadata, standardConfigRequestMetadata } from '../../src/wire/netconf/metadata.ts';
+import { decodeAuthInfo, encodeConfigRequestMetadata, standardConfigRequestMetadata } from '../../src/wire/netconf/metadata.ts';
 import { decodeNetworkConfig } from '../../src/wire/netconf/network-config.ts';
 import { decodeError } from '../../src/wire/verbs/error.ts';
 import { decodeNetworkCredentials } from '../../src/wire/verbs/network-credentials.ts';
@@ -170,6 +170,60 @@ describe('request handling', () => {
     const ok = decodeOkNetworkConfigRequest(sent[0].payload);
     const cfg = ok.ok ? decodeNetworkConfig(ok.value.chunk.data) : undefined;
     expect(cfg?.ok && cfg.value.staticIps).toEqual([]);
+  });
+
+  it('asks SSO networks\' members to authenticate until their authentication expiry lies ahead (1.14 file-database behaviour)', () => {
+    const clock = { now: 6_000_000 };
+    const { sent, store, controller } = setup(controllerId, clock);
+    const rec = controller.postNetwork(nwid, {});
+    store.saveNetwork({ ...rec, ssoEnabled: true });
+    controller.postMember(nwid, member.address, { authorized: true });
+    expect(controller.request(nwid, 1n, member, METADATA)).toBe('authentication-required');
+    const e = decodeError(sent[0].payload);
+    expect(e.ok && [e.value.errorCode, e.value.networkId, e.value.authInfo && decodeAuthInfo(e.value.authInfo)]).toEqual([
+      ErrorCode.NETWORK_AUTHENTICATION_REQUIRED, nwid, { version: 0 },
+    ]);
+    controller.postMember(nwid, member.address, { authenticationExpiryTime: clock.now + 60_000 });
+    clock.now += 2000;
+    sent.length = 0;
+    expect(controller.request(nwid, 2n, member, METADATA)).toBe('answered');
+    const ok = decodeOkNetworkConfigRequest(sent[0].payload);
+    const cfg = ok.ok ? decodeNetworkConfig(ok.value.chunk.data) : undefined;
+    expect(cfg?.ok && cfg.value.sso).toEqual({ version: 0, enabled: true, authenticationUrl: '', authenticationExpiryTime: BigInt(clock.now - 2000 + 60_000) });
+  });
+
+  it('splits a large config into signed chunks that reassemble into the config', () => {
+    const clock = { now: 7_000_000 };
+    const { sent, controller } = setup(controllerId, clock);
+    // 128 routes and 1,000 rules: well over one chunk (9,740 bytes)
+    controller.postNetwork(nwid, {
+      private: false,
+      routes: Array.from({ length: 128 }, (_, i) => ({ target: `10.${i}.0.0/16` })),
+      rules: [...Array.from({ length: 999 }, (_, i) => ({ type: 'MATCH_IPV6_DEST', ip: `fd00::${i.toString(16)}/128` })), { type: 'ACTION_ACCEPT' }],
+    });
+    expect(controller.request(nwid, 77n, member, METADATA)).toBe('answered');
+    const oks = sent.filter((s) => s.verb === Verb.OK).map((s) => decodeOkNetworkConfigRequest(s.payload));
+    expect(oks.length).toBeGreaterThan(1);
+    const whole = new Uint8Array(oks[0].ok ? oks[0].value.chunk.signed!.totalLength : 0);
+    for (const ok of oks) {
+      if (!ok.ok) throw new Error(ok.error);
+      expect(ok.value.inRePacketId).toBe(77n);
+      expect(verifyConfigChunk(ok.value.chunk, controllerId.publicOnly())).toBe(true);
+      expect(ok.value.chunk.signed!.updateId).toBe(oks[0].ok && oks[0].value.chunk.signed!.updateId);
+      whole.set(ok.value.chunk.data, ok.value.chunk.signed!.chunkIndex);
+    }
+    const cfg = decodeNetworkConfig(whole);
+    expect(cfg.ok && [cfg.value.routes.length, cfg.value.rules.length]).toEqual([128, 1000]);
+  });
+
+  it('forgets members that stopped asking, so the request table stays bounded', () => {
+    const clock = { now: 5_000_000 };
+    const { controller } = setup(controllerId, clock);
+    for (let i = 0; i < 50; i++) controller.request(nwid, BigInt(i + 1), { ...member, address: member.address + i } as Identity, METADATA);
+    expect(controller.trackedMembers).toBe(50);
+    clock.now += 121_000;
+    controller.request(nwid, 99n, member, METADATA);
+    expect(controller.trackedMembers).toBe(1);
   });
 
   it('counts and drops malformed and random request payloads without throwing', () => {

@@ -15,12 +15,16 @@
 //   {"cmd":"frame","to":"<addr>","text":"…"}   → {"event":"sent","to","result":"direct"|"relayed"|"unreachable"}
 //   {"cmd":"whois","address":"<addr>"}         → {"event":"whois","address","found":bool}
 //   {"cmd":"paths","peer":"<addr>"}            → {"event":"paths","peer","paths":[{"remote","local","lastReceiveAgoMs"}]}
+//   {"cmd":"join","network":"<16 hex>"}        → {"event":"joined","network"}; later {"event":"network",…}
+//   {"cmd":"netframe","network","to","text"}   → {"event":"sent","to","result"} (our COM first, then the frame)
 //   {"cmd":"stop"}                             → exits after {"event":"stopped"}
 // Events sent unprompted:
 //   {"event":"ready","address","sockets":["ip/port"]}   {"event":"online"}
 //   {"event":"frame","from","text","networkId","etherType","relayed":bool}
 //   {"event":"rendezvous","peer","address":"ip/port"}   {"event":"world","id","timestamp"}
 //   {"event":"error","message"}
+//   {"event":"network","network","status","ips":["ip/bits"],"name"}   (on each status or config)
+//   {"event":"netframe","network","from","text"}   {"event":"refused","network","from"}   {"event":"revocation","network","target"}
 // Closing stdin stops the leaf too, so a leaf never outlives the process driving it.
 
 import { readFileSync } from 'node:fs';
@@ -28,6 +32,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { formatAddress, parseAddress } from '../../src/identity/address.ts';
 import { parseIdentity, type Identity } from '../../src/identity/identity.ts';
+import { NetworkMember } from '../../src/leaf/network-member.ts';
 import { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import { formatInetAddress } from '../../src/wire/inet-address.ts';
 import { World } from '../../src/world/world.ts';
@@ -113,6 +118,16 @@ async function main(): Promise<void> {
   }));
   leaf.on('rendezvous', (peer, address) => emit({ event: 'rendezvous', peer: formatAddress(peer), address: formatInetAddress(address) }));
   leaf.on('world', (w) => emit({ event: 'world', id: w.idHex, timestamp: w.timestamp.toString() }));
+  member = new NetworkMember(leaf);
+  const networkEvent = (nwid: bigint): void => {
+    const n = member!.networks.get(nwid);
+    emit({ event: 'network', network: nwid, status: n?.status, ips: n?.config?.staticIps.map(formatInetAddress) ?? [], name: n?.config?.name });
+  };
+  member.on('status', (nwid) => networkEvent(nwid));
+  member.on('config', (nwid) => networkEvent(nwid));
+  member.on('frame', (nwid, from, frame) => emit({ event: 'netframe', network: nwid, from: formatAddress(from), text: Buffer.from(frame.payload).toString('utf8') }));
+  member.on('refused', (nwid, from) => emit({ event: 'refused', network: nwid, from: formatAddress(from) }));
+  member.on('revocation', (nwid, target) => emit({ event: 'revocation', network: nwid, target: formatAddress(target) }));
 
   let stopping = false;
   const stop = async (): Promise<void> => {
@@ -140,6 +155,13 @@ async function main(): Promise<void> {
     handle(leaf, cmd, stop).catch((e: unknown) => emit({ event: 'error', id: cmd.id, message: (e as Error).message }));
   });
   lines.on('close', () => void stop());
+}
+
+let member: NetworkMember | undefined;
+
+function networkArg(cmd: Json): bigint {
+  if (typeof cmd.network !== 'string' || !/^[0-9a-fA-F]{16}$/.test(cmd.network)) throw new Error('"network" must be 16 hex digits');
+  return BigInt('0x' + cmd.network);
 }
 
 function peerArg(cmd: Json, key: string): number {
@@ -171,6 +193,18 @@ async function handle(leaf: SimpleLeaf, cmd: Json, stop: () => Promise<void>): P
         remote: formatInetAddress(p.remote), local: `${p.socket.address}/${p.socket.port}`, lastReceiveAgoMs: now - p.lastReceiveMs,
       }));
       return emit({ event: 'paths', id, peer: formatAddress(peerAddress), paths });
+    }
+    case 'join': {
+      const nwid = networkArg(cmd);
+      member!.join(nwid);
+      return emit({ event: 'joined', id, network: nwid });
+    }
+    case 'netframe': {
+      const nwid = networkArg(cmd);
+      const to = peerArg(cmd, 'to');
+      const text = typeof cmd.text === 'string' ? cmd.text : '';
+      const result = await member!.sendFrame(to, { networkId: nwid, etherType: LAB_ETHERTYPE, payload: Buffer.from(text, 'utf8') });
+      return emit({ event: 'sent', id, to: formatAddress(to), result });
     }
     case 'stop':
       return stop();
