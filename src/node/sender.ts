@@ -81,7 +81,6 @@ export class Sender {
     markFragmentedIfNeeded(p, this.node.options.mtu); // the flag is under the MAC: set it before armor
     const suite = cipher ?? (verb === Verb.HELLO ? Cipher.poly1305None
       : peer.version.protocol >= AES_GMAC_SIV_MIN_PROTO_VERSION && !this.node.options.alwaysSalsa ? Cipher.aesGmacSiv : Cipher.poly1305Salsa2012);
-    markFragmentedIfNeeded(p, this.node.options.mtu); // the flag is under the MAC
     armor(p, peer.key, suite);
     const wireId = readPacketId(p);
     if (verb === Verb.HELLO || verb === Verb.WHOIS || verb === Verb.ECHO || verb === Verb.NETWORK_CONFIG_REQUEST || verb === Verb.MULTICAST_GATHER) {
