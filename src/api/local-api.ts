@@ -4,7 +4,7 @@
 // /config, /peer, /network, /moon — answer from a NodeApiView, so every role that is a node
 // (the leaf today) serves the same routes; a role adds its own through `extra`.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { parseListen } from './root-http.ts';
 
@@ -35,6 +35,8 @@ export interface LocalApiOptions {
   authToken: string;
   node: NodeApiView;
   extra?: ExtraRoutes;
+  /** Which client addresses may use the API (default: loopback only, as zerotier-one). */
+  allowFrom?: (remoteAddress: string | undefined) => boolean;
 }
 
 /** Request bodies on node routes are small JSON objects. */
@@ -151,7 +153,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     } catch {
       return send(res, { status: 400, body: {} });
     }
-    if (!isLoopback(req.socket.remoteAddress)) return send(res, { status: 401, body: {} });
+    if (!(options.allowFrom ?? isLoopback)(req.socket.remoteAddress)) return send(res, { status: 401, body: {} });
     const method = req.method ?? 'GET';
     if (url.pathname === '/health' && method === 'GET') {
       return send(res, { status: 200, body: {
@@ -185,12 +187,23 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   };
   const { host, port } = parseListen(options.listen);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(new Error(`cannot listen on ${options.listen}: ${e.message}`)));
     server.listen(port, host, () => resolve());
   });
   const bound = server.address();
+  const boundPort = typeof bound === 'object' && bound ? bound.port : port;
+  const servers = [server];
+  if (host === '127.0.0.1') {
+    // also IPv6 loopback, where newer clients send "localhost" (best effort)
+    const v6 = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, requireHostHeader: false }, server.listeners('request')[0] as RequestListener);
+    const ok = await new Promise<boolean>((resolve) => {
+      v6.once('error', () => resolve(false));
+      v6.listen(boundPort, '::1', () => resolve(true));
+    });
+    if (ok) servers.push(v6);
+  }
   return {
-    port: typeof bound === 'object' && bound ? bound.port : port,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    port: boundPort,
+    close: () => Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); }))).then(() => {}),
   };
 }

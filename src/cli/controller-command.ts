@@ -18,6 +18,7 @@ interface ControllerFlags {
   http?: string;
   logLevel?: string;
   allowManagementFrom?: string;
+  planet?: string;
 }
 
 export async function runController(flags: ControllerFlags): Promise<number> {
@@ -35,6 +36,7 @@ export async function runController(flags: ControllerFlags): Promise<number> {
       port,
       httpListen: flags.http ?? ROOT_DEFAULTS.httpListen,
       allowManagementFrom: flags.allowManagementFrom?.split(',').filter((x) => x.trim() !== '') ?? [],
+      planet: flags.planet,
       log,
     });
     await node.start();
@@ -98,6 +100,7 @@ export function registerController(program: Command): void {
     .option('--bind <ips>', 'comma-separated local IPs for UDP (default: every local address)')
     .option('--port <port>', 'UDP port (default 9993)')
     .option('--http <ip:port>', 'API listener ("" disables; default 127.0.0.1:9993)')
+    .option('--planet <file|public>', 'the planet to live in (default: <home>/planet); "public" names ZeroTier\'s public planet')
     .option('--allow-management-from <cidrs>', 'networks besides loopback that may use the API (also local.conf settings.allowManagementFrom)')
     .option('--log-level <level>', 'debug, info, warn or error')
     .action(async (flags: ControllerFlags) => {

@@ -1,20 +1,15 @@
-// `ztroot controller`: a node whose only role is the network controller. It keeps in touch with
-// its roots like a leaf (HELLO to the planet's and moons' roots, so members find it through them),
-// answers config requests, and serves the /controller API on its local HTTP port.
+// `ztroot controller`: a leaf node (LeafNode: its planet and moons, the node's local API) that
+// also runs the network controller: it answers config requests that reach it through its roots,
+// and the same local API listener serves the /controller routes (one listener, one token).
 
-import { createServer, type RequestListener, type Server } from 'node:http';
-import { join } from 'node:path';
 import { formatAddress } from '../identity/address.ts';
-import { serveControllerApi, isControllerPath, type NodeInfo } from '../api/controller-routes.ts';
-import { formatInetAddress } from '../wire/inet-address.ts';
-import { parseListen } from '../api/root-http.ts';
-import { SimpleLeaf } from '../leaf/simple-leaf.ts';
-import { loadWorldFiles } from '../node/topology.ts';
-import { ensureHome, loadOrCreateIdentity } from '../root/home.ts';
+import { controllerApi, isControllerPath, allowedFrom } from '../api/controller-routes.ts';
+import { startLocalApi, type LocalApi } from '../api/local-api.ts';
+import { LeafNode } from '../leaf/leaf-node.ts';
+import type { SimpleLeaf } from '../leaf/simple-leaf.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { Verb } from '../wire/constants.ts';
-import { World } from '../world/world.ts';
-import { DEFAULT_PLANET } from '../world/default-planet.ts';
+import { join } from 'node:path';
 import { CONTROLLER_FILES, loadOrCreateAuthToken, managementNetworks } from './controller-role.ts';
 import { NetworkController } from './controller.ts';
 import { ControllerStore } from './store.ts';
@@ -25,6 +20,8 @@ export interface ControllerNodeOptions {
   bind: string[];
   /** UDP port (0: any). */
   port: number;
+  /** The planet: a file or "public"; unset, `<home>/planet` (never the public planet unless named). */
+  planet?: string;
   /** "IP:port" of the API listener, "" for none. */
   httpListen: string;
   /** Networks besides loopback that may use the API (local.conf's allowManagementFrom is added). */
@@ -35,24 +32,19 @@ export interface ControllerNodeOptions {
 }
 
 export class ControllerNode {
-  readonly leaf: SimpleLeaf;
+  readonly node: LeafNode;
   readonly controller: NetworkController;
   private readonly options: ControllerNodeOptions;
-  private http: Server[] = [];
-  httpPort = 0;
+  private api: LocalApi | undefined;
 
   constructor(options: ControllerNodeOptions) {
     this.options = options;
-    ensureHome(options.home);
-    const { identity } = loadOrCreateIdentity(options.home);
-    const worlds = loadWorldFiles(options.home);
-    for (const p of worlds.problems) (options.log ?? silentLogger).warn('world file ignored', { problem: p });
-    const planet = worlds.planet ?? (World.decode(DEFAULT_PLANET) as { world: World }).world;
-    this.leaf = new SimpleLeaf({
-      identity, planet, moons: worlds.moons, bind: options.bind, port: options.port, allowLoopbackPaths: options.allowLoopbackPaths,
+    this.node = new LeafNode({
+      home: options.home, bind: options.bind, port: options.port, planet: options.planet,
+      allowLoopbackPaths: options.allowLoopbackPaths, log: options.log ?? silentLogger,
     });
     this.controller = new NetworkController({
-      identity, store: new ControllerStore(join(options.home, CONTROLLER_FILES.database)),
+      identity: this.node.identity, store: new ControllerStore(join(options.home, CONTROLLER_FILES.database)),
       output: { send: (to, verb, payload) => void this.leaf.sendVerb(to, verb, payload) },
     });
     this.leaf.on('packet', (peer, verb, payload, inbound) => {
@@ -60,59 +52,37 @@ export class ControllerNode {
     });
   }
 
+  /** The node's packets (its SimpleLeaf). */
+  get leaf(): SimpleLeaf {
+    return this.node.leaf;
+  }
+
   get address(): string {
-    return formatAddress(this.leaf.address);
+    return formatAddress(this.node.address);
+  }
+
+  /** The API's TCP port (0 when it is off). */
+  get httpPort(): number {
+    return this.api?.port ?? 0;
   }
 
   async start(): Promise<void> {
-    await this.leaf.start();
-    if (!this.options.httpListen) return;
-    const token = loadOrCreateAuthToken(this.options.home);
     const management = managementNetworks(this.options.home, this.options.allowManagementFrom);
     if (management.bad.length > 0) throw new Error(`allowManagementFrom: not a network: ${management.bad.join(', ')}`);
-    const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (isControllerPath(url.pathname)) return serveControllerApi(this.controller, token, req, res, url, this.nodeInfo(), management.networks);
-      res.writeHead(404).end();
+    await this.node.start();
+    if (!this.options.httpListen) return;
+    this.api = await startLocalApi({
+      listen: this.options.httpListen,
+      authToken: loadOrCreateAuthToken(this.options.home),
+      node: this.node,
+      allowFrom: (address) => allowedFrom(address, management.networks),
+      extra: (method, pathname, body) => (isControllerPath(pathname) ? controllerApi(this.controller, method, pathname, body) : undefined),
     });
-    const { host, port } = parseListen(this.options.httpListen);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new Error(`cannot listen on ${this.options.httpListen}: ${e.message}`)));
-      server.listen(port, host, () => resolve());
-    });
-    const a = server.address();
-    this.httpPort = typeof a === 'object' && a ? a.port : port;
-    this.http = [server];
-    if (host === '127.0.0.1') {
-      // also IPv6 loopback, where newer Node sends "localhost" (best effort)
-      const v6 = createServer(server.listeners('request')[0] as RequestListener);
-      const ok = await new Promise<boolean>((resolve) => {
-        v6.once('error', () => resolve(false));
-        v6.listen(this.httpPort, '::1', () => resolve(true));
-      });
-      if (ok) this.http.push(v6);
-    }
-  }
-
-  /** What /status and /peer show. */
-  nodeInfo(): NodeInfo {
-    const node = this.leaf.node;
-    const planet = node.topology.planet;
-    return {
-      publicIdentity: this.leaf.identity.toString(false), planetWorldId: planet?.id ?? 0n, planetWorldTimestamp: planet?.timestamp ?? 0n,
-      homeDir: this.options.home, listeningOn: this.leaf.sockets.map((s) => `${s.address}/${s.port}`),
-      peers: async () => [...node.peers.values()].map((p) => ({
-        address: formatAddress(p.address),
-        version: `${p.version.major}.${p.version.minor}.${p.version.revision}`,
-        role: node.topology.upstreams().get(p.address)?.role ?? 'LEAF',
-        paths: [...p.paths.values()].map((x) => ({ address: formatInetAddress(x.remote), lastReceiveMs: x.lastReceiveMs })),
-      })),
-    };
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.http.map((h) => new Promise<void>((r) => { h.closeAllConnections(); h.close(() => r()); })));
-    await this.leaf.stop();
+    await this.api?.close();
+    await this.node.stop();
     this.controller.store.close();
   }
 }
