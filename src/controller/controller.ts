@@ -190,7 +190,7 @@ export class NetworkController {
       member.lastAuthorizedCredential = autoCredential;
     }
 
-    // SSO (07 §9 step 5). Our store has no identity provider, so like 1.14's file database the
+    // SSO (docs/protocol/07-network-config-controller.md §9 step 5). Our store has no identity provider, so like 1.14's file database the
     // auth info carries version 0 and no URL: a member of an SSO network gets a config only while
     // its authenticationExpiryTime (set through the API) lies in the future, or if ssoExempt.
     const sso = jsonBool(network.ssoEnabled, false) && !jsonBool(member.ssoExempt, false);
