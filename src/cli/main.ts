@@ -1,6 +1,7 @@
 // The `ztroot` command line. Each role and tool registers its subcommand here.
 
 import { Command, CommanderError } from 'commander';
+import { registerCli } from './cli-command.ts';
 import { registerController } from './controller-command.ts';
 import { registerDecode } from './decode-command.ts';
 import { registerIdtool } from './idtool-command.ts';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerRoot(program);
   registerController(program);
   registerLeaf(program);
+  registerCli(program);
   registerDecode(program);
   return program;
 }

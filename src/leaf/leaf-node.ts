@@ -24,7 +24,8 @@ import {
   type NetworkSettings,
 } from './leaf-home.ts';
 import { NetworkMember, type MemberNetwork } from './network-member.ts';
-import { NetworkPort } from './network-port.ts';
+import { NetworkPort, type EthernetMode } from './network-port.ts';
+import type { VirtualEthernet } from './virtual-ethernet.ts';
 import { SimpleLeaf } from './simple-leaf.ts';
 
 export interface LeafNodeOptions {
@@ -37,6 +38,11 @@ export interface LeafNodeOptions {
   planet?: string;
   /** Loopback tests only: 1.14 never uses loopback paths. */
   allowLoopbackPaths?: boolean;
+  /**
+   * How networks meet this side: TAP devices on the host ('tap', the default), Ethernet frames for
+   * the program that embeds the leaf ('frames': leaf.ethernet(nwid)), or nothing ('none').
+   */
+  ethernet?: EthernetMode;
   /** Ping check period (1.14: 5 s); tests shorten it. */
   pingIntervalMs?: number;
   log?: Logger;
@@ -56,11 +62,13 @@ export class LeafNode {
   readonly member: NetworkMember;
   private readonly settings = new Map<bigint, NetworkSettings>();
   private readonly ports = new Map<bigint, NetworkPort>();
+  private readonly ethernetMode: EthernetMode;
   private readonly log: Logger;
 
   constructor(options: LeafNodeOptions) {
     this.home = options.home;
     this.log = options.log ?? silentLogger;
+    this.ethernetMode = options.ethernet ?? 'tap';
     ensureHome(options.home);
     mkdirSync(join(options.home, LEAF_FILES.networksDir), { recursive: true, mode: 0o700 });
     this.identity = loadOrCreateIdentity(options.home).identity;
@@ -107,6 +115,14 @@ export class LeafNode {
     await this.leaf.stop();
   }
 
+  /**
+   * The Ethernet of a configured network for a program embedding this leaf (`ethernet: 'frames'`):
+   * 'frame' events from the network, send(frame) to it. Undefined until the network is configured.
+   */
+  ethernet(nwid: bigint): VirtualEthernet | undefined {
+    return this.ports.get(nwid)?.virtual;
+  }
+
   /** Online as 1.14 counts it: heard from an upstream within 500 s. */
   get online(): boolean {
     return this.leaf.online;
@@ -120,7 +136,7 @@ export class LeafNode {
   private applyConfig(nwid: bigint, config: NetworkConfig): void {
     let port = this.ports.get(nwid);
     if (!port) {
-      port = new NetworkPort(this.leaf, this.member, nwid, this.log);
+      port = new NetworkPort(this.leaf, this.member, nwid, this.ethernetMode, this.log);
       this.ports.set(nwid, port);
     }
     const p = port;

@@ -30,7 +30,14 @@ import type { NetworkSettings } from './leaf-home.ts';
 import type { NetworkMember } from './network-member.ts';
 import type { SimpleLeaf } from './simple-leaf.ts';
 import { frameAllowed } from './rules-filter.ts';
-import { configureTap, openTap, tapDeviceName, type TapDevice } from './tap-device.ts';
+import { configureTap, openTap, tapDeviceName, type EthernetDevice } from './tap-device.ts';
+import { VirtualEthernet } from './virtual-ethernet.ts';
+
+/**
+ * What carries a network's frames on this side: a TAP device on the host, a VirtualEthernet for
+ * the program embedding the leaf, or nothing (the node only keeps its membership).
+ */
+export type EthernetMode = 'tap' | 'frames' | 'none';
 
 const second = 1000;
 /** ZT_MULTICAST_ANNOUNCE_PERIOD: subscriptions re-announced this often. */
@@ -53,7 +60,8 @@ export class NetworkPort {
   private readonly member: NetworkMember;
   private readonly log: Logger;
   private readonly mac: number;
-  private device: TapDevice | undefined;
+  private device: EthernetDevice | undefined;
+  private readonly mode: EthernetMode;
   /** Why there is no device (no addon, no permission), for the API's portError and the log. */
   deviceError: string | undefined;
   private applied: string[] = [];
@@ -68,7 +76,8 @@ export class NetworkPort {
   /** Frames the rules dropped, by direction. */
   readonly dropped = { outbound: 0, inbound: 0 };
 
-  constructor(leaf: SimpleLeaf, member: NetworkMember, nwid: bigint, log: Logger = silentLogger) {
+  constructor(leaf: SimpleLeaf, member: NetworkMember, nwid: bigint, mode: EthernetMode = 'tap', log: Logger = silentLogger) {
+    this.mode = mode;
     this.leaf = leaf;
     this.log = log;
     this.member = member;
@@ -84,9 +93,16 @@ export class NetworkPort {
     return this.device?.name ?? '';
   }
 
+  /** The program's Ethernet for this network ('frames' mode), once the network is configured. */
+  get virtual(): VirtualEthernet | undefined {
+    return this.device instanceof VirtualEthernet ? this.device : undefined;
+  }
+
   /** A (new) config: open the device if needed, apply MAC, MTU, addresses and routes, announce. */
   async apply(config: NetworkConfig, settings: NetworkSettings): Promise<void> {
     this.config = config;
+    if (!this.device && this.mode === 'frames') this.device = new VirtualEthernet(this.mac, (f) => this.fromHost(f));
+    if (!this.device && this.mode === 'none') this.deviceError = 'no Ethernet device (ethernet: none)';
     if (!this.device && this.deviceError === undefined) {
       for (let trial = 0; trial < NAME_TRIALS && !this.device; trial++) {
         const opened = openTap(tapDeviceName(this.nwid, trial), (f) => this.fromHost(f));
@@ -98,7 +114,7 @@ export class NetworkPort {
         if (this.deviceError && !/EBUSY|busy/.test(this.deviceError)) break;
       }
     }
-    if (this.device) {
+    if (this.device?.kind === 'tap') {
       const addresses = settings.allowManaged ? config.staticIps.map((a) => `${formatIp(a as IpAddress)}/${(a as IpAddress).port}`) : [];
       const routes: [string, string][] = settings.allowManaged ? config.routes
         .filter((r) => r.via.family !== 0 && (settings.allowDefault || (r.target as IpAddress).port !== 0))
@@ -126,7 +142,7 @@ export class NetworkPort {
     const out: MulticastGroup[] = [];
     if (this.config && (this.config.flags & NetconfFlag.enableBroadcast) !== 0n) out.push(BROADCAST_GROUP);
     for (const a of this.config?.staticIps ?? []) if (a.family === 4) out.push(arpGroupFor(a.ip));
-    if (this.device) out.push(...deviceMulticastMacs(this.device.name).map((mac) => ({ mac, adi: 0 })));
+    if (this.device?.kind === 'tap') out.push(...deviceMulticastMacs(this.device.name).map((mac) => ({ mac, adi: 0 })));
     return out;
   }
 

@@ -34,12 +34,18 @@ export function tapDeviceName(nwid: bigint, trial = 0): string {
   return name;
 }
 
-export interface TapDevice {
+/** Where a network's Ethernet frames meet the host: a TAP device, or a program (VirtualEthernet). */
+export interface EthernetDevice {
+  /** The host interface name ('' when there is none). */
   readonly name: string;
-  /** Hand a frame to the host; false if the kernel refused it. */
+  /** A TAP device gets MAC, MTU, addresses and routes applied on the host; a virtual one does not. */
+  readonly kind: 'tap' | 'virtual';
+  /** Hand a frame (Ethernet header included) to the host side; false if it was refused. */
   write(frame: Uint8Array): boolean;
   close(): void;
 }
+
+export type TapDevice = EthernetDevice & { readonly kind: 'tap' };
 
 /** Open (create) the TAP device; the reason as text when that cannot be done here. */
 export function openTap(name: string, onFrame: (frame: Uint8Array) => void): TapDevice | { reason: string } {
@@ -55,6 +61,7 @@ export function openTap(name: string, onFrame: (frame: Uint8Array) => void): Tap
   let open = true;
   return {
     name: opened.name,
+    kind: 'tap',
     write: (frame) => open && b.binding.write(opened.handle, frame) === frame.length,
     close: () => {
       if (!open) return;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalApi, type LocalApi } from '../../src/api/local-api.ts';
+import { runCli } from '../../src/cli/cli-command.ts';
 import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
 import { LeafNode } from '../../src/leaf/leaf-node.ts';
@@ -28,6 +29,9 @@ function recorded(path: string): any {
   return recording.api.find((e) => e.node === 'a' && e.method === 'GET' && e.path === path && e.auth)!.body_json;
 }
 const keys = (o: object): string[] => Object.keys(o).sort();
+const recordedCli = (recording as unknown as { cli: { node: string; args: string[]; exit: number; stdout: string; stderr: string }[] }).cli
+  .filter((e) => e.node === 'a');
+const cliRecord = (...args: string[]) => recordedCli.find((e) => e.args.join(' ') === args.join(' '))!;
 
 async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -54,8 +58,15 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   }
 
+  /** `ztroot cli -p<port> -T<token> args…` in-process: exit code and what it printed. */
+  async function cli(...args: string[]): Promise<{ exit: number; stdout: string; stderr: string }> {
+    let stdout = '', stderr = '';
+    const exit = await runCli([`-p${api.port}`, `-T${TOKEN}`, ...args], { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+    return { exit, stdout, stderr };
+  }
+
   async function startLeaf(): Promise<void> {
-    leaf = new LeafNode({ home, bind: ['127.0.0.1'], port: 0, allowLoopbackPaths: true, pingIntervalMs: 100 });
+    leaf = new LeafNode({ home, bind: ['127.0.0.1'], port: 0, allowLoopbackPaths: true, pingIntervalMs: 100, ethernet: 'none' });
     await leaf.start();
     api = await startLocalApi({ listen: '127.0.0.1:0', authToken: TOKEN, node: leaf });
   }
@@ -125,6 +136,33 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
     expect((await call('GET', '/status')).status).toBe(200);
   });
 
+  it('ztroot cli: info, listpeers, peers, -j, orbit, deorbit, leave, bad input and unknown commands as zerotier-cli 1.14.1', async () => {
+    await until(() => leaf.online, 'online');
+    expect((await cli('info')).stdout).toMatch(/^200 info [0-9a-f]{10} 1\.14\.1 ONLINE\n$/);
+    const lp = (await cli('listpeers')).stdout.split('\n');
+    expect(lp[0]).toBe(cliRecord('listpeers').stdout.split('\n')[0]);
+    expect(lp[1]).toMatch(new RegExp(`^200 listpeers ${rootAddress} 127\\.0\\.0\\.1/\\d+;-?\\d+;\\d+ -1 1\\.14\\.1 PLANET$`));
+    const peers = (await cli('peers')).stdout.split('\n');
+    expect(peers.slice(0, 2)).toEqual(cliRecord('peers').stdout.split('\n').slice(0, 2));
+    expect(peers[2]).toMatch(new RegExp(`^${rootAddress} 1\\.14\\.1 PLANET    -1 DIRECT   \\S+ +\\S+ +127\\.0\\.0\\.1/\\d+$`));
+    const j = await cli('-j', 'info');
+    expect(j.stdout.startsWith('{\n "address": ')).toBe(true);
+    expect(JSON.parse(j.stdout).planetWorldId).toBe(0x7a7a_0000_1eaf);
+    for (const args of [['join', '123'], ['leave', 'ffffffffffffffff'], ['deorbit', 'deadbeef00']]) {
+      const want = cliRecord(...args);
+      expect(await cli(...args), args.join(' ')).toEqual({ exit: want.exit, stdout: want.stdout, stderr: want.stderr });
+    }
+    expect(await cli('orbit', rootAddress, rootAddress)).toEqual({ exit: 0, stdout: '200 orbit OK\n', stderr: '' });
+    await cli('deorbit', rootAddress);
+    const bogus = await cli('bogus');
+    expect(bogus.exit).toBe(cliRecord('bogus').exit);
+    expect(bogus.stdout).toBe('');
+    expect(bogus.stderr).toMatch(/Usage: ztroot cli/);
+    let err = '';
+    expect(await runCli(['-p1', '-Tx', 'info'], { out: (t) => { err += t; }, err: () => {} })).toBe(1);
+    expect(err).toMatch(/^Error connecting to the ZeroTier service/);
+  });
+
   it('/status and /peer carry the keys 1.14.1 sends, and the planet root shows as PLANET once online', async () => {
     await until(() => leaf.online, 'online');
     const status = (await call('GET', '/status')).json;
@@ -165,6 +203,16 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
     expect(keys(net)).toEqual(keys(recorded('/network/83badff262e84b5a')));
     expect(net).toMatchObject({ name: 'leafnet', type: 'PRIVATE', routes: [{ target: '10.147.18.0/24', via: null, flags: 0, metric: 0 }] });
     expect(net.assignedAddresses[0]).toMatch(/^10\.147\.18\.(1\d|20)\/24$/);
+    // ztroot cli prints what zerotier-cli 1.14.1 prints for the same state
+    const list = await cli('listnetworks');
+    expect(list.stdout.split('\n')[0]).toBe(cliRecord('listnetworks').stdout.split('\n')[0]);
+    expect(list.stdout.split('\n')[1]).toBe(`200 listnetworks ${nwid.toString(16)} leafnet ${net.mac} OK PRIVATE - ${net.assignedAddresses[0]}`);
+    expect(await cli('get', nwid.toString(16), 'status')).toEqual({ exit: 0, stdout: 'OK\n', stderr: '' });
+    expect((await cli('get', nwid.toString(16), 'ip4')).stdout).toBe(`${net.assignedAddresses[0].split('/')[0]}\n`);
+    const set = await cli('set', nwid.toString(16), 'allowDNS=1');
+    expect(set.exit).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ allowDNS: true, id: nwid.toString(16) });
+    expect(readFileSync(join(home, 'networks.d', `${nwid.toString(16)}.local.conf`), 'utf8')).toContain('allowDNS=1');
     expect(readFileSync(join(home, 'networks.d', `${nwid.toString(16)}.conf`)).length).toBeGreaterThan(100);
 
     await api.close();
