@@ -267,8 +267,9 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** A JSON string as it is (an empty one stays empty, as zerotier-cli prints it), else '-'. */
 function str(v: Json | undefined): string {
-  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : '-';
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '-';
 }
 
 function int(v: Json | undefined): number {
