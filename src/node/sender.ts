@@ -19,6 +19,13 @@ import type { Path, Peer } from './peer.ts';
 import { createPathLookup } from './shared-peer-table.ts';
 import type { LocalSocket } from './udp.ts';
 
+/**
+ * Verbs sent without trying LZ4. HELLO must not be compressed; Ethernet frames are mostly
+ * encrypted or already compressed traffic, where the attempt costs ~65 µs per 1400-byte frame in
+ * TypeScript and almost never pays (1.14 tries; receivers take either form).
+ */
+const UNCOMPRESSED_VERBS: ReadonlySet<number> = new Set([Verb.HELLO, Verb.FRAME, Verb.EXT_FRAME, Verb.MULTICAST_FRAME]);
+
 export class Sender {
   private readonly node: Node;
   private readonly packetIds = new PacketIdSource();
@@ -77,7 +84,7 @@ export class Sender {
   /** Build, compress where it helps, armor, fragment and send a packet to one physical address. */
   sendTo(peer: Peer, socket: LocalSocket, to: IpAddress, verb: number, payload: Uint8Array, cipher?: ArmorCipher): bigint {
     let p = newPacket({ id: this.packetIds.next(), destination: peer.address, source: this.node.address, verb, payload });
-    if (verb !== Verb.HELLO) p = compressPacket(p);
+    if (!UNCOMPRESSED_VERBS.has(verb)) p = compressPacket(p);
     markFragmentedIfNeeded(p, this.node.options.mtu); // the flag is under the MAC: set it before armor
     const suite = cipher ?? (verb === Verb.HELLO ? Cipher.poly1305None
       : peer.version.protocol >= AES_GMAC_SIV_MIN_PROTO_VERSION && !this.node.options.alwaysSalsa ? Cipher.aesGmacSiv : Cipher.poly1305Salsa2012);
