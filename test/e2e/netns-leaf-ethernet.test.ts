@@ -148,4 +148,11 @@ describe.skipIf(skip)('Ethernet between two ztroot leaves', () => {
     const r = spawnSync('ip', ['netns', 'exec', ns.leaf0, 'ping', '-c', '2', '-W', '3', '-s', '2400', ips[1]], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stdout, r.stderr).toMatch(/2 packets transmitted, [12] received/);
   });
+
+  it('deauthorizing a member cuts it off at once: the other member refuses its frames (revocation)', async () => {
+    controllerApi('POST', `/controller/network/${nwid}/member/${formatAddress(id1.address)}`, { authorized: false });
+    await new Promise((r) => setTimeout(r, 1500)); // the push and the revocation are immediate; allow the exchange
+    const r = spawnSync('ip', ['netns', 'exec', ns.leaf0, 'ping', '-c', '3', '-W', '2', ips[1]], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toMatch(/3 packets transmitted, 0 received/);
+  });
 });
