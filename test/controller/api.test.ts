@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAddress } from '../../src/identity/address.ts';
 import { generateIdentity } from '../../src/identity/identity.ts';
 import { MAX_BODY_BYTES } from '../../src/api/controller-routes.ts';
-import { readFixture } from './capture-exchange.ts';
+import { readVectorJson } from '../support/vectors.ts';
 import { API_TOKEN, startControllerRoot, type ControllerRoot } from './harness.ts';
 
 interface ApiRecord { node: string; method: string; path: string; request_body: unknown; status: number; body_json: any; body_text: string | null }
-const recorded = (JSON.parse(readFixture('api-and-cli.json')) as { api: ApiRecord[] }).api.filter((r) => r.node === 'c');
+const recorded = readVectorJson<{ api: ApiRecord[] }>('api-and-cli.json').api.filter((r) => r.node === 'c');
 
 const id = generateIdentity();
 const me = formatAddress(id.address);

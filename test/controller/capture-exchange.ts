@@ -3,20 +3,13 @@
 // secrets, with the config requests, answers, pushes and errors picked out.
 
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseIdentity, type Identity } from '../../src/identity/identity.ts';
 import { parseCaptureJson } from '../../src/wire/capture.ts';
 import { uncompressPacket } from '../../src/wire/compression.ts';
 import { PacketOffset, Verb } from '../../src/wire/constants.ts';
 import { Keyring } from '../../src/wire/keyring.ts';
 import { classifyDatagram, packetDestination, packetSource, packetVerb, readPacketId } from '../../src/wire/packet.ts';
-
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/zerotier-1.14.1');
-
-export function readFixture(name: string): string {
-  return readFileSync(join(FIXTURES, name), 'utf8');
-}
+import { fixturePath } from '../support/vectors.ts';
 
 export interface ControllerPacket {
   /** Index of the datagram in the capture. */
@@ -44,7 +37,7 @@ let cached: CaptureExchange | undefined;
 
 export function captureExchange(): CaptureExchange {
   if (cached) return cached;
-  const parsed = parseCaptureJson(readFixture('capture-moon-lab.json'));
+  const parsed = parseCaptureJson(readFileSync(fixturePath('capture-moon-lab.json'), 'utf8'));
   if (!parsed.ok) throw new Error(parsed.error);
   const keyring = new Keyring();
   const byName = new Map<string, Identity>();

@@ -9,10 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringifySorted, type JsonObject } from '../../src/controller/json-values.ts';
 import { applyMemberPost, applyNetworkPost, cleanNetwork, formatNetworkId, initMember, initNetwork, RecordInputError } from '../../src/controller/records.ts';
 import { ControllerStore } from '../../src/controller/store.ts';
-import { readFixture } from './capture-exchange.ts';
+import { readVectorJson } from '../support/vectors.ts';
 
 interface ApiRecord { node: string; method: string; path: string; request_body: JsonObject | null; status: number; body_json: JsonObject | null }
-const api = (JSON.parse(readFixture('api-and-cli.json')) as { api: ApiRecord[] }).api.filter((r) => r.node === 'c');
+const api = readVectorJson<{ api: ApiRecord[] }>('api-and-cli.json').api.filter((r) => r.node === 'c');
 const find = (method: string, path: string): ApiRecord => api.find((r) => r.method === method && r.path === path)!;
 
 const dirs: string[] = [];

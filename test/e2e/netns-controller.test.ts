@@ -4,7 +4,7 @@
 // through the API, receive configs with pool addresses, exchange network frames (each accepting
 // the other's COM), and a deauthorized leaf's COM is revoked at the other one.
 //
-// Skips (does not fail) only without root or without a working `ip netns`. See tools/lab/.
+// Skips (does not fail, and says why) without root, iptables or a working `ip netns`. See tools/lab/.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,8 @@ import { WorldType } from '../../src/world/constants.ts';
 import { World } from '../../src/world/world.ts';
 import { LeafClient } from '../../tools/lab/leaf-client.ts';
 import { buildNatLab, type NatLab } from '../../tools/lab/nat-lab.ts';
-import { NetnsLab, netnsUnavailableReason } from '../../tools/lab/netns.ts';
+import { NetnsLab } from '../../tools/lab/netns.ts';
+import { skipWithoutNetns } from '../support/skips.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ZTROOT_BIN = join(REPO, 'bin/ztroot.js');
@@ -32,9 +33,9 @@ const STARTUP_MS = 30_000;
 /** A refused member asks again every 5 s (1.14's period), so waits for a config allow two rounds. */
 const EVENT_MS = 20_000;
 
-const unavailable = netnsUnavailableReason();
+const noNetns = skipWithoutNetns();
 
-describe.skipIf(unavailable !== undefined)(`root --controller and two NATed members in network namespaces${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describe.skipIf(noNetns)('root --controller and two NATed members in network namespaces', () => {
   let lab: NetnsLab;
   let net: NatLab;
   let home: string;

@@ -5,8 +5,8 @@
 // MULTICAST_FRAME to the subscribers the root gathered, ICMP as FRAMEs between members that
 // exchanged COMs (docs/protocol/04-verbs.md §7, §10, §13, §14; 07-network-config-controller.md §9).
 //
-// Skips (does not fail) without root and `ip netns`, without `ping` (Debian: iputils-ping), or
-// without the tap addon.
+// Skips (does not fail, and says why) without root and `ip netns`, without `ping` (Debian:
+// iputils-ping), or without the tap addon.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,15 +20,15 @@ import { WorldType } from '../../src/world/constants.ts';
 import { World } from '../../src/world/world.ts';
 import { nativeAddonPath } from '../../src/util/native-addon.ts';
 import { labHttp, NODE, startLabRoot, ZTROOT_BIN } from '../../tools/lab/lab-root.ts';
-import { NetnsLab, netnsUnavailableReason } from '../../tools/lab/netns.ts';
+import { NetnsLab } from '../../tools/lab/netns.ts';
 import { VECTOR_IDENTITIES } from '../support/root-harness.ts';
-import { missingCommand, skipGroup } from '../support/skips.ts';
+import { missingCommand, skipGroup, skipWithoutNetns } from '../support/skips.ts';
 
 const NET = '198.18.4';
 const PORT = 9993;
 const EVENT_MS = 30_000;
 
-const skip = skipGroup('leaf Ethernet (network namespaces, TAP devices)', netnsUnavailableReason() ?? missingCommand('ping', 'iputils-ping') ??
+const unavailable = skipWithoutNetns() || skipGroup('leaf Ethernet end-to-end test', missingCommand('ping', 'iputils-ping') ??
   (existsSync(nativeAddonPath('tap')) ? undefined : 'the tap addon is not built (npm run build:native)'));
 
 async function until<T>(what: string, f: () => T | undefined): Promise<T> {
@@ -41,7 +41,7 @@ async function until<T>(what: string, f: () => T | undefined): Promise<T> {
   }
 }
 
-describe.skipIf(skip)('Ethernet between two ztroot leaves', () => {
+describe.skipIf(unavailable)('Ethernet between two ztroot leaves', () => {
   const [rootId, id0, id1] = VECTOR_IDENTITIES;
   let lab: NetnsLab;
   const ns: Record<string, string> = {};

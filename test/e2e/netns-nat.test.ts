@@ -21,8 +21,8 @@ import { World } from '../../src/world/world.ts';
 import { LeafClient } from '../../tools/lab/leaf-client.ts';
 import { LEAF_RUNNER, NODE, startLabRoot, type LabRoot } from '../../tools/lab/lab-root.ts';
 import { buildNatLab, type NatLab } from '../../tools/lab/nat-lab.ts';
-import { NetnsLab, netnsUnavailableReason } from '../../tools/lab/netns.ts';
-import { skipGroup } from '../support/skips.ts';
+import { NetnsLab } from '../../tools/lab/netns.ts';
+import { skipWithoutNetns } from '../support/skips.ts';
 
 const ROOT_PORT = 9993;
 const ROOT_HTTP = `127.0.0.1:${ROOT_PORT}`; // TCP, inside the root's namespace
@@ -31,7 +31,7 @@ const STARTUP_MS = 30_000;
 const EVENT_MS = 15_000;
 const DIRECT_FRAMES = 5;
 
-const noNetns = skipGroup('network-namespace end-to-end tests', netnsUnavailableReason());
+const noNetns = skipWithoutNetns();
 
 /** Matches "IP/port" for one IPv4 address and any port. */
 function atIp(ip: string): RegExp {

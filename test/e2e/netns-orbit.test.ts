@@ -6,7 +6,7 @@
 // moon root directly at its stable endpoint, and a later revision published on the moon root
 // reaches them in-band. Also: a root with no planet sends nothing beyond its own listeners.
 //
-// Skips (does not fail) without root, `ip netns` or iptables. See tools/lab/.
+// Skips (does not fail, and says why) without root, `ip netns` or iptables. See tools/lab/.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +20,9 @@ import { WorldType } from '../../src/world/constants.ts';
 import { World } from '../../src/world/world.ts';
 import { LeafClient } from '../../tools/lab/leaf-client.ts';
 import { LEAF_RUNNER, NODE, startLabRoot, type LabRoot } from '../../tools/lab/lab-root.ts';
-import { NetnsLab, netnsUnavailableReason } from '../../tools/lab/netns.ts';
+import { NetnsLab } from '../../tools/lab/netns.ts';
 import { VECTOR_IDENTITIES } from '../support/root-harness.ts';
-import { skipGroup } from '../support/skips.ts';
+import { skipWithoutNetns } from '../support/skips.ts';
 
 const PORT = 9993;
 const NET = '198.18.1';
@@ -33,7 +33,7 @@ const LEAF_PING_MS = 1000;
 const LEAF_HELLO_MS = 3000;
 const EVENT_MS = 20_000;
 
-const skip = skipGroup('orbit and no-planet guard (network namespaces)', netnsUnavailableReason());
+const noNetns = skipWithoutNetns();
 
 function world(type: WorldType, id: bigint, timestamp: bigint, root: Identity, ip: string, signer: C25519KeyPair): World {
   return World.make({
@@ -48,7 +48,7 @@ function writeHome(home: string, identity: Identity, files: Record<string, Uint8
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(home, name), bytes);
 }
 
-describe.skipIf(skip)('orbit a ztroot moon through a ztroot planet', () => {
+describe.skipIf(noNetns)('orbit a ztroot moon through a ztroot planet', () => {
   const [planetRootId, moonRootId] = VECTOR_IDENTITIES;
   const planetSigner = generateKeyPair(), moonSigner = generateKeyPair();
   const moonId = BigInt(moonRootId.address);
@@ -149,7 +149,7 @@ describe.skipIf(skip)('orbit a ztroot moon through a ztroot planet', () => {
   });
 });
 
-describe.skipIf(skip)('a root with no planet contacts nobody', () => {
+describe.skipIf(noNetns)('a root with no planet contacts nobody', () => {
   let lab: NetnsLab;
   const homes: string[] = [];
 

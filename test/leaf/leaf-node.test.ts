@@ -18,13 +18,14 @@ import { World } from '../../src/world/world.ts';
 import { WorldType } from '../../src/world/constants.ts';
 import { captureExchange } from '../controller/capture-exchange.ts';
 import { startControllerRoot, type ControllerRoot } from '../controller/harness.ts';
+import { readVectorJson } from '../support/vectors.ts';
 
 const x = captureExchange();
 const [memberId] = [...x.members.values()];
 const TOKEN = 'leaftesttoken00000000000';
-const recording = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/zerotier-1.14.1/api-and-cli.json'), 'utf8')) as {
+const recording = readVectorJson<{
   api: { node: string; method: string; path: string; auth: boolean; body_json?: unknown }[];
-};
+}>('api-and-cli.json');
 function recorded(path: string): any {
   return recording.api.find((e) => e.node === 'a' && e.method === 'GET' && e.path === path && e.auth)!.body_json;
 }

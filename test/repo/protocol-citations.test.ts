@@ -1,7 +1,8 @@
 // Every protocol-note citation in src/, test/, tools/ and README.md can be followed: the cited
 // `NN-name.md` exists in docs/protocol/, and every `§N` / `§N.M` cited with it (lists and ranges
 // included, e.g. `04-verbs.md §2-§3, §12`) is a heading of that file. Abbreviations (a bare
-// two-digit number before §) are refused, and src/ must not point at notes outside the repository.
+// two-digit number before §) are refused. (That nothing points outside the repository is
+// test/repo/self-contained.test.ts's job.)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

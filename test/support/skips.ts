@@ -5,6 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { inject } from 'vitest';
+import { netnsUnavailableReason } from '../../tools/lab/netns.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,4 +28,9 @@ export function skipGroup(group: string, reason: string | undefined): boolean {
 export function missingCommand(command: string, debianPackage: string): string | undefined {
   const found = spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
   return found ? undefined : `${command} not installed (Debian package ${debianPackage})`;
+}
+
+/** Every end-to-end test in network namespaces (test/e2e/) skips as one group, on one line. */
+export function skipWithoutNetns(): boolean {
+  return skipGroup('network-namespace end-to-end tests', netnsUnavailableReason());
 }
