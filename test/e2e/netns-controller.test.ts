@@ -8,8 +8,7 @@
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
@@ -18,14 +17,11 @@ import { ipv4, parseIpv4 } from '../../src/wire/inet-address.ts';
 import { WorldType } from '../../src/world/constants.ts';
 import { World } from '../../src/world/world.ts';
 import { LeafClient } from '../../tools/lab/leaf-client.ts';
+import { LEAF_RUNNER, NODE, ZTROOT_BIN } from '../../tools/lab/lab-root.ts';
 import { buildNatLab, type NatLab } from '../../tools/lab/nat-lab.ts';
 import { NetnsLab } from '../../tools/lab/netns.ts';
 import { skipWithoutNetns } from '../support/skips.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const ZTROOT_BIN = join(REPO, 'bin/ztroot.js');
-const LEAF_RUNNER = join(REPO, 'tools/lab/leaf-runner.ts');
-const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : join(REPO, 'node_modules/.bin/node');
 
 const ROOT_PORT = 9993;
 const ROOT_HTTP = `127.0.0.1:${ROOT_PORT}`;
