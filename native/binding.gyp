@@ -19,6 +19,16 @@
       ]
     },
     {
+      "target_name": "packet_crypto",
+      "sources": ["src/packet_crypto.c"],
+      "cflags": ["-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "ldflags": ["-Wl,-z,now"],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["OS=='win'", { "type": "none", "sources": [] }]
+      ]
+    },
+    {
       "target_name": "tap",
       "sources": ["src/tap.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

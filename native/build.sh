@@ -4,6 +4,8 @@
 #   identity_hash.node  the memory-hard identity hash in C; without it ztroot uses the TypeScript one
 #   thread_sched.node   SCHED_IDLE for identity-validation threads (Linux); without it they are reniced
 #   tap.node            TAP devices for the leaf's networks (Linux); without it networks carry no Ethernet
+#   packet_crypto.node  packet armor/dearmor in C (Salsa20/12, Poly1305, AES-GMAC-SIV on Node's OpenSSL);
+#                       without it ztroot uses the TypeScript implementation
 # It must never fail the install, and one addon failing to build must not keep the others out.
 cd "$(dirname "$0")" || exit 0
 # N-API is ABI-stable, so any Node's headers will do: use the system's when npm names none
@@ -32,5 +34,10 @@ if [ -f build/Release/tap.node ]; then
   echo "native TAP devices built: native/build/Release/tap.node"
 else
   echo "native TAP devices unavailable (build failed); leaf networks carry no Ethernet"
+fi
+if [ -f build/Release/packet_crypto.node ]; then
+  echo "native packet crypto built: native/build/Release/packet_crypto.node"
+else
+  echo "native packet crypto unavailable (build failed); ztroot uses the TypeScript implementation"
 fi
 exit 0
