@@ -2,6 +2,11 @@
 // Poly1305) and 3 (AES-GMAC-SIV). Both work in place on one complete packet (head and
 // fragments already reassembled), from byte 0 to the end of the array.
 //
+// Two implementations do the crypto and give the same bytes: the C addon (native-armor.ts:
+// Salsa20/12 and Poly1305 in C, AES-GMAC-SIV on Node's OpenSSL) and the TypeScript below.
+// armor/dearmor use the addon when it is built and passes its self-test, else TypeScript;
+// ZTROOT_ARMOR=js in the environment, or useArmor('js'), pins TypeScript (tests, benchmarks).
+//
 // Hot path: the Salsa20, Poly1305 and scratch buffers below are module-owned and reused for
 // every packet (JavaScript runs one packet at a time per thread, so sharing is safe).
 
@@ -11,6 +16,7 @@ import {
   AAD_LENGTH, AES_GMAC_SIV_MIN_PROTO_VERSION, CIPHER_SHIFT, Cipher, HeaderFlag, MAC_LENGTH, MAX_PACKET_LENGTH,
   MIN_PACKET_LENGTH, PACKET_SALSA20_ROUNDS, PacketOffset, SALSA_KEY_LENGTH, Verb,
 } from './constants.ts';
+import { nativeArmorAvailability, nativePacketCrypto, type NativeAesContext } from './native-armor.ts';
 import type { PeerKey } from './peer-key.ts';
 
 /** The suites this module can armor and dearmor. */
@@ -87,6 +93,103 @@ function loadAad(p: Uint8Array): void {
 }
 
 /**
+ * The crypto of armor/dearmor on a packet whose length is checked and whose flag byte is final.
+ * Armoring returns true; dearmoring returns whether the packet is authentic, and leaves it
+ * unchanged when it is not.
+ */
+interface ArmorCore {
+  /** Ciphers 0 (encrypted false) and 1 (docs/protocol/03-packet.md §5.2). */
+  salsaPoly(p: Uint8Array, key: PeerKey, encrypted: boolean, armoring: boolean): boolean;
+  /** Cipher 3 (docs/protocol/03-packet.md §5.3). */
+  aesGmacSiv(p: Uint8Array, key: PeerKey, armoring: boolean): boolean;
+}
+
+const typescriptCore: ArmorCore = {
+  salsaPoly(p, key, encrypted, armoring) {
+    startSalsa(key, p);
+    if (armoring) {
+      if (encrypted) salsa.crypt(p, PacketOffset.verb, p, PacketOffset.verb, p.length - PacketOffset.verb);
+      computeMac(p);
+      for (let i = 0; i < MAC_LENGTH; i++) p[PacketOffset.mac + i] = mac[i];
+      return true;
+    }
+    computeMac(p);
+    let diff = 0;
+    for (let i = 0; i < MAC_LENGTH; i++) diff |= mac[i] ^ p[PacketOffset.mac + i];
+    if (diff !== 0) return false;
+    if (encrypted) salsa.crypt(p, PacketOffset.verb, p, PacketOffset.verb, p.length - PacketOffset.verb);
+    return true;
+  },
+  aesGmacSiv(p, key, armoring) {
+    loadAad(p);
+    const n = p.length - PacketOffset.verb;
+    if (armoring) {
+      for (let i = 0; i < 8; i++) iv[i] = p[i];
+      key.aes.encrypt(iv, 0, aad, 0, AAD_LENGTH, p, PacketOffset.verb, n, tag, 0);
+      for (let i = 0; i < 8; i++) {
+        p[PacketOffset.id + i] = tag[i];
+        p[PacketOffset.mac + i] = tag[8 + i];
+      }
+      return true;
+    }
+    for (let i = 0; i < 8; i++) {
+      tag[i] = p[PacketOffset.id + i];
+      tag[8 + i] = p[PacketOffset.mac + i];
+    }
+    if (!key.aes.decrypt(tag, 0, aad, 0, AAD_LENGTH, p, PacketOffset.verb, n, plaintext, 0)) return false;
+    p.set(plaintext.subarray(0, n), PacketOffset.verb);
+    return true;
+  },
+};
+
+/** The C addon's core (native-armor.ts); each peer key's AES state is made on first use. */
+function nativeCore(): ArmorCore {
+  const b = nativePacketCrypto();
+  const aesOf = (key: PeerKey): NativeAesContext => (key.nativeAes ??= b.aesContext(key.k0, key.k1));
+  return {
+    salsaPoly: (p, key, encrypted, armoring) => b.salsaPoly(p, key.salsaKey, encrypted, armoring),
+    aesGmacSiv: (p, key, armoring) => b.aesGmacSiv(aesOf(key), p, armoring),
+  };
+}
+
+export type ArmorImplementation = 'native' | 'js';
+
+/** Environment variable that pins the TypeScript implementation in every thread when set to `js`. */
+export const ARMOR_ENV = 'ZTROOT_ARMOR';
+
+let chosenName: ArmorImplementation | undefined;
+/** Until one is chosen, the first call picks it and replaces this placeholder. */
+let core: ArmorCore = {
+  salsaPoly: (...a) => (chooseDefault(), core.salsaPoly(...a)),
+  aesGmacSiv: (...a) => (chooseDefault(), core.aesGmacSiv(...a)),
+};
+
+function chooseDefault(): void {
+  useArmor(process.env[ARMOR_ENV] === 'js' ? 'js' : 'auto');
+}
+
+/**
+ * Pick the implementation armor/dearmor use in this thread: 'auto' (the default) the addon
+ * when available, else TypeScript; 'native' throws if the addon is unavailable.
+ */
+export function useArmor(which: ArmorImplementation | 'auto'): void {
+  let name: ArmorImplementation = 'js';
+  if (which !== 'js') {
+    const native = nativeArmorAvailability();
+    if (native.ok) name = 'native';
+    else if (which === 'native') throw new Error(`native packet crypto unavailable: ${native.reason}`);
+  }
+  chosenName = name;
+  core = name === 'native' ? nativeCore() : typescriptCore;
+}
+
+/** The implementation armor/dearmor use in this thread (chosen on first use). */
+export function armorImplementation(): ArmorImplementation {
+  if (!chosenName) chooseDefault();
+  return chosenName!;
+}
+
+/**
  * Armor a complete plaintext packet in place (docs/protocol/03-packet.md §5.2, §5.3). Sets the cipher bits
  * (and the legacy 0x80 flag iff cipher 1) and keeps the fragmented flag and hop bits, so set
  * the fragmented flag first if the packet will be split. For cipher 3, bytes 0..7 become the
@@ -96,24 +199,8 @@ export function armor(p: Uint8Array, key: PeerKey, cipher: ArmorCipher): void {
   if (p.length < MIN_PACKET_LENGTH || p.length > MAX_PACKET_LENGTH) throw new RangeError(`packet length ${p.length} out of range`);
   const keep = p[PacketOffset.flags] & (HeaderFlag.fragmented | HeaderFlag.hopsMask);
   p[PacketOffset.flags] = keep | (cipher << CIPHER_SHIFT) | (cipher === Cipher.poly1305Salsa2012 ? HeaderFlag.encrypted : 0);
-
-  if (cipher === Cipher.aesGmacSiv) {
-    for (let i = 0; i < 8; i++) iv[i] = p[i];
-    loadAad(p);
-    key.aes.encrypt(iv, 0, aad, 0, AAD_LENGTH, p, PacketOffset.verb, p.length - PacketOffset.verb, tag, 0);
-    for (let i = 0; i < 8; i++) {
-      p[PacketOffset.id + i] = tag[i];
-      p[PacketOffset.mac + i] = tag[8 + i];
-    }
-    return;
-  }
-
-  startSalsa(key, p);
-  if (cipher === Cipher.poly1305Salsa2012) {
-    salsa.crypt(p, PacketOffset.verb, p, PacketOffset.verb, p.length - PacketOffset.verb);
-  }
-  computeMac(p);
-  for (let i = 0; i < MAC_LENGTH; i++) p[PacketOffset.mac + i] = mac[i];
+  if (cipher === Cipher.aesGmacSiv) core.aesGmacSiv(p, key, true);
+  else core.salsaPoly(p, key, cipher === Cipher.poly1305Salsa2012, true);
 }
 
 /**
@@ -127,29 +214,9 @@ export function dearmor(p: Uint8Array, key: PeerKey): DearmorResult {
   if (len < MIN_PACKET_LENGTH) return FAIL['too-short'];
   if (len > MAX_PACKET_LENGTH) return FAIL['too-long'];
   const cipher = (p[PacketOffset.flags] & HeaderFlag.cipherMask) >>> CIPHER_SHIFT;
-
-  if (cipher === Cipher.aesGmacSiv) {
-    for (let i = 0; i < 8; i++) {
-      tag[i] = p[PacketOffset.id + i];
-      tag[8 + i] = p[PacketOffset.mac + i];
-    }
-    loadAad(p);
-    const n = len - PacketOffset.verb;
-    if (!key.aes.decrypt(tag, 0, aad, 0, AAD_LENGTH, p, PacketOffset.verb, n, plaintext, 0)) return FAIL['bad-mac'];
-    p.set(plaintext.subarray(0, n), PacketOffset.verb);
-    return OK_BY_CIPHER[3];
-  }
-
+  if (cipher === Cipher.aesGmacSiv) return core.aesGmacSiv(p, key, false) ? OK_BY_CIPHER[3] : FAIL['bad-mac'];
   if (cipher !== Cipher.poly1305None && cipher !== Cipher.poly1305Salsa2012) return FAIL['unsupported-cipher'];
-  startSalsa(key, p);
-  computeMac(p);
-  let diff = 0;
-  for (let i = 0; i < MAC_LENGTH; i++) diff |= mac[i] ^ p[PacketOffset.mac + i];
-  if (diff !== 0) return FAIL['bad-mac'];
-  if (cipher === Cipher.poly1305Salsa2012) {
-    salsa.crypt(p, PacketOffset.verb, p, PacketOffset.verb, len - PacketOffset.verb);
-  }
-  return OK_BY_CIPHER[cipher];
+  return core.salsaPoly(p, key, cipher === Cipher.poly1305Salsa2012, false) ? OK_BY_CIPHER[cipher] : FAIL['bad-mac'];
 }
 
 /**

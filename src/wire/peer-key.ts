@@ -15,6 +15,8 @@ export class PeerKey {
   private k0Bytes: Uint8Array | undefined;
   private k1Bytes: Uint8Array | undefined;
   private aesInstance: AesGmacSiv | undefined;
+  /** The native AES-GMAC-SIV state for K0/K1 (native-armor.ts), made by armor.ts on first use. */
+  nativeAes: object | undefined = undefined;
 
   constructor(key: Uint8Array) {
     if (key.length !== SYMMETRIC_KEY_LENGTH) throw new RangeError(`peer key must be ${SYMMETRIC_KEY_LENGTH} bytes`);

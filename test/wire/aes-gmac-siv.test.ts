@@ -4,7 +4,9 @@ import { createCipheriv } from 'node:crypto';
 import { AesGmacSiv } from '../../src/crypto/aes-gmac-siv.ts';
 import { Ghash } from '../../src/crypto/ghash.ts';
 import { kbkdfHmacSha384 } from '../../src/crypto/kbkdf.ts';
+import { nativePacketCrypto } from '../../src/wire/native-armor.ts';
 import { PeerKey } from '../../src/wire/peer-key.ts';
+import { NATIVE_ARMOR_BUILT, NATIVE_SKIP_NOTE } from '../support/armor-implementations.ts';
 import { hex, hexAfter, toHex, vectorDoc } from '../support/vectors.ts';
 
 const PEER_KEY = hexAfter('Shared 48-byte peer key');
@@ -98,6 +100,54 @@ describe('AES-GMAC-SIV generic vectors (10-test-vectors.md §5.5)', () => {
         const out = new Uint8Array(msg.length);
         expect(siv.decrypt(t, 0, aad, 0, aad.length, data, 0, data.length, out, 0)).toBe(true);
         expect(toHex(out)).toBe(toHex(msg));
+      },
+    ), { numRuns: 200 });
+  });
+});
+
+describe.skipIf(!NATIVE_ARMOR_BUILT)(`AES-GMAC-SIV in the C addon (native/src/packet_crypto.c, OpenSSL)${NATIVE_ARMOR_BUILT ? '' : NATIVE_SKIP_NOTE}`, () => {
+  const rows = gmacSivTable();
+  const b = NATIVE_ARMOR_BUILT ? nativePacketCrypto() : undefined!;
+  const context = NATIVE_ARMOR_BUILT ? b.aesContext(K0_ASCII, K1_ASCII) : undefined!;
+
+  for (const row of rows) {
+    it(`L = ${row.length}: ciphertext and tag of 10-test-vectors.md §5.5, and decryption`, () => {
+      const plain = counting(row.length);
+      const data = Uint8Array.from(plain);
+      const t = b.aesGmacSivRaw(context, true, row.iv, plain, data);
+      expect(toHex(data)).toBe(toHex(row.ciphertext));
+      expect(toHex(t)).toBe(toHex(row.tag));
+      expect(b.aesGmacSivRaw(context, false, row.tag, plain, data)).toBe(true);
+      expect(toHex(data)).toBe(toHex(plain));
+    });
+  }
+
+  it('rejects a flipped tag, ciphertext or AAD bit and leaves the ciphertext unchanged', () => {
+    const row = rows.find((r) => r.length === 100)!;
+    for (const target of ['tag', 'ciphertext', 'aad'] as const) {
+      const t = Uint8Array.from(row.tag), c = Uint8Array.from(row.ciphertext), a = counting(100);
+      ({ tag: t, ciphertext: c, aad: a })[target][5] ^= 0x10;
+      const before = toHex(c);
+      expect(b.aesGmacSivRaw(context, false, t, a, c)).toBe(false);
+      expect(toHex(c)).toBe(before);
+    }
+  });
+
+  it('agrees with the TypeScript AesGmacSiv both ways for any key, iv, AAD and message (property)', () => {
+    fc.assert(fc.property(
+      fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 8, maxLength: 8 }),
+      fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 3000 }),
+      (keys, iv, aad, msg) => {
+        const k0 = keys.subarray(0, 32), k1 = keys.subarray(32);
+        const ts = new AesGmacSiv(k0, k1), native = b.aesContext(k0, k1);
+        const byTs = Uint8Array.from(msg), tsTag = new Uint8Array(16);
+        ts.encrypt(iv, 0, aad, 0, aad.length, byTs, 0, byTs.length, tsTag, 0);
+        const byNative = Uint8Array.from(msg);
+        const nativeTag = b.aesGmacSivRaw(native, true, iv, aad, byNative);
+        expect(toHex(nativeTag)).toBe(toHex(tsTag));
+        expect(toHex(byNative)).toBe(toHex(byTs));
+        expect(b.aesGmacSivRaw(native, false, tsTag, aad, byTs)).toBe(true);
+        expect(toHex(byTs)).toBe(toHex(msg));
       },
     ), { numRuns: 200 });
   });

@@ -1,3 +1,6 @@
+// Armor and dearmor (docs/protocol/03-packet.md §5) against 10-test-vectors.md §5.1–§5.3, run for
+// both implementations (TypeScript and the C addon, test/support/armor-implementations.ts).
+
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Salsa20 } from '../../src/crypto/salsa20.ts';
@@ -5,6 +8,7 @@ import { armor, cipherFor, dearmor, mangleKey, recoverAesGmacSivPacketId, type A
 import { Verb } from '../../src/wire/constants.ts';
 import { cryptField } from '../../src/wire/crypt-field.ts';
 import { PeerKey } from '../../src/wire/peer-key.ts';
+import { describeEachArmor } from '../support/armor-implementations.ts';
 import { hexAfter, toHex, vectorDoc } from '../support/vectors.ts';
 
 const KEY = new PeerKey(hexAfter('Shared 48-byte peer key'));
@@ -17,7 +21,7 @@ function vec(section: string, label: string): Uint8Array {
   return hexAfter(label, at);
 }
 
-describe('HELLO from B to A, cipher 0 with cryptField (10-test-vectors.md §5.1)', () => {
+describeEachArmor('HELLO from B to A, cipher 0 with cryptField (10-test-vectors.md §5.1)', () => {
   const S = '### 5.1 HELLO';
   const plain = vec(S, 'Plaintext before cryptField');
   const obscured = vec(S, 'After cryptField');
@@ -54,7 +58,7 @@ describe('HELLO from B to A, cipher 0 with cryptField (10-test-vectors.md §5.1)
   });
 });
 
-describe('OK(HELLO) from A to B (10-test-vectors.md §5.2)', () => {
+describeEachArmor('OK(HELLO) from A to B (10-test-vectors.md §5.2)', () => {
   const S = '### 5.2 OK(HELLO)';
   const plain = vec(S, 'Plaintext (59 bytes)');
   const c1 = vec(S, 'Armored with cipher 1');
@@ -83,7 +87,7 @@ describe('OK(HELLO) from A to B (10-test-vectors.md §5.2)', () => {
   });
 });
 
-describe('OK(ECHO) from A to B with Salsa20 internals (10-test-vectors.md §5.3)', () => {
+describeEachArmor('OK(ECHO) from A to B with Salsa20 internals (10-test-vectors.md §5.3)', () => {
   const S = '### 5.3 OK(ECHO)';
   const plain = vec(S, 'Plaintext (41 bytes)');
   const mangled = vec(S, 'Per-packet (mangled) Salsa20 key');
@@ -126,7 +130,7 @@ describe('OK(ECHO) from A to B with Salsa20 internals (10-test-vectors.md §5.3)
   });
 });
 
-describe('dearmor failures', () => {
+describeEachArmor('dearmor failures', () => {
   const plain = vec('### 5.3 OK(ECHO)', 'Plaintext (41 bytes)');
 
   it('wrong key, flipped bits, bad lengths and unknown ciphers give typed errors and leave the packet unchanged', () => {

@@ -1,10 +1,10 @@
 // Packet-level walk over the traffic of three real 1.14.1 nodes
 // (test/fixtures/zerotier-1.14.1/capture-moon-lab.*): every datagram classified, every packet
 // dearmored with the right pair's key, uncompressed where flagged, re-armored to the captured
-// bytes, and the verbs tallied.
+// bytes, and the verbs tallied — once with each armor implementation (TypeScript and the C addon).
 
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { deserializeIdentity, parseIdentity } from '../../src/identity/identity.ts';
 import { armor, recoverAesGmacSivPacketId, type ArmorCipher } from '../../src/wire/armor.ts';
 import { parseCaptureJson, readPcap, type JsonCapture } from '../../src/wire/capture.ts';
@@ -14,6 +14,7 @@ import { Verb, verbName } from '../../src/wire/constants.ts';
 import { Keyring } from '../../src/wire/keyring.ts';
 import { classifyDatagram, isFragmentedHead, isPayloadCompressed, packetVerb, type DatagramKind } from '../../src/wire/packet.ts';
 import type { PeerKey } from '../../src/wire/peer-key.ts';
+import { describeEachArmor } from '../support/armor-implementations.ts';
 import { fixturePath, hexAfter, toHex } from '../support/vectors.ts';
 
 /** Root entries of a planet (docs/protocol/05-world-moons.md §1): identities of its roots. */
@@ -126,7 +127,7 @@ function reArmorMatches(captured: Uint8Array, dearmored: Uint8Array, cipher: Arm
   return toHex(q) === toHex(expected);
 }
 
-describe('capture-moon-lab: dearmor every packet of three 1.14.1 nodes', () => {
+describeEachArmor('capture-moon-lab: dearmor every packet of three 1.14.1 nodes', () => {
   let capture: JsonCapture;
   let result: Walk;
 
