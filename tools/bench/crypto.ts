@@ -11,6 +11,9 @@ import { sign, verify, useCurveBackend } from '../../src/crypto/c25519.ts';
 import { generateIdentity, parseIdentity } from '../../src/identity/identity.ts';
 import { useIdentityHash } from '../../src/identity/memory-hard-hash.ts';
 import { nativeIdentityHashAvailability } from '../../src/identity/native-identity-hash.ts';
+import { armor, dearmor, useArmor, type ArmorCipher, type ArmorImplementation } from '../../src/wire/armor.ts';
+import { nativeArmorAvailability } from '../../src/wire/native-armor.ts';
+import { PeerKey } from '../../src/wire/peer-key.ts';
 import { measure, report, type Measurement } from './harness.ts';
 
 const key = new Uint8Array(randomBytes(32));
@@ -33,6 +36,33 @@ for (const size of [1400, 65536]) {
     measure('@noble/ciphers poly1305', () => noblePoly1305(buf, key), { bytesPerOp: size }),
   ], '@noble/ciphers poly1305');
 }
+
+// Packet armor and dearmor (ciphers 1 and 3), TypeScript and the C addon, in the same run. One op
+// is armor then dearmor of one packet (a fresh copy each time), as a sender and a receiver do.
+const nativeArmor = nativeArmorAvailability();
+const armorKey = new PeerKey(new Uint8Array(randomBytes(48)));
+const ARMOR_SIZES_BYTES = [64, 1400, 2800];
+for (const cipher of [1, 3] as const satisfies readonly ArmorCipher[]) {
+  for (const size of ARMOR_SIZES_BYTES) {
+    const plain = new Uint8Array(randomBytes(size));
+    plain[18] = size > 1432 ? 0x40 : 0; // fragmented flag, as sender.ts sets it past the MTU
+    const p = new Uint8Array(size);
+    const rows: Measurement[] = [];
+    for (const which of nativeArmor.ok ? (['js', 'native'] as const satisfies readonly ArmorImplementation[]) : (['js'] as const)) {
+      useArmor(which);
+      rows.push(measure(`armor + dearmor (${which === 'js' ? 'TypeScript' : 'native'})`, () => {
+        p.set(plain);
+        armor(p, armorKey, cipher);
+        if (!dearmor(p, armorKey).ok) throw new Error('dearmor failed');
+      }, { bytesPerOp: size }));
+    }
+    report(`Packet armor + dearmor, cipher ${cipher}, ${size}-byte packets (ops/s: ${rows.map((r) => r.opsPerSec.toFixed(0)).join(' / ')})`,
+      rows, 'armor + dearmor (TypeScript)');
+  }
+}
+useArmor('auto');
+if (!nativeArmor.ok) console.log(`\n(native packet crypto not measured: ${nativeArmor.reason})`);
+else console.log(`\n(native packet crypto on ${nativeArmor.openssl})`);
 
 const privA = new Uint8Array(randomBytes(32));
 const pubB = nodeCurves.x25519PublicKey(new Uint8Array(randomBytes(32)));

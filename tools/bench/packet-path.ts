@@ -1,7 +1,8 @@
 // The root's per-packet work without the network (npm run bench:packet-path): a node core fed
 // datagrams directly, replies going to a transport that only counts them. CPU per known-peer
 // HELLO (dearmor, decode, OK(HELLO) encode and armor, path update), per WHOIS and per ECHO,
-// next to the bare cost of the crypto it must do for each, so what remains is overhead to cut.
+// next to the bare cost of the crypto it must do for each, so what remains is overhead to cut —
+// with the TypeScript armor and, when it is built, the C addon's (native/src/packet_crypto.c).
 //
 //   npm run bench:packet-path [-- --peers 1000] [--cpu-prof]      BENCH_SECONDS=1 by default
 
@@ -11,9 +12,10 @@ import { Node } from '../../src/node/node.ts';
 import { Topology } from '../../src/node/topology.ts';
 import type { DatagramTransport, LocalSocket } from '../../src/node/udp.ts';
 import type { IdentityValidator } from '../../src/node/validation-pool.ts';
-import { armor, dearmor } from '../../src/wire/armor.ts';
+import { armor, dearmor, useArmor, type ArmorImplementation } from '../../src/wire/armor.ts';
 import { Cipher } from '../../src/wire/constants.ts';
 import { parseInetAddress } from '../../src/wire/inet-address.ts';
+import { nativeArmorAvailability } from '../../src/wire/native-armor.ts';
 import { PeerKey } from '../../src/wire/peer-key.ts';
 import { echoPacket, helloPacket, whoisPacket } from '../loadgen/packets.ts';
 import { loadOrCreatePeerKeys, loadOrCreatePeers, loadOrCreateRootIdentity, peerIdentity } from '../loadgen/key-material.ts';
@@ -93,18 +95,24 @@ const key0 = new PeerKey(keys.subarray(0, 48));
 const reply = new Uint8Array(hellos[0].length + 40);
 reply.set(hellos[0]);
 const scratch = new Uint8Array(hellos[0].length);
-const floor = measure('floor: Poly1305 check + Salsa20/12 armor of a reply', () => {
-  scratch.set(hellos[0]);
-  dearmor(scratch, key0);
-  armor(reply.subarray(0, 110), key0, Cipher.poly1305Salsa2012);
-});
-
-const rows = [
-  floor,
-  answered(`known-peer HELLO → OK(HELLO) (${PEERS} peers)`, hellos),
-  answered('WHOIS → OK(WHOIS)', whois),
-  answered('ECHO → OK(ECHO)', echoes),
-];
-report(`root packet path in one thread, no network (${transport.sent} replies sent)`, rows, rows[0].name);
-for (const r of rows) console.log(`  ${r.name.padEnd(44)} ${(1e6 / r.opsPerSec).toFixed(2)} µs each`);
+const nativeArmor = nativeArmorAvailability();
+const implementations: ArmorImplementation[] = nativeArmor.ok ? ['js', 'native'] : ['js'];
+for (const which of implementations) {
+  useArmor(which);
+  const label = which === 'js' ? 'TypeScript armor' : 'native armor';
+  const floor = measure('floor: Poly1305 check + Salsa20/12 armor of a reply', () => {
+    scratch.set(hellos[0]);
+    dearmor(scratch, key0);
+    armor(reply.subarray(0, 110), key0, Cipher.poly1305Salsa2012);
+  });
+  const rows = [
+    floor,
+    answered(`known-peer HELLO → OK(HELLO) (${PEERS} peers)`, hellos),
+    answered('WHOIS → OK(WHOIS)', whois),
+    answered('ECHO → OK(ECHO)', echoes),
+  ];
+  report(`root packet path in one thread, no network, ${label} (${transport.sent} replies sent so far)`, rows, rows[0].name);
+  for (const r of rows) console.log(`  ${r.name.padEnd(44)} ${(1e6 / r.opsPerSec).toFixed(2)} µs each`);
+}
+if (!nativeArmor.ok) console.log(`\n(native armor not measured: ${nativeArmor.reason})`);
 store.close();
