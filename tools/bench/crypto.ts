@@ -39,25 +39,34 @@ for (const size of [1400, 65536]) {
 
 // Packet armor and dearmor (ciphers 1 and 3), TypeScript and the C addon, in the same run. One op
 // is armor then dearmor of one packet (a fresh copy each time), as a sender and a receiver do.
+// The two are measured in alternation, ARMOR_ROUNDS times each, and each keeps its best round,
+// so that load from other processes on a shared machine hits both alike.
+const ARMOR_ROUNDS = 3;
 const nativeArmor = nativeArmorAvailability();
 const armorKey = new PeerKey(new Uint8Array(randomBytes(48)));
 const ARMOR_SIZES_BYTES = [64, 1400, 2800];
+const armorImplementations: ArmorImplementation[] = nativeArmor.ok ? ['js', 'native'] : ['js'];
+const armorRowName = (which: ArmorImplementation): string => `armor + dearmor (${which === 'js' ? 'TypeScript' : 'native'})`;
 for (const cipher of [1, 3] as const satisfies readonly ArmorCipher[]) {
   for (const size of ARMOR_SIZES_BYTES) {
     const plain = new Uint8Array(randomBytes(size));
     plain[18] = size > 1432 ? 0x40 : 0; // fragmented flag, as sender.ts sets it past the MTU
     const p = new Uint8Array(size);
-    const rows: Measurement[] = [];
-    for (const which of nativeArmor.ok ? (['js', 'native'] as const satisfies readonly ArmorImplementation[]) : (['js'] as const)) {
-      useArmor(which);
-      rows.push(measure(`armor + dearmor (${which === 'js' ? 'TypeScript' : 'native'})`, () => {
-        p.set(plain);
-        armor(p, armorKey, cipher);
-        if (!dearmor(p, armorKey).ok) throw new Error('dearmor failed');
-      }, { bytesPerOp: size }));
+    const best = new Map<ArmorImplementation, Measurement>();
+    for (let round = 0; round < ARMOR_ROUNDS; round++) {
+      for (const which of armorImplementations) {
+        useArmor(which);
+        const m = measure(armorRowName(which), () => {
+          p.set(plain);
+          armor(p, armorKey, cipher);
+          if (!dearmor(p, armorKey).ok) throw new Error('dearmor failed');
+        }, { bytesPerOp: size, seconds: Number(process.env.BENCH_SECONDS ?? 1) / ARMOR_ROUNDS });
+        if (m.opsPerSec > (best.get(which)?.opsPerSec ?? 0)) best.set(which, m);
+      }
     }
-    report(`Packet armor + dearmor, cipher ${cipher}, ${size}-byte packets (ops/s: ${rows.map((r) => r.opsPerSec.toFixed(0)).join(' / ')})`,
-      rows, 'armor + dearmor (TypeScript)');
+    const rows = [...best.values()];
+    report(`Packet armor + dearmor, cipher ${cipher}, ${size}-byte packets, best of ${ARMOR_ROUNDS} (ops/s: ${rows.map((r) => r.opsPerSec.toFixed(0)).join(' / ')})`,
+      rows, armorRowName('js'));
   }
 }
 useArmor('auto');
