@@ -9,6 +9,7 @@ import { LeafNode } from '../leaf/leaf-node.ts';
 import { defaultHome } from '../root/config.ts';
 import { ROOT_DEFAULTS } from '../root/constants.ts';
 import { createLogger, type LogLevel } from '../util/log.ts';
+import { armorImplementation } from '../wire/armor.ts';
 
 interface LeafFlags {
   home?: string;
@@ -47,6 +48,7 @@ export async function runLeaf(flags: LeafFlags): Promise<number> {
     address: formatAddress(leaf.address), udp: leaf.leaf.sockets.map((s) => `${s.address}/${s.port}`),
     api: api ? `port ${api.port}` : 'disabled', networks: leaf.member.networks.size,
     planet: leaf.leaf.node.topology.planet?.idHex ?? null, moons: leaf.leaf.node.topology.moons.map((m) => m.idHex),
+    armor: armorImplementation() === 'native' ? 'native' : 'typescript',
   });
   process.stdout.write(`ztroot leaf ${formatAddress(leaf.address)} is running (home ${leaf.home}); zerotier-cli -D${leaf.home} info\n`);
   return new Promise<number>((resolve) => {

@@ -22,6 +22,7 @@ import { upstreamStatus, type UpstreamContact, type UpstreamStatus } from '../no
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { ValidationPool } from '../node/validation-pool.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { armorImplementation } from '../wire/armor.ts';
 import type { MulticastGroup } from '../wire/mac.ts';
 import { World } from '../world/world.ts';
 import type { RootConfig } from './config.ts';
@@ -188,6 +189,7 @@ export class RootServer {
       worlds: this.topology.worlds.map((w) => ({ id: w.idHex, type: w.isPlanet ? 'planet' : 'moon', timestamp: w.timestamp })),
       knownIdentities: this.store.size,
       identityHash: nativeIdentityHashAvailability().ok ? 'native' : 'typescript',
+      armor: armorImplementation() === 'native' ? 'native' : 'typescript',
     });
   }
 

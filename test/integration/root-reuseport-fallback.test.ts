@@ -8,6 +8,7 @@ import { defaultConfig, type RootConfig } from '../../src/root/config.ts';
 import { RootServer } from '../../src/root/root-server.ts';
 import type { Logger } from '../../src/util/log.ts';
 import { Verb } from '../../src/wire/constants.ts';
+import { nativeArmorAvailability } from '../../src/wire/native-armor.ts';
 import { decodeOkWhois, encodeWhois } from '../../src/wire/verbs/whois.ts';
 import { tempDir } from '../support/cli.ts';
 import { endpointOf, RawPeer, removeDirs, VECTOR_IDENTITIES, writeRootHome } from '../support/root-harness.ts';
@@ -53,6 +54,7 @@ describe.each(['auto', 'off'] as const)('a root whose packet workers cannot shar
     expect(String(warnings[0].fields?.error)).toMatch(/EADDRINUSE/);
     const started = logged.find((e) => e.msg === 'root started');
     expect(started?.fields?.workers).toBe(1);
+    expect(started?.fields?.armor).toBe(nativeArmorAvailability().ok ? 'native' : 'typescript');
     expect(root.sockets).toHaveLength(1);
   });
 
