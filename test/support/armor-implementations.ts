@@ -1,5 +1,5 @@
 // Run a block of armor tests once per implementation of src/wire/armor.ts: TypeScript, and the
-// C addon (native/src/packet_crypto.c). The native run is skipped, with the reason in its title,
+// C addon (native/src/packet_crypto.c). The native run is skipped (and says why, test/support/skips.ts)
 // only when the addon was not built; one that is built but fails to load or to pass its
 // self-test fails the tests instead (useArmor('native') throws).
 
@@ -7,9 +7,14 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { useArmor, type ArmorImplementation } from '../../src/wire/armor.ts';
 import { NATIVE_PACKET_CRYPTO_PATH } from '../../src/wire/native-armor.ts';
+import { skipGroup } from './skips.ts';
 
-export const NATIVE_ARMOR_BUILT = existsSync(NATIVE_PACKET_CRYPTO_PATH);
-export const NATIVE_SKIP_NOTE = ` — SKIPPED: addon not built (${NATIVE_PACKET_CRYPTO_PATH})`;
+const NATIVE_ARMOR_BUILT = existsSync(NATIVE_PACKET_CRYPTO_PATH);
+
+/** True (skip, and announce it for `group`) when the native addon is not built here. */
+export function skipNativeArmor(group: string): boolean {
+  return skipGroup(group, NATIVE_ARMOR_BUILT ? undefined : `addon not built (${NATIVE_PACKET_CRYPTO_PATH}); run \`npm run build:native\``);
+}
 
 export const ARMOR_IMPLEMENTATIONS: readonly ArmorImplementation[] = ['js', 'native'];
 
@@ -20,8 +25,8 @@ export function implementationName(which: ArmorImplementation): string {
 /** describe(title) once per implementation, with armor/dearmor pinned to it inside. */
 export function describeEachArmor(title: string, body: (which: ArmorImplementation) => void): void {
   for (const which of ARMOR_IMPLEMENTATIONS) {
-    const skip = which === 'native' && !NATIVE_ARMOR_BUILT;
-    describe.skipIf(skip)(`[${implementationName(which)}] ${title}${skip ? NATIVE_SKIP_NOTE : ''}`, () => {
+    const skip = which === 'native' && skipNativeArmor(`native armor: ${title}`);
+    describe.skipIf(skip)(`[${implementationName(which)}] ${title}`, () => {
       beforeAll(() => useArmor(which));
       afterAll(() => useArmor('auto'));
       body(which);

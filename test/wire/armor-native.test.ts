@@ -1,7 +1,7 @@
 // The C armor (native/src/packet_crypto.c via src/wire/native-armor.ts) against the TypeScript
 // one: how it is chosen, and that each dearmors what the other armors, for any key and any
 // packet length up to ZT_PROTO_MAX_PACKET_LENGTH, and that both refuse the same tampering.
-// Skipped, with the reason in the title, only when the addon was not built.
+// Skipped (and says why) only when the addon was not built.
 
 import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -9,7 +9,7 @@ import { ARMOR_ENV, armor, armorImplementation, dearmor, useArmor, type ArmorCip
 import { MAX_PACKET_LENGTH, MIN_PACKET_LENGTH } from '../../src/wire/constants.ts';
 import { nativeArmorAvailability } from '../../src/wire/native-armor.ts';
 import { PeerKey } from '../../src/wire/peer-key.ts';
-import { NATIVE_ARMOR_BUILT, NATIVE_SKIP_NOTE } from '../support/armor-implementations.ts';
+import { skipNativeArmor } from '../support/armor-implementations.ts';
 import { toHex } from '../support/vectors.ts';
 
 /** The MTU past which sender.ts fragments (docs/protocol/03-packet.md §7.2), bytes. */
@@ -60,7 +60,7 @@ describe('choosing the armor implementation', () => {
   });
 });
 
-describe.skipIf(!NATIVE_ARMOR_BUILT)(`native armor against TypeScript armor${NATIVE_ARMOR_BUILT ? '' : NATIVE_SKIP_NOTE}`, () => {
+describe.skipIf(skipNativeArmor('native armor against TypeScript armor'))('native armor against TypeScript armor', () => {
   afterAll(() => useArmor('auto'));
 
   it('loads, passes its self-test and runs on OpenSSL 3', () => {
