@@ -3,6 +3,7 @@
 // HELLO (dearmor, decode, OK(HELLO) encode and armor, path update), per WHOIS and per ECHO,
 // next to the bare cost of the crypto it must do for each, so what remains is overhead to cut —
 // with the TypeScript armor and, when it is built, the C addon's (native/src/packet_crypto.c).
+// Rates are per second of this process's CPU time (µs each = CPU µs), steadier on a shared machine.
 //
 //   npm run bench:packet-path [-- --peers 1000] [--cpu-prof]      BENCH_SECONDS=1 by default
 
@@ -85,7 +86,7 @@ function feeder(packets: Uint8Array[]): () => void {
 /** Measure a feeder, and warn when most requests went unanswered (the figure would be a drop rate). */
 function answered(name: string, packets: Uint8Array[]): ReturnType<typeof measure> {
   const sent0 = transport.sent, fed0 = fed;
-  const m = measure(name, feeder(packets));
+  const m = measure(name, feeder(packets), { clock: 'cpu' });
   if (transport.sent - sent0 < 0.5 * (fed - fed0)) process.stderr.write(`warning: ${name}: far fewer replies than requests (reply spacing?)\n`);
   return m;
 }
@@ -104,7 +105,7 @@ for (const which of implementations) {
     scratch.set(hellos[0]);
     dearmor(scratch, key0);
     armor(reply.subarray(0, 110), key0, Cipher.poly1305Salsa2012);
-  });
+  }, { clock: 'cpu' });
   const rows = [
     floor,
     answered(`known-peer HELLO → OK(HELLO) (${PEERS} peers)`, hellos),
