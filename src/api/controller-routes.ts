@@ -4,7 +4,7 @@
 // HTTP listener (root-http.ts) behind zerotier-one's token scheme.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { isLoopbackClient, requestToken, tokensEqual } from './auth.ts';
 import { formatAddress } from '../identity/address.ts';
 import { SOFTWARE_VERSION } from '../node/node.ts';
 import type { NetworkController } from '../controller/controller.ts';
@@ -223,23 +223,6 @@ function createNetwork(controller: NetworkController, body: JsonObject): Reply {
 // ---------------------------------------------------------------------------------------------
 
 /** The token from X-ZT1-Auth, `Authorization: Bearer`, or the `auth` query parameter. */
-export function apiToken(req: IncomingMessage, url: URL): string | undefined {
-  const h = req.headers['x-zt1-auth'];
-  if (typeof h === 'string') return h.trim();
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim();
-  return url.searchParams.get('auth') ?? undefined;
-}
-
-function tokenMatches(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given), b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address === '::1' || address?.startsWith('127.') === true || address?.startsWith('::ffff:127.') === true;
-}
 
 /** A network clients may manage the controller from (zerotier-one's allowManagementFrom). */
 export interface ManagementNetwork { readonly ip: IpAddress; readonly bits: number }
@@ -253,7 +236,7 @@ export function parseManagementNetwork(text: string): ManagementNetwork | null {
 
 /** Whether a client address may use the API: loopback always, others only inside a management network. */
 export function allowedFrom(address: string | undefined, networks: readonly ManagementNetwork[]): boolean {
-  if (isLoopback(address)) return true;
+  if (isLoopbackClient(address)) return true;
   if (!address || networks.length === 0) return false;
   const text = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
   const ip = parseInetAddress(text);
@@ -300,7 +283,7 @@ export function serveControllerApi(
   allowManagementFrom: readonly ManagementNetwork[] = [],
 ): void {
   if (!allowedFrom(req.socket.remoteAddress, allowManagementFrom)) return send(res, json(403, {}));
-  if (!tokenMatches(apiToken(req, url), authToken)) return send(res, json(401, {}));
+  if (!tokensEqual(requestToken(req, url), authToken)) return send(res, json(401, {}));
   const method = req.method ?? 'GET';
   const run = (body: string): void => {
     try {

@@ -5,7 +5,7 @@
 // (the leaf today) serves the same routes; a role adds its own through `extra`.
 
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { isLoopbackClient, requestToken, tokensEqual } from './auth.ts';
 import { parseListen } from './root-http.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -47,24 +47,6 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
 const HEX10 = /^[0-9a-fA-F]{10}$/;
 
-function tokenOf(req: IncomingMessage, url: URL): string | undefined {
-  const h = req.headers['x-zt1-auth'];
-  if (typeof h === 'string') return h.trim();
-  const q = url.searchParams.get('auth');
-  if (q !== null) return q.trim();
-  const m = /^bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-  return m ? m[1].trim() : undefined;
-}
-
-function sameToken(given: string | undefined, want: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given), b = Buffer.from(want);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address !== undefined && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
-}
 
 function bodyObject(text: string): Record<string, unknown> {
   try {
@@ -153,14 +135,14 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     } catch {
       return send(res, { status: 400, body: {} });
     }
-    if (!(options.allowFrom ?? isLoopback)(req.socket.remoteAddress)) return send(res, { status: 401, body: {} });
+    if (!(options.allowFrom ?? isLoopbackClient)(req.socket.remoteAddress)) return send(res, { status: 401, body: {} });
     const method = req.method ?? 'GET';
     if (url.pathname === '/health' && method === 'GET') {
       return send(res, { status: 200, body: {
         clock: Date.now(), online: options.node.online, version: '1.14.1', versionBuild: 0, versionMajor: 1, versionMinor: 14, versionRev: 1,
       } });
     }
-    if (!sameToken(tokenOf(req, url), options.authToken)) return send(res, { status: 401, body: {} });
+    if (!tokensEqual(requestToken(req, url), options.authToken)) return send(res, { status: 401, body: {} });
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {

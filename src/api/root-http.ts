@@ -1,8 +1,8 @@
 // The root's HTTP listener (loopback by default): /health without a token; /metrics and /peers
 // with the metrics token as a bearer token (or zerotier-one's X-ZT1-Auth header / auth query).
 
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { createServer, type RequestListener, type ServerResponse } from 'node:http';
+import { requestToken, tokensEqual } from './auth.ts';
 import type { RootServer } from '../root/root-server.ts';
 import { createRootRegistry } from '../metrics/root-metrics.ts';
 import { registerControllerMetrics } from '../metrics/controller-metrics.ts';
@@ -26,19 +26,6 @@ export interface RootHttp {
   close(): Promise<void>;
 }
 
-function tokenFrom(req: IncomingMessage, url: URL): string | undefined {
-  const h = req.headers['x-zt1-auth'];
-  if (typeof h === 'string') return h.trim();
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim();
-  return url.searchParams.get('auth') ?? undefined;
-}
-
-function sameToken(a: string | undefined, b: string): boolean {
-  if (a === undefined) return false;
-  const x = Buffer.from(a), y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -79,7 +66,7 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
       });
     }
     if (url.pathname !== '/metrics' && url.pathname !== '/peers') return json(res, 404, {});
-    if (!sameToken(tokenFrom(req, url), options.metricsToken)) return json(res, 401, {});
+    if (!tokensEqual(requestToken(req, url), options.metricsToken)) return json(res, 401, {});
     if (url.pathname === '/peers') {
       return void root.peers().then((peers) => json(res, 200, peers), (e: unknown) => json(res, 500, { error: (e as Error).message }));
     }
