@@ -1,0 +1,53 @@
+// `npm run fuzz` — the abuse campaign against a `ztroot root` it starts itself on loopback
+// (README.md, "Abuse and failure campaign"):
+//
+//   npm run fuzz -- [--packets N] [--seed S] [--rate R] [--transports on,off] [--json FILE]
+//   npm run fuzz -- http [--seed S] [--json FILE]
+//
+// Every run is bounded (packets at a bounded rate, then a fixed drain); the root it starts is
+// killed on exit. Exit status 1 when a campaign fails (process died, errors logged, known peers
+// not answered, amplification, HTTP expectations).
+
+import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { datagramFailures, formatDatagramReport, runDatagramCampaign, type DatagramReport } from './datagrams.ts';
+
+function int(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+const program = new Command('fuzz');
+
+program
+  .command('datagrams', { isDefault: true })
+  .description('hostile datagrams against a spawned root, in each UDP transport')
+  .option('--packets <n>', 'hostile datagrams in all (split evenly between transports)', int, 200_000)
+  .option('--seed <n>', 'PRNG seed (same seed, same datagrams)', int, 1)
+  .option('--rate <n>', 'datagrams per second, at most', int, 20_000)
+  .option('--transports <list>', 'root --native-udp modes to run, comma-separated (on, off, auto)', 'on,off')
+  .option('--workers <n>', 'packet workers of the root (default: one per core)', int)
+  .option('--sockets <n>', 'source sockets per category, each on its own 127.c.k.1', int, 16)
+  .option('--json <file>', 'also write the reports as JSON')
+  .action(async (flags: { packets: number; seed: number; rate: number; transports: string; workers?: number; sockets: number; json?: string }) => {
+    const modes = flags.transports.split(',').map((s) => s.trim()).filter(Boolean) as ('on' | 'off' | 'auto')[];
+    const reports: DatagramReport[] = [];
+    let failed = false;
+    for (const [i, mode] of modes.entries()) {
+      const r = await runDatagramCampaign({
+        packets: Math.ceil(flags.packets / modes.length), seed: flags.seed + i, rate: flags.rate, nativeUdp: mode,
+        workers: flags.workers, socketsPerCategory: flags.sockets, progress: (l) => console.error(`[${mode}] ${l}`),
+      });
+      reports.push(r);
+      console.log(formatDatagramReport(r));
+      const f = datagramFailures(r);
+      for (const x of f) console.log(`  FAIL: ${x}`);
+      console.log(f.length === 0 ? '  PASS' : '');
+      failed ||= f.length > 0;
+    }
+    if (flags.json) writeFileSync(flags.json, JSON.stringify(reports, null, 2));
+    process.exitCode = failed ? 1 : 0;
+  });
+
+await program.parseAsync();
