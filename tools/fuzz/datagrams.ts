@@ -30,7 +30,12 @@ export interface DatagramCampaignOptions {
   progress?: (line: string) => void;
 }
 
-export interface CategoryTotals { sent: number; bytesSent: number; datagramsBack: number; bytesBack: number }
+export interface CategoryTotals {
+  sent: number; bytesSent: number; datagramsBack: number; bytesBack: number;
+  /** Of what came back: packets the root itself sent (source = root), and others' packets it relayed (or fragments). */
+  fromRoot: number; relayed: number;
+  /** Verbs of the root's own packets that came back, as far as the header tells (cipher-0 packets only show theirs). */
+}
 
 export interface DatagramReport {
   transport: string;
@@ -117,13 +122,19 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
     keyed: keyedPeers.slice(0, 4).map((p) => ({ identity: p.identity, key: p.key })),
   });
 
-  const totals = Object.fromEntries(CATEGORY_NAMES.map((c) => [c, { sent: 0, bytesSent: 0, datagramsBack: 0, bytesBack: 0 }])) as Record<Category, CategoryTotals>;
+  const totals = Object.fromEntries(CATEGORY_NAMES.map((c) => [c, { sent: 0, bytesSent: 0, datagramsBack: 0, bytesBack: 0, fromRoot: 0, relayed: 0 }])) as Record<Category, CategoryTotals>;
   const sources: Source[][] = [];
   for (const [ci, category] of CATEGORY_NAMES.entries()) {
     const list: Source[] = [];
     for (let k = 0; k < o.socketsPerCategory; k++) {
       const socket = await bindSource(`127.${16 + ci}.${k + 1}.1`);
-      socket.on('message', (m) => { totals[category].datagramsBack++; totals[category].bytesBack += m.length; });
+      socket.on('message', (m) => {
+        const t = totals[category];
+        t.datagramsBack++;
+        t.bytesBack += m.length;
+        if (m.length >= 28 && m[13] !== 0xff && m.readUIntBE(13, 5) === rootId.address) t.fromRoot++;
+        else t.relayed++;
+      });
       opened.push(socket);
       list.push({ socket, category });
     }
@@ -232,12 +243,12 @@ export function formatDatagramReport(r: DatagramReport): string {
     `  process alive: ${r.alive ? 'yes' : 'NO'}; log problems (error level or not JSON): ${r.logProblems.length}`,
     `  RSS start ${MiB(r.rssStartBytes)}, end ${MiB(r.rssEndBytes)}, max ${MiB(r.rssMaxBytes)}; reassembly in flight at end ${r.reassemblyInFlight}`,
     `  known-peer probes answered: during ${r.probes.duringAnswered}/${r.probes.duringSent}, after ${r.probes.afterAnswered}/${r.probes.afterSent}`,
-    `  root: datagrams in ${r.root.datagramsIn}, out ${r.root.datagramsOut}; bytes out/in ${(r.root.bytesOut / Math.max(1, r.root.bytesIn)).toFixed(3)}`,
+    `  root: datagrams in ${r.root.datagramsIn} (the rest lost in the kernel's socket buffers), out ${r.root.datagramsOut}; bytes out/in ${(r.root.bytesOut / Math.max(1, r.root.bytesIn)).toFixed(3)}`,
     `  bytes back per byte sent, unauthenticated sources: ${r.unauthenticatedAmplification.toFixed(4)}`,
-    '  category             auth   sent       bytes back/sent  datagrams back',
+    '  category             auth   sent       bytes back/sent  datagrams back (root\'s own / relayed)',
     ...CATEGORY_NAMES.map((c) => {
       const t = r.categories[c];
-      return `  ${c.padEnd(20)} ${CATEGORIES[c].authenticated ? 'yes ' : 'no  '}  ${String(t.sent).padEnd(10)} ${(t.bytesSent ? t.bytesBack / t.bytesSent : 0).toFixed(4).padEnd(16)} ${t.datagramsBack}`;
+      return `  ${c.padEnd(20)} ${CATEGORIES[c].authenticated ? 'yes ' : 'no  '}  ${String(t.sent).padEnd(10)} ${(t.bytesSent ? t.bytesBack / t.bytesSent : 0).toFixed(4).padEnd(16)} ${t.datagramsBack} (${t.fromRoot} / ${t.relayed})`;
     }),
     `  drops by reason: ${Object.entries(r.drops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `  relay outcomes: ${Object.entries(r.relay).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
