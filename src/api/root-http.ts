@@ -48,7 +48,18 @@ export function parseListen(listen: string): { host: string; port: number } {
 export async function startRootHttp(root: RootServer, options: RootHttpOptions): Promise<RootHttp> {
   const registry = createRootRegistry(root);
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      route(req, res);
+    } catch {
+      // never let one request take the process down
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      else res.destroy();
+    }
+  });
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
+    // a request target that is not a path ("//", "//:99999", absolute forms that do not parse)
+    const url = URL.parse(req.url ?? '/', 'http://localhost');
+    if (!url) return json(res, 400, { error: 'bad request target' });
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
     if (url.pathname === '/health') {
       return json(res, 200, {
@@ -79,7 +90,7 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(text);
     }, (e: unknown) => json(res, 500, { error: (e as Error).message }));
-  });
+  };
   const { host, port } = parseListen(options.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`cannot listen on ${options.listen}: ${e.message}`)));
