@@ -20,6 +20,23 @@ export interface RootHttp {
   close(): Promise<void>;
 }
 
+/**
+ * Limits of the listener, each checked by the abuse campaign's HTTP part (tools/fuzz/http.ts): a
+ * client must send its request headers within `headersTimeoutMs` and the whole request within
+ * `requestTimeoutMs` (slowloris, slow bodies), an idle keep-alive connection is closed after
+ * `keepAliveTimeoutMs`, Node checks those timeouts every `checkIntervalMs`, and at most
+ * `maxConnections` are open at once (file descriptors). Headers stay capped at Node's 16 KiB
+ * (431 beyond). No route takes a body: a request with a method other than GET/HEAD is answered
+ * 405 and its connection closed, so its body is never read.
+ */
+export const HTTP_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+  maxConnections: 512,
+} as const;
+
 function tokenFrom(req: IncomingMessage, url: URL): string | undefined {
   const h = req.headers['x-zt1-auth'];
   if (typeof h === 'string') return h.trim();
@@ -47,7 +64,12 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function startRootHttp(root: RootServer, options: RootHttpOptions): Promise<RootHttp> {
   const registry = createRootRegistry(root);
-  const server = createServer((req, res) => {
+  const server = createServer({
+    headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+    connectionsCheckingInterval: HTTP_LIMITS.checkIntervalMs,
+  }, (req, res) => {
     try {
       route(req, res);
     } catch {
@@ -60,7 +82,11 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
     // a request target that is not a path ("//", "//:99999", absolute forms that do not parse)
     const url = URL.parse(req.url ?? '/', 'http://localhost');
     if (!url) return json(res, 400, { error: 'bad request target' });
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      // no route takes a body: answer and close instead of reading (and discarding) whatever follows
+      res.setHeader('connection', 'close');
+      return json(res, 405, { error: 'method not allowed' });
+    }
     if (url.pathname === '/health') {
       return json(res, 200, {
         ok: true,
@@ -91,6 +117,7 @@ export async function startRootHttp(root: RootServer, options: RootHttpOptions):
       res.end(text);
     }, (e: unknown) => json(res, 500, { error: (e as Error).message }));
   };
+  server.maxConnections = HTTP_LIMITS.maxConnections;
   const { host, port } = parseListen(options.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`cannot listen on ${options.listen}: ${e.message}`)));

@@ -9,6 +9,8 @@ export interface RawResult {
   status: number | undefined;
   /** Bytes received in all. */
   bytes: number;
+  /** Bytes we wrote that the kernel took. */
+  written: number;
   /** The server closed (or reset) the connection before our deadline. */
   closedByServer: boolean;
   /** Milliseconds from connecting to the close (or to the deadline). */
@@ -23,6 +25,7 @@ export function rawExchange(host: string, port: number, chunks: (string | Uint8A
     const started = Date.now();
     let response = '';
     let bytes = 0;
+    let written = 0;
     let done = false;
     let timer: NodeJS.Timeout | undefined;
     const socket: Socket = connect(port, host);
@@ -32,7 +35,7 @@ export function rawExchange(host: string, port: number, chunks: (string | Uint8A
       clearTimeout(timer);
       socket.destroy();
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(response);
-      resolve({ status: m ? Number(m[1]) : undefined, bytes, closedByServer, ms: Date.now() - started, response: response.slice(0, 2000) });
+      resolve({ status: m ? Number(m[1]) : undefined, bytes, written, closedByServer, ms: Date.now() - started, response: response.slice(0, 2000) });
     };
     socket.on('data', (d) => { bytes += d.length; if (response.length < 64 * 1024) response += d.toString('latin1'); });
     socket.on('close', () => finish(true));
@@ -44,7 +47,10 @@ export function rawExchange(host: string, port: number, chunks: (string | Uint8A
           timer = setTimeout(() => finish(false), waitMs);
           return;
         }
-        socket.write(chunks[i++], () => {
+        const c = chunks[i++];
+        socket.write(c, (err) => {
+          if (err) return;
+          written += c.length;
           if (o.gapMs) setTimeout(next, o.gapMs);
           else next();
         });

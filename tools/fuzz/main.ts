@@ -10,6 +10,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { formatHttpReport, httpFailures, runHttpCampaign } from './http.ts';
 import { datagramFailures, formatDatagramReport, runDatagramCampaign, type DatagramReport } from './datagrams.ts';
 
 function int(v: string): number {
@@ -48,6 +49,22 @@ program
     }
     if (flags.json) writeFileSync(flags.json, JSON.stringify(reports, null, 2));
     process.exitCode = failed ? 1 : 0;
+  });
+
+program
+  .command('http')
+  .description('every route of the HTTP listener: tokens, path tricks, methods, malformed and slow requests, many connections')
+  .option('--seed <n>', 'PRNG seed', int, 1)
+  .option('--slow <n>', 'slowloris connections', int, 200)
+  .option('--concurrent <n>', 'requests at once', int, 400)
+  .option('--json <file>', 'also write the report as JSON')
+  .action(async (flags: { seed: number; slow: number; concurrent: number; json?: string }) => {
+    const r = await runHttpCampaign({ seed: flags.seed, slowConnections: flags.slow, concurrent: flags.concurrent, progress: (l) => console.error(`[http] ${l}`) });
+    console.log(formatHttpReport(r));
+    const f = httpFailures(r);
+    console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
+    if (flags.json) writeFileSync(flags.json, JSON.stringify(r, null, 2));
+    process.exitCode = f.length === 0 ? 0 : 1;
   });
 
 await program.parseAsync();
