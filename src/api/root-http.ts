@@ -2,7 +2,7 @@
 // with the metrics token as a bearer token (or zerotier-one's X-ZT1-Auth header / auth query).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RootServer } from '../root/root-server.ts';
 import { createRootRegistry } from '../metrics/root-metrics.ts';
 import { formatAddress } from '../identity/address.ts';
@@ -45,10 +45,15 @@ function tokenFrom(req: IncomingMessage, url: URL): string | undefined {
   return url.searchParams.get('auth') ?? undefined;
 }
 
-function sameToken(a: string | undefined, b: string): boolean {
-  if (a === undefined) return false;
-  const x = Buffer.from(a), y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+/**
+ * Constant-time token check: both sides are hashed to 32 bytes first, so every guess costs the
+ * same whatever its length (checking the length first, as before, told an attacker the token's
+ * length from the time a wrong guess took).
+ */
+export function sameToken(a: string | undefined, b: string): boolean {
+  const x = createHash('sha256').update(a ?? '').digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y) && a !== undefined;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
