@@ -3,7 +3,7 @@
 // its log lines (errors counted), /metrics, and its resident memory from /proc.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +24,10 @@ export interface SpawnOptions {
   identitySecret?: string;
   /** Extra `ztroot root` flags (e.g. ['--native-udp', 'off']). */
   args?: string[];
-  /** Token for /metrics and /peers. */
+  /** Token for /metrics and /peers (passed with --metrics-token). */
   metricsToken?: string;
+  /** Pass no --metrics-token: the root makes metricstoken.secret in its home, read after start. */
+  tokenFromHome?: boolean;
   /** Files to write into a new home (relative path → bytes), e.g. a moon under moons.d/. */
   files?: Record<string, Uint8Array>;
   env?: NodeJS.ProcessEnv;
@@ -37,7 +39,7 @@ export interface LogLine { level?: string; msg?: string; [k: string]: unknown }
 export class RootTarget {
   readonly child: ChildProcess;
   readonly home: string;
-  readonly metricsToken: string;
+  metricsToken: string;
   private readonly ownsHome: boolean;
   stdout = '';
   stderr = '';
@@ -63,7 +65,7 @@ export class RootTarget {
     for (const [path, bytes] of Object.entries(o.files ?? {})) writeFileSync(join(home, path), bytes);
     const token = o.metricsToken ?? 'fuzz0metrics0token0000000';
     const args = [ZTROOT_BIN, 'root', '--home', home, '--bind', '127.0.0.1', '--port', '0', '--http', '127.0.0.1:0',
-      '--metrics-token', token, ...(o.args ?? [])];
+      ...(o.tokenFromHome ? [] : ['--metrics-token', token]), ...(o.args ?? [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
     const t = new RootTarget(child, home, ownsHome, token);
     await t.waitFor(() => /is running/.test(t.stdout) && t.logLines('http listening').length > 0, 'the start-up banner', START_TIMEOUT_MS);
@@ -71,6 +73,7 @@ export class RootTarget {
     const [host, port] = String((started.udp as string[])[0]).split('/');
     t.udp = { host, port: Number(port) };
     t.http = String(t.logLines('http listening')[0].address);
+    if (o.tokenFromHome) t.metricsToken = readFileSync(join(home, 'metricstoken.secret'), 'utf8').trim();
     return t;
   }
 
