@@ -10,6 +10,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { formatKill9Report, kill9Failures, runKill9Campaign } from './kill9.ts';
 import { formatHttpReport, httpFailures, runHttpCampaign } from './http.ts';
 import { datagramFailures, formatDatagramReport, runDatagramCampaign, type DatagramReport } from './datagrams.ts';
 
@@ -62,6 +63,23 @@ program
     const r = await runHttpCampaign({ seed: flags.seed, slowConnections: flags.slow, concurrent: flags.concurrent, progress: (l) => console.error(`[http] ${l}`) });
     console.log(formatHttpReport(r));
     const f = httpFailures(r);
+    console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
+    if (flags.json) writeFileSync(flags.json, JSON.stringify(r, null, 2));
+    process.exitCode = f.length === 0 ? 0 : 1;
+  });
+
+program
+  .command('kill9')
+  .description('rounds of kill -9 while new identities are validated and written; the identity cache must stay whole')
+  .option('--rounds <n>', 'rounds', int, 100)
+  .option('--seed <n>', 'PRNG seed (kill moments)', int, 1)
+  .option('--peers <n>', 'new identities registering in each round', int, 24)
+  .option('--kill-within <ms>', 'the kill lands in [0, ms) after registration starts', int, 400)
+  .option('--json <file>', 'also write the report as JSON')
+  .action(async (flags: { rounds: number; seed: number; peers: number; killWithin: number; json?: string }) => {
+    const r = await runKill9Campaign({ rounds: flags.rounds, seed: flags.seed, peersPerRound: flags.peers, killWithinMs: flags.killWithin, progress: (l) => console.error(`[kill9] ${l}`) });
+    console.log(formatKill9Report(r));
+    const f = kill9Failures(r);
     console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
     if (flags.json) writeFileSync(flags.json, JSON.stringify(r, null, 2));
     process.exitCode = f.length === 0 ? 0 : 1;
