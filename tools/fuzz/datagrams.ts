@@ -169,11 +169,16 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
   let lastReport = started;
 
   try {
+    // credit refills at `rate` and is capped at 20 ms of traffic: a campaign starved of CPU sends
+    // less, never a catch-up burst that would block this event loop (and the probes)
+    let credit = 0;
+    let lastTick = Date.now();
     while (sent < o.packets) {
       if (!target.running) break;
-      // send what the rate allows by now, in slices of at most 10 ms of traffic
-      const allowed = Math.min(o.packets, Math.floor(((Date.now() - started) / 1000) * o.rate) + 1);
-      while (sent < allowed) {
+      const now = Date.now();
+      credit = Math.min(credit + ((now - lastTick) / 1000) * o.rate, o.rate / 50 + 1);
+      lastTick = now;
+      while (credit >= 1 && sent < o.packets) {
         const ci = pickCategory(rng);
         const category = CATEGORY_NAMES[ci];
         const src = rng.pick(sources[ci]);
@@ -182,6 +187,7 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
           totals[category].sent++;
           totals[category].bytesSent += d.length;
           sent++;
+          credit--;
         }
       }
       if (Date.now() - lastReport >= 5000) {

@@ -22,6 +22,8 @@ export interface Kill9Options {
   peersPerRound: number;
   /** The kill lands uniformly in [0, killWithinMs) after registration starts. */
   killWithinMs: number;
+  /** Identities with proof of work in the pool (cached); when a home has used them all, the next round starts a new home. */
+  poolSize?: number;
   /** Where the pool of identities with proof of work is cached. */
   cacheDir?: string;
   progress?: (line: string) => void;
@@ -39,6 +41,8 @@ export interface Kill9Report {
   /** Stores that would not open after a kill, by us or by the root's next start. */
   openFailures: string[];
   rowsAtEnd: number;
+  /** Homes used (a new one each time the pool of identities was used up). */
+  homes: number;
   /** Rounds where the kill came before, during, or after the writes (by acknowledgements seen). */
   killMoments: { beforeAnyAck: number; duringAcks: number; afterAllAcked: number };
   seconds: number;
@@ -79,22 +83,38 @@ export async function runKill9Campaign(o: Kill9Options): Promise<Kill9Report> {
   const log = o.progress ?? (() => {});
   const started = Date.now();
   const rng = new Rng(o.seed);
-  const poolSize = o.rounds * o.peersPerRound;
-  const pool = await loadOrCreateValidIdentities(poolSize, o.cacheDir ?? join(tmpdir(), 'ztroot-fuzz-cache'), log);
+  const pool = await loadOrCreateValidIdentities(Math.min(o.poolSize ?? 240, o.rounds * o.peersPerRound), o.cacheDir ?? join(tmpdir(), 'ztroot-fuzz-cache'), log);
   const rootId = fixtureIdentities()[6];
-  const home = mkdtempSync(join(tmpdir(), 'ztroot-kill9-'));
-  mkdirSync(join(home, 'moons.d'), { recursive: true });
-  writeFileSync(join(home, 'identity.secret'), rootId.toString(true), { mode: 0o600 });
-  const db = join(home, 'identities.db');
+  const newHome = (): string => {
+    const h = mkdtempSync(join(tmpdir(), 'ztroot-kill9-'));
+    mkdirSync(join(h, 'moons.d'), { recursive: true });
+    writeFileSync(join(h, 'identity.secret'), rootId.toString(true), { mode: 0o600 });
+    return h;
+  };
+  let home = newHome();
+  let db = join(home, 'identities.db');
   const r: Kill9Report = {
-    rounds: 0, acknowledged: 0, missing: [], badRows: [], integrityFailures: [], countMismatches: [], openFailures: [], rowsAtEnd: 0,
+    rounds: 0, homes: 1, acknowledged: 0, missing: [], badRows: [], integrityFailures: [], countMismatches: [], openFailures: [], rowsAtEnd: 0,
     killMoments: { beforeAnyAck: 0, duringAcks: 0, afterAllAcked: 0 }, seconds: 0,
   };
   const sent = new Map<number, Identity>();
   const acked = new Set<number>();
+  let ackedBefore = 0;
+  let homes = 1;
   let next = 0;
   try {
     for (let round = 1; round <= o.rounds; round++) {
+      if (next + o.peersPerRound > pool.length) {
+        // this home has seen the whole pool: go on with a new home (and store) from the start of it
+        rmSync(home, { recursive: true, force: true });
+        home = newHome();
+        db = join(home, 'identities.db');
+        homes++;
+        ackedBefore += acked.size;
+        sent.clear();
+        acked.clear();
+        next = 0;
+      }
       let target: RootTarget;
       try {
         target = await RootTarget.spawn({ home, args: ['--validation-threads', '1'] });
@@ -129,7 +149,7 @@ export async function runKill9Campaign(o: Kill9Options): Promise<Kill9Report> {
       const rest = batch.filter((id) => !acked.has(id.address));
       pool.splice(next, batch.length, ...batch.filter((id) => acked.has(id.address)), ...rest);
       next += done;
-      if (round % 5 === 0 || round === o.rounds) log(`round ${round}/${o.rounds}: ${acked.size} acknowledged, ${r.rowsAtEnd} rows, killed after ${delay} ms`);
+      if (round % 5 === 0 || round === o.rounds) log(`round ${round}/${o.rounds}: ${ackedBefore + acked.size} acknowledged, ${r.rowsAtEnd} rows, killed after ${delay} ms`);
     }
     // the last kill too: the root starts on it and answers
     const last = await RootTarget.spawn({ home, args: ['--validation-threads', '1'] }).catch((e: unknown) => {
@@ -140,7 +160,8 @@ export async function runKill9Campaign(o: Kill9Options): Promise<Kill9Report> {
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
-  r.acknowledged = acked.size;
+  r.acknowledged = ackedBefore + acked.size;
+  r.homes = homes;
   r.seconds = (Date.now() - started) / 1000;
   return r;
 }
@@ -157,7 +178,7 @@ export function kill9Failures(r: Kill9Report): string[] {
 
 export function formatKill9Report(r: Kill9Report): string {
   return [
-    `kill -9 campaign — ${r.rounds} rounds in ${r.seconds.toFixed(0)} s`,
+    `kill -9 campaign — ${r.rounds} rounds in ${r.seconds.toFixed(0)} s (${r.homes} homes)`,
     `  identities acknowledged (OK(HELLO) received) ${r.acknowledged}; rows in identities.db at the end ${r.rowsAtEnd}`,
     `  kill moments: before any acknowledgement ${r.killMoments.beforeAnyAck}, during ${r.killMoments.duringAcks}, after all ${r.killMoments.afterAllAcked}`,
     `  acknowledged but missing: ${r.missing.length}; bad or unknown rows: ${r.badRows.length}; integrity failures: ${r.integrityFailures.length}; count mismatches: ${r.countMismatches.length}; failed opens: ${r.openFailures.length}`,

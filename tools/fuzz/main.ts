@@ -10,6 +10,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { formatSoakReport, runSoak, soakFailures } from './soak.ts';
 import { formatKill9Report, kill9Failures, runKill9Campaign } from './kill9.ts';
 import { formatHttpReport, httpFailures, runHttpCampaign } from './http.ts';
 import { datagramFailures, formatDatagramReport, runDatagramCampaign, type DatagramReport } from './datagrams.ts';
@@ -80,6 +81,29 @@ program
     const r = await runKill9Campaign({ rounds: flags.rounds, seed: flags.seed, peersPerRound: flags.peers, killWithinMs: flags.killWithin, progress: (l) => console.error(`[kill9] ${l}`) });
     console.log(formatKill9Report(r));
     const f = kill9Failures(r);
+    console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
+    if (flags.json) writeFileSync(flags.json, JSON.stringify(r, null, 2));
+    process.exitCode = f.length === 0 ? 0 : 1;
+  });
+
+program
+  .command('soak')
+  .description('mixed load (HELLO churn, WHOIS, ECHO, relay with RENDEZVOUS, junk) with RSS and event-loop lag sampled')
+  .option('--minutes <n>', 'duration', Number, 30)
+  .option('--warmup <s>', 'seconds before the RSS baseline (default: a fifth of the run, at least 30)', Number)
+  .option('--peers <n>', 'known peers', int, 2000)
+  .option('--junk-rate <n>', 'hostile datagrams per second throughout', int, 200)
+  .option('--scale <x>', 'multiplies the load rates', Number, 1)
+  .option('--sample <s>', 'seconds between samples', Number, 5)
+  .option('--seed <n>', 'PRNG seed', int, 1)
+  .option('--json <file>', 'also write the report (with every sample) as JSON')
+  .action(async (flags: { minutes: number; warmup?: number; peers: number; junkRate: number; scale: number; sample: number; seed: number; json?: string }) => {
+    const r = await runSoak({
+      minutes: flags.minutes, warmupSeconds: flags.warmup, peers: flags.peers, junkRate: flags.junkRate, scale: flags.scale,
+      sampleSeconds: flags.sample, seed: flags.seed, progress: (l) => console.error(`[soak] ${l}`),
+    });
+    console.log(formatSoakReport(r));
+    const f = soakFailures(r);
     console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
     if (flags.json) writeFileSync(flags.json, JSON.stringify(r, null, 2));
     process.exitCode = f.length === 0 ? 0 : 1;

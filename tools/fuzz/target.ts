@@ -33,6 +33,24 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Roots this process started and has not seen exit: killed if this process ends first. */
+const live = new Set<ChildProcess>();
+let handlersInstalled = false;
+function killLive(): void {
+  for (const c of live) c.kill('SIGKILL');
+}
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.once('exit', killLive);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killLive();
+      process.exit(130);
+    });
+  }
+}
+
 export interface LogLine { level?: string; msg?: string; [k: string]: unknown }
 
 /** A running `ztroot root` child. */
@@ -67,6 +85,9 @@ export class RootTarget {
     const args = [ZTROOT_BIN, 'root', '--home', home, '--bind', '127.0.0.1', '--port', '0', '--http', '127.0.0.1:0',
       ...(o.tokenFromHome ? [] : ['--metrics-token', token]), ...(o.args ?? [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
+    installExitHandlers();
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     const t = new RootTarget(child, home, ownsHome, token);
     await t.waitFor(() => /is running/.test(t.stdout) && t.logLines('http listening').length > 0, 'the start-up banner', START_TIMEOUT_MS);
     const started = t.logLines('root started')[0];
