@@ -93,3 +93,75 @@ describe('a full disk', () => {
     }
   }, 180_000);
 });
+
+/** `ztroot root` that is expected not to start: its exit status and output (bounded). */
+function failingStart(args: string[], shellPrefix = ''): { status: number | null; stderr: string; signal: NodeJS.Signals | null } {
+  const h = home();
+  const cmd = ['--home', h, '--port', '0', '--http', '', '--validation-threads', '1', ...args];
+  const r = shellPrefix
+    ? spawnSync('bash', ['-c', `${shellPrefix}; exec "$0" "$@"`, process.execPath, ZTROOT_BIN, 'root', ...cmd], { encoding: 'utf8', timeout: 60_000 })
+    : spawnSync(process.execPath, [ZTROOT_BIN, 'root', ...cmd], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr, signal: r.signal };
+}
+
+describe('a bind failure on one of several addresses', () => {
+  it('an address in use: one line naming it, exit status 1', async () => {
+    const busy = createSocket({ type: 'udp4', reuseAddr: false });
+    await new Promise<void>((res) => busy.bind(0, '127.0.0.2', () => res()));
+    const port = busy.address().port;
+    try {
+      const r = failingStart(['--bind', `127.0.0.1,127.0.0.2`, '--port', String(port)]);
+      expect(r.signal).toBeNull();
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^ztroot root: .*127\\.0\\.0\\.2.*${port}.*$`, 'm'));
+      expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('an address this host does not have: one line naming it, exit status 1', () => {
+    const r = failingStart(['--bind', '127.0.0.1,192.0.2.77']);
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^ztroot root: .*192\.0\.2\.77.*$/m);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('a low file-descriptor limit', () => {
+  it('ulimit -n 64: runs; HTTP refuses while descriptors are exhausted and recovers; UDP peers keep being answered', async () => {
+    const t = await RootTarget.spawn({ identitySecret: rootId.toString(true), shellPrefix: 'ulimit -n 64', args: ['--validation-threads', '1'] });
+    cleanups.push(() => t.dispose());
+    const [host, port] = [t.http.split(':')[0], Number(t.http.split(':')[1])];
+    const sockets = Array.from({ length: 300 }, () => connect(port, host).on('error', () => {}));
+    try {
+      // the descriptors are used up (the limit is the ceiling) while the root keeps running
+      const deadline = Date.now() + 20_000;
+      while (readdirSync(`/proc/${t.pid}/fd`).length < 60 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(readdirSync(`/proc/${t.pid}/fd`).length).toBeGreaterThanOrEqual(60);
+      const p = await KeyedPeer.open(ids[0], rootId, endpoint(t.udp.host, t.udp.port));
+      cleanups.push(() => p.close());
+      await p.register(20_000);
+      expect(await p.whois(ids[0].address, 5000)).toBe(true);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+    // connections gone: HTTP answers again (bounded retries while the root closes its side)
+    let status: number | undefined;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = await fetch(`http://${t.http}/health`).then((r) => r.status, () => undefined);
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    expect(t.running).toBe(true);
+    expect(t.logProblems()).toEqual([]);
+  }, 120_000);
+
+  it('ulimit -n 24, too few to start: exit status 1 with the reason, no hang', () => {
+    const r = failingStart(['--bind', '127.0.0.1'], 'ulimit -n 24');
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^ztroot root: .*(EMFILE|unable to open|too many open files).*$/mi); // which resource runs out first varies
+  });
+});
