@@ -96,11 +96,12 @@ program
   .option('--scale <x>', 'multiplies the load rates', Number, 1)
   .option('--sample <s>', 'seconds between samples', Number, 5)
   .option('--seed <n>', 'PRNG seed', int, 1)
+  .option('--root-args <args>', 'extra ztroot root flags, space-separated (e.g. "--workers 0")')
   .option('--json <file>', 'also write the report (with every sample) as JSON')
-  .action(async (flags: { minutes: number; warmup?: number; peers: number; junkRate: number; scale: number; sample: number; seed: number; json?: string }) => {
+  .action(async (flags: { minutes: number; warmup?: number; peers: number; junkRate: number; scale: number; sample: number; seed: number; rootArgs?: string; json?: string }) => {
     const r = await runSoak({
       minutes: flags.minutes, warmupSeconds: flags.warmup, peers: flags.peers, junkRate: flags.junkRate, scale: flags.scale,
-      sampleSeconds: flags.sample, seed: flags.seed, progress: (l) => console.error(`[soak] ${l}`),
+      sampleSeconds: flags.sample, seed: flags.seed, rootArgs: flags.rootArgs?.split(/\s+/).filter(Boolean), progress: (l) => console.error(`[soak] ${l}`),
     });
     console.log(formatSoakReport(r));
     const f = soakFailures(r);

@@ -31,10 +31,13 @@ export interface SoakOptions {
   sampleSeconds: number;
   seed: number;
   cacheDir?: string;
+  /** Extra `ztroot root` flags (e.g. ['--workers', '0'] puts the packet path on the main thread, whose heap /metrics shows). */
+  rootArgs?: string[];
   progress?: (line: string) => void;
 }
 
-export interface SoakSample { t: number; rssBytes: number; lagSeconds: number }
+/** heapUsedBytes: the root's main-thread V8 heap in use (the whole packet path with --workers 0). */
+export interface SoakSample { t: number; rssBytes: number; lagSeconds: number; heapUsedBytes: number }
 
 export interface SoakReport {
   seconds: number;
@@ -81,7 +84,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   mkdirSync(join(home, 'moons.d'), { recursive: true });
   writeFileSync(join(home, 'identity.secret'), rootId.toString(true), { mode: 0o600 });
   seedIdentityDb(home, peers);
-  const target = await RootTarget.spawn({ home, args: ['--validation-threads', '1'] });
+  const target = await RootTarget.spawn({ home, args: ['--validation-threads', '1', ...(o.rootArgs ?? [])] });
   let fleet: LoadgenFleet | undefined;
   const junk = createSocket('udp4');
   try {
@@ -121,7 +124,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       if (!target.running) return;
       const m = await target.metrics().catch(() => []);
       const lag = m.filter((s) => s.name === 'ztroot_event_loop_lag_seconds').reduce((x, s) => Math.max(x, s.value), 0);
-      samples.push({ t: (Date.now() - started) / 1000, rssBytes: target.rssBytes(), lagSeconds: lag });
+      const heap = m.find((s) => s.name === 'ztroot_process_nodejs_heap_size_used_bytes')?.value ?? Number.NaN;
+      samples.push({ t: (Date.now() - started) / 1000, rssBytes: target.rssBytes(), lagSeconds: lag, heapUsedBytes: heap });
     };
     const sampler = setInterval(() => void sample(), o.sampleSeconds * 1000);
     const endAt = started + o.minutes * 60_000;
@@ -134,7 +138,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         }
         c++;
         const last = samples.at(-1);
-        if (last) log(`${((Date.now() - started) / 60_000).toFixed(1)} min: RSS ${(last.rssBytes / 2 ** 20).toFixed(1)} MiB, lag p99 ${(last.lagSeconds * 1000).toFixed(1)} ms, junk ${junkSent}`);
+        if (last) log(`${((Date.now() - started) / 60_000).toFixed(1)} min: RSS ${(last.rssBytes / 2 ** 20).toFixed(1)} MiB, main heap ${(last.heapUsedBytes / 2 ** 20).toFixed(1)} MiB, lag p99 ${(last.lagSeconds * 1000).toFixed(1)} ms, junk ${junkSent}`);
       }
     } finally {
       clearInterval(sampler);
