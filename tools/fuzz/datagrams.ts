@@ -34,7 +34,6 @@ export interface CategoryTotals {
   sent: number; bytesSent: number; datagramsBack: number; bytesBack: number;
   /** Of what came back: packets the root itself sent (source = root), and others' packets it relayed (or fragments). */
   fromRoot: number; relayed: number;
-  /** Verbs of the root's own packets that came back, as far as the header tells (cipher-0 packets only show theirs). */
 }
 
 export interface DatagramReport {
