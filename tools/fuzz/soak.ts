@@ -156,7 +156,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       seconds, alive: target.running, logProblems: target.logProblems(), samples, warmupSeconds: warmup,
       rssBaselineBytes: baseline, rssFinalBytes: final, rssGrowth: baseline > 0 ? final / baseline - 1 : Number.NaN,
       lagMaxSeconds: samples.reduce((x, s) => Math.max(x, s.lagSeconds), 0),
-      stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, mergeReports(v)])),
+      // the cycles ran one after another: totals add up, and so do the seconds (mergeReports is for shards running at once)
+      stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, { ...mergeReports(v), seconds: v.reduce((n, r) => n + r.seconds, 0) }])),
       junkSent, drops: dropsByReason(m), rendezvousSent: counter(m, 'ztroot_rendezvous_sent_total'),
       relayed: counter(m, 'ztroot_relay_total', { outcome: 'forwarded' }), peersAtEnd: counter(m, 'ztroot_peers'),
     };
