@@ -58,10 +58,13 @@ export interface SoakReport {
   peersAtEnd: number;
 }
 
-/** One cycle of mixed load (about 30 s at scale 1). */
+/** One cycle of mixed load (about 30 s at scale 1, plus the re-registration). */
 function cycle(scale: number, admit: string[]): StageSpec[] {
   const r = (n: number): number => Math.max(1, Math.round(n * scale));
   return [
+    // every peer HELLOs once a cycle, as leaves ping their roots: relay-only peers would
+    // otherwise go silent towards the root and be forgotten after 500 s
+    { kind: 'register', seconds: 10 },
     { kind: 'hello', rate: r(400), seconds: 6 },
     { kind: 'whois', rate: r(400), seconds: 5 },
     { kind: 'relay', rate: r(2000), seconds: 8 },
