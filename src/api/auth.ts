@@ -3,7 +3,7 @@
 // the `auth` query parameter, else an `Authorization: Bearer` header — only the first present is
 // checked — and is compared in constant time. Clients are loopback unless configured otherwise.
 
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 /** The token a request carries, by zerotier-one's order of precedence. */
@@ -16,11 +16,15 @@ export function requestToken(req: IncomingMessage, url: URL): string | undefined
   return bearer ? bearer[1].trim() : undefined;
 }
 
-/** Constant-time comparison (no early exit on the first differing byte). */
+/**
+ * Constant-time token check: both sides are hashed to 32 bytes first, so every guess costs the
+ * same whatever its length (comparing lengths first tells an attacker the token's length from the
+ * time a wrong guess takes).
+ */
 export function tokensEqual(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given), b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const a = createHash('sha256').update(given ?? '').digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b) && given !== undefined;
 }
 
 export function isLoopbackClient(address: string | undefined): boolean {

@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { Address } from '../identity/address.ts';
 import { armor, type ArmorCipher } from '../wire/armor.ts';
 import { compressPacket } from '../wire/compression.ts';
-import { AES_GMAC_SIV_MIN_PROTO_VERSION, Cipher, PacketOffset, Verb } from '../wire/constants.ts';
+import {
+  AES_GMAC_SIV_MIN_PROTO_VERSION, Cipher, DEFAULT_PHYSICAL_MTU, FRAGMENT_HEADER_LENGTH, MAX_PACKET_FRAGMENTS, MAX_PACKET_LENGTH, PacketOffset, Verb,
+} from '../wire/constants.ts';
 import { cryptField } from '../wire/crypt-field.ts';
 import { markFragmentedIfNeeded, splitPacket } from '../wire/fragment.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
@@ -81,11 +83,22 @@ export class Sender {
     return best === undefined ? undefined : this.node.tablePath(best);
   }
 
-  /** Build, compress where it helps, armor, fragment and send a packet to one physical address. */
+  /**
+   * Build, compress where it helps, armor, fragment and send a packet to one physical address.
+   * A packet longer than the MTU is marked fragmented before armor (the flag is under the MAC)
+   * and leaves as a head and fragments; one that does not fit in ZT_PROTO_MAX_PACKET_LENGTH or
+   * in ZT_MAX_PACKET_FRAGMENTS pieces at this MTU (the OK(ECHO) of a maximal ECHO is 9 bytes
+   * longer than the ECHO) cannot be sent and is dropped and counted.
+   */
   sendTo(peer: Peer, socket: LocalSocket, to: IpAddress, verb: number, payload: Uint8Array, cipher?: ArmorCipher): bigint {
     let p = newPacket({ id: this.packetIds.next(), destination: peer.address, source: this.node.address, verb, payload });
     if (!UNCOMPRESSED_VERBS.has(verb)) p = compressPacket(p);
-    markFragmentedIfNeeded(p, this.node.options.mtu); // the flag is under the MAC: set it before armor
+    const mtu = this.node.options.mtu ?? DEFAULT_PHYSICAL_MTU;
+    if (p.length > Math.min(MAX_PACKET_LENGTH, mtu + (MAX_PACKET_FRAGMENTS - 1) * (mtu - FRAGMENT_HEADER_LENGTH))) {
+      this.node.stats.drop('too-long-to-send');
+      return readPacketId(p);
+    }
+    markFragmentedIfNeeded(p, mtu);
     const suite = cipher ?? (verb === Verb.HELLO ? Cipher.poly1305None
       : peer.version.protocol >= AES_GMAC_SIV_MIN_PROTO_VERSION && !this.node.options.alwaysSalsa ? Cipher.aesGmacSiv : Cipher.poly1305Salsa2012);
     armor(p, peer.key, suite);
@@ -94,7 +107,7 @@ export class Sender {
       this.expectReply(wireId);
     }
     this.node.stats.verbOut(verb);
-    for (const piece of splitPacket(p, this.node.options.mtu)) this.transmitTo(socket, to, piece);
+    for (const piece of splitPacket(p, mtu)) this.transmitTo(socket, to, piece);
     return wireId;
   }
 

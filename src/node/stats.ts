@@ -7,7 +7,7 @@ export type DropReason =
   | 'beacon' | 'too-short' | 'not-relaying' | 'hop-limit' | 'relay-unknown-destination' | 'unknown-peer'
   | 'bad-mac' | 'bad-cipher' | 'decompress-failed' | 'bad-payload' | 'old-protocol' | 'hello-address-mismatch'
   | 'identity-collision' | 'invalid-identity' | 'validation-queue-full' | 'admission-limited' | 'rate-limited'
-  | 'fragment-rejected' | 'unexpected-ok' | 'internal-error' | 'not-for-us' | 'prohibited-path';
+  | 'fragment-rejected' | 'unexpected-ok' | 'internal-error' | 'not-for-us' | 'prohibited-path' | 'too-long-to-send';
 
 export type RelayOutcome = 'forwarded' | 'to-sibling' | 'hop-limit' | 'unknown-destination' | 'not-relaying';
 

@@ -281,11 +281,20 @@ export class RootServer {
   }
 
   /** Validate for a worker; a valid identity is written to the cache here, the single writer. */
-  private async validate(address: Address, publicKey: Uint8Array): Promise<{ valid: boolean; micros: number; refused?: 'queue-full' | 'closed' }> {
+  private async validate(address: Address, publicKey: Uint8Array): Promise<{ valid: boolean; micros: number; refused?: 'queue-full' | 'closed' | 'store-failed' }> {
     const identity = new Identity(address, publicKey);
     const outcome = await this.validation.submit(identity);
     if (outcome === 'queue-full' || outcome === 'closed') return { valid: false, micros: 0, refused: outcome };
-    if (outcome.valid) this.store.put(identity);
+    if (outcome.valid) {
+      try {
+        this.store.put(identity);
+      } catch (e) {
+        // full disk, read-only home: refuse the identity for now, but it is not invalid (the
+        // worker must not remember it as a failed identity, nor count it as one)
+        this.log.error('identity cache write failed', { error: (e as Error).message });
+        return { valid: false, micros: outcome.micros, refused: 'store-failed' };
+      }
+    }
     return outcome;
   }
 

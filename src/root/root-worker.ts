@@ -41,6 +41,8 @@ const validator: IdentityValidator = {
     const m = await ask((id) => ({ type: 'validate', id, address: identity.address, publicKey: identity.publicKey }));
     waiting--;
     if (m.type !== 'validated') return 'closed';
+    // the admission path counts this as internal-error and does not remember the identity as invalid
+    if (m.refused === 'store-failed') throw new Error('the identity cache could not be written');
     return m.refused ?? { valid: m.valid, micros: m.micros };
   },
   get queueDepth() { return waiting; },

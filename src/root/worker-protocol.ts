@@ -35,7 +35,8 @@ export interface WorkerStats {
 }
 
 export type ToWorker =
-  | { type: 'validated'; id: number; valid: boolean; micros: number; refused?: 'queue-full' | 'closed' }
+  /** refused 'store-failed': valid, but the identity cache could not be written (refused for now, not invalid). */
+  | { type: 'validated'; id: number; valid: boolean; micros: number; refused?: 'queue-full' | 'closed' | 'store-failed' }
   | { type: 'gathered'; id: number; totalKnown: number; members: number[] }
   | { type: 'worlds'; worlds: WorldFiles }
   | { type: 'stats'; id: number }

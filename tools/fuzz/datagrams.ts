@@ -1,0 +1,274 @@
+// The datagram campaign: hostile datagrams of every category (corpus.ts) from many loopback
+// source addresses at a bounded rate against a running `ztroot root`, while two known peers keep
+// asking (HELLO, WHOIS) and must keep being answered. The report: process alive, log problems,
+// drops by reason, bytes back per byte sent for each category (and all unauthenticated ones
+// together), RSS before and after, probes answered during and after.
+
+import { createSocket, type Socket } from 'node:dgram';
+import { Identity, parseIdentity } from '../../src/identity/identity.ts';
+import { counter, dropsByReason, RootTarget } from './target.ts';
+import { CATEGORIES, CATEGORY_NAMES, Corpus, type Category } from './corpus.ts';
+import { endpoint, fixtureCapture, fixtureIdentities, KeyedPeer } from './peers.ts';
+import { Rng } from './rng.ts';
+import type { Sample } from '../loadgen/target-stats.ts';
+
+export interface DatagramCampaignOptions {
+  /** Hostile datagrams to send (fragment scenarios count each piece). */
+  packets: number;
+  seed: number;
+  /** Datagrams per second, at most. */
+  rate: number;
+  /** `--native-udp` of the spawned root. */
+  nativeUdp: 'on' | 'off' | 'auto';
+  /** Packet workers of the spawned root (default: its own default, one per core). */
+  workers?: number;
+  /** Source sockets per category, each on its own 127.c.k.1 (its own /24). */
+  socketsPerCategory: number;
+  /** Share of each category (default: equal). */
+  weights?: Partial<Record<Category, number>>;
+  /** Print progress lines. */
+  progress?: (line: string) => void;
+}
+
+export interface CategoryTotals {
+  sent: number; bytesSent: number; datagramsBack: number; bytesBack: number;
+  /** Of what came back: packets the root itself sent (source = root), and others' packets it relayed (or fragments). */
+  fromRoot: number; relayed: number;
+}
+
+export interface DatagramReport {
+  transport: string;
+  seed: number;
+  packets: number;
+  seconds: number;
+  alive: boolean;
+  logProblems: string[];
+  drops: Record<string, number>;
+  relay: Record<string, number>;
+  categories: Record<string, CategoryTotals>;
+  /** Bytes that came back to unauthenticated categories' sockets ÷ bytes they sent. */
+  unauthenticatedAmplification: number;
+  rssStartBytes: number;
+  rssEndBytes: number;
+  rssMaxBytes: number;
+  reassemblyInFlight: number;
+  probes: { duringSent: number; duringAnswered: number; afterSent: number; afterAnswered: number };
+  root: { datagramsIn: number; datagramsOut: number; bytesIn: number; bytesOut: number };
+}
+
+/** One hostile source: a socket on its own loopback /24, counting what comes back. */
+interface Source { socket: Socket; category: Category }
+
+async function bindSource(address: string): Promise<Socket> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(0, address, () => resolve());
+  });
+  s.on('error', () => { /* ENOBUFS on send: a lost datagram, as on a real network */ });
+  return s;
+}
+
+function labelled(samples: readonly Sample[], name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of samples) if (s.name === name && s.value > 0) out[s.labels[label]] = (out[s.labels[label]] ?? 0) + s.value;
+  return out;
+}
+
+/** Spawn a root as the lab capture's moon root `r` and run the campaign against it. */
+export async function runDatagramCampaign(o: DatagramCampaignOptions): Promise<DatagramReport> {
+  const capture = fixtureCapture();
+  const hosts = Object.fromEntries(capture.hosts.map((h) => [h.name, parseIdentity(h.identitySecret)!]));
+  const rootId = hosts.r;
+  const moonName = String(capture.extra.moon_file_name);
+  const moonHex = String(capture.extra.moon_file_hex);
+  const args = ['--native-udp', o.nativeUdp, '--log-level', 'info'];
+  if (o.workers !== undefined) args.push('--workers', String(o.workers));
+  const target = await RootTarget.spawn({ identitySecret: rootId.toString(true), args, files: { [`moons.d/${moonName}`]: Buffer.from(moonHex, 'hex') } });
+  const opened: { close(): unknown }[] = [];
+  try {
+    return await campaign(o, target, rootId, [hosts.a, hosts.b], capture.datagrams.map((d) => d.data), opened);
+  } finally {
+    for (const s of opened) {
+      try { await s.close(); } catch { /* already closed */ }
+    }
+    await target.dispose();
+  }
+}
+
+async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: Identity, captureLeaves: Identity[], captured: Uint8Array[], opened: { close(): unknown }[]): Promise<DatagramReport> {
+  const log = o.progress ?? (() => {});
+  const via = endpoint(target.udp.host, target.udp.port);
+  const ids = fixtureIdentities();
+  const transport = target.logLines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('UDP transport'))?.msg ?? 'unknown';
+  log(`target pid ${target.pid} on ${target.udp.host}/${target.udp.port}, ${transport}`);
+
+  // identities the root knows: four for valid-MAC junk, the two capture leaves (so captured
+  // packets authenticate), and two probes that must keep being answered
+  const keyedPeers: KeyedPeer[] = [];
+  for (const id of [...ids.slice(0, 4), ...captureLeaves]) {
+    const p = await KeyedPeer.open(id, rootId, via);
+    opened.push(p);
+    keyedPeers.push(p);
+  }
+  const probes = [await KeyedPeer.open(ids[4], rootId, via), await KeyedPeer.open(ids[5], rootId, via)];
+  opened.push(...probes);
+  await Promise.all([...keyedPeers, ...probes].map((p) => p.register()));
+  log(`registered ${keyedPeers.length + probes.length} identities`);
+
+  const corpus = new Corpus({
+    root: rootId, via, captured, captureHosts: [rootId, ...captureLeaves],
+    keyed: keyedPeers.slice(0, 4).map((p) => ({ identity: p.identity, key: p.key })),
+  });
+
+  const totals = Object.fromEntries(CATEGORY_NAMES.map((c) => [c, { sent: 0, bytesSent: 0, datagramsBack: 0, bytesBack: 0, fromRoot: 0, relayed: 0 }])) as Record<Category, CategoryTotals>;
+  const sources: Source[][] = [];
+  for (const [ci, category] of CATEGORY_NAMES.entries()) {
+    const list: Source[] = [];
+    for (let k = 0; k < o.socketsPerCategory; k++) {
+      const socket = await bindSource(`127.${16 + ci}.${k + 1}.1`);
+      socket.on('message', (m) => {
+        const t = totals[category];
+        t.datagramsBack++;
+        t.bytesBack += m.length;
+        if (m.length >= 28 && m[13] !== 0xff && m.readUIntBE(13, 5) === rootId.address) t.fromRoot++;
+        else t.relayed++;
+      });
+      opened.push(socket);
+      list.push({ socket, category });
+    }
+    sources.push(list);
+  }
+
+  const weights = CATEGORY_NAMES.map((c) => o.weights?.[c] ?? 1);
+  const weightSum = weights.reduce((a, b) => a + b, 0);
+  const pickCategory = (rng: Rng): number => {
+    let x = rng.int(weightSum * 1000) / 1000;
+    for (let i = 0; i < weights.length; i++) if ((x -= weights[i]) < 0) return i;
+    return weights.length - 1;
+  };
+
+  const rssStart = target.rssBytes();
+  let rssMax = rssStart;
+  const rng = new Rng(o.seed);
+  const port = target.udp.port;
+  const started = Date.now();
+  let sent = 0;
+  // probes: WHOIS every 200 ms and HELLO every 600 ms (past the root's 250 ms HELLO reply spacing), alternating peers
+  const during = { sent: 0, answered: 0 };
+  let tick = 0;
+  const probeTimer = setInterval(() => {
+    const p = probes[tick % 2];
+    const q = tick % 3 === 0 ? p.hello(2000) : p.whois(rootId.address, 2000);
+    tick++;
+    during.sent++;
+    void q.then((ok) => { if (ok) during.answered++; });
+  }, 200);
+  const rssTimer = setInterval(() => { rssMax = Math.max(rssMax, target.rssBytes() || 0); }, 1000);
+  let lastReport = started;
+
+  try {
+    // credit refills at `rate` and is capped at 20 ms of traffic: a campaign starved of CPU sends
+    // less, never a catch-up burst that would block this event loop (and the probes)
+    let credit = 0;
+    let lastTick = Date.now();
+    while (sent < o.packets) {
+      if (!target.running) break;
+      const now = Date.now();
+      credit = Math.min(credit + ((now - lastTick) / 1000) * o.rate, o.rate / 50 + 1);
+      lastTick = now;
+      while (credit >= 1 && sent < o.packets) {
+        const ci = pickCategory(rng);
+        const category = CATEGORY_NAMES[ci];
+        const src = rng.pick(sources[ci]);
+        for (const d of corpus.generate(rng, category)) {
+          src.socket.send(d, port, '127.0.0.1');
+          totals[category].sent++;
+          totals[category].bytesSent += d.length;
+          sent++;
+          credit--;
+        }
+      }
+      if (Date.now() - lastReport >= 5000) {
+        lastReport = Date.now();
+        log(`${sent} / ${o.packets} sent, probes ${during.answered}/${during.sent} answered, rss ${(target.rssBytes() / 2 ** 20).toFixed(0)} MiB`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } finally {
+    clearInterval(probeTimer);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  // let the last datagrams and answers land, then ask again: known peers must still be answered
+  await new Promise((r) => setTimeout(r, 2500));
+  clearInterval(rssTimer);
+  const after = { sent: 0, answered: 0 };
+  for (const p of probes) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      after.sent += 2;
+      if (await p.whois(rootId.address, 3000)) after.answered++;
+      if (await p.whois(ids[0].address, 3000)) after.answered++;
+    }
+    after.sent++;
+    if (await p.hello(3000)) after.answered++;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const alive = target.running;
+  const samples = alive ? await target.metrics() : [];
+  const rssEnd = target.rssBytes();
+  const unauth = CATEGORY_NAMES.filter((c) => !CATEGORIES[c].authenticated);
+  const unauthSent = unauth.reduce((n, c) => n + totals[c].bytesSent, 0);
+  const unauthBack = unauth.reduce((n, c) => n + totals[c].bytesBack, 0);
+  return {
+    transport, seed: o.seed, packets: sent, seconds, alive,
+    logProblems: target.logProblems(),
+    drops: dropsByReason(samples),
+    relay: labelled(samples, 'ztroot_relay_total', 'outcome'),
+    categories: totals,
+    unauthenticatedAmplification: unauthSent === 0 ? 0 : unauthBack / unauthSent,
+    rssStartBytes: rssStart, rssEndBytes: rssEnd, rssMaxBytes: Math.max(rssMax, rssEnd || 0),
+    reassemblyInFlight: counter(samples, 'ztroot_reassembly_in_flight'),
+    probes: { duringSent: during.sent, duringAnswered: during.answered, afterSent: after.sent, afterAnswered: after.answered },
+    root: {
+      datagramsIn: counter(samples, 'ztroot_datagrams_total', { direction: 'in' }),
+      datagramsOut: counter(samples, 'ztroot_datagrams_total', { direction: 'out' }),
+      bytesIn: counter(samples, 'ztroot_bytes_total', { direction: 'in' }),
+      bytesOut: counter(samples, 'ztroot_bytes_total', { direction: 'out' }),
+    },
+  };
+}
+
+const MiB = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/** The report as text. */
+export function formatDatagramReport(r: DatagramReport): string {
+  const lines = [
+    `datagram campaign — ${r.transport}, seed ${r.seed}`,
+    `  sent ${r.packets} hostile datagrams in ${r.seconds.toFixed(1)} s (${Math.round(r.packets / r.seconds)}/s)`,
+    `  process alive: ${r.alive ? 'yes' : 'NO'}; log problems (error level or not JSON): ${r.logProblems.length}`,
+    `  RSS start ${MiB(r.rssStartBytes)}, end ${MiB(r.rssEndBytes)}, max ${MiB(r.rssMaxBytes)}; reassembly in flight at end ${r.reassemblyInFlight}`,
+    `  known-peer probes answered: during ${r.probes.duringAnswered}/${r.probes.duringSent}, after ${r.probes.afterAnswered}/${r.probes.afterSent}`,
+    `  root: datagrams in ${r.root.datagramsIn} (the rest lost in the kernel's socket buffers), out ${r.root.datagramsOut}; bytes out/in ${(r.root.bytesOut / Math.max(1, r.root.bytesIn)).toFixed(3)}`,
+    `  bytes back per byte sent, unauthenticated sources: ${r.unauthenticatedAmplification.toFixed(4)}`,
+    '  category             auth   sent       bytes back/sent  datagrams back (root\'s own / relayed)',
+    ...CATEGORY_NAMES.map((c) => {
+      const t = r.categories[c];
+      return `  ${c.padEnd(20)} ${CATEGORIES[c].authenticated ? 'yes ' : 'no  '}  ${String(t.sent).padEnd(10)} ${(t.bytesSent ? t.bytesBack / t.bytesSent : 0).toFixed(4).padEnd(16)} ${t.datagramsBack} (${t.fromRoot} / ${t.relayed})`;
+    }),
+    `  drops by reason: ${Object.entries(r.drops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `  relay outcomes: ${Object.entries(r.relay).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+  ];
+  for (const p of r.logProblems.slice(0, 10)) lines.push(`  problem: ${p.slice(0, 300)}`);
+  return lines.join('\n');
+}
+
+/** What makes a campaign fail: the process died, logged an error, or stopped answering known peers. */
+export function datagramFailures(r: DatagramReport): string[] {
+  const f: string[] = [];
+  if (!r.alive) f.push('the root process exited');
+  if (r.logProblems.length > 0) f.push(`${r.logProblems.length} problem lines in the root's log`);
+  if (r.probes.afterAnswered < r.probes.afterSent) f.push(`known peers answered after the campaign: ${r.probes.afterAnswered}/${r.probes.afterSent}`);
+  if (r.probes.duringAnswered === 0) f.push('no known-peer probe was answered during the campaign');
+  if (r.unauthenticatedAmplification > 1) f.push(`unauthenticated sources got back ${r.unauthenticatedAmplification.toFixed(3)} bytes per byte sent`);
+  return f;
+}
