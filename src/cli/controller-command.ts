@@ -1,6 +1,7 @@
 // `ztroot controller`: run a network controller node until SIGTERM/SIGINT.
 
 import type { Command } from 'commander';
+import { listFlag, portFlag, runUntilSignalled } from './daemon.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControllerNode } from '../controller/controller-node.ts';
@@ -23,8 +24,8 @@ interface ControllerFlags {
 
 export async function runController(flags: ControllerFlags): Promise<number> {
   const log = createLogger((flags.logLevel ?? 'info') as LogLevel);
-  const port = flags.port === undefined ? ROOT_DEFAULTS.port : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 0xffff) {
+  const port = portFlag(flags.port, ROOT_DEFAULTS.port);
+  if (port === undefined) {
     process.stderr.write(`ztroot controller: bad --port ${flags.port}\n`);
     return 1;
   }
@@ -32,10 +33,10 @@ export async function runController(flags: ControllerFlags): Promise<number> {
   try {
     node = new ControllerNode({
       home: flags.home ?? defaultHome(),
-      bind: flags.bind ? flags.bind.split(',').map((s) => s.trim()).filter(Boolean) : [],
+      bind: listFlag(flags.bind),
       port,
       httpListen: flags.http ?? ROOT_DEFAULTS.httpListen,
-      allowManagementFrom: flags.allowManagementFrom?.split(',').filter((x) => x.trim() !== '') ?? [],
+      allowManagementFrom: listFlag(flags.allowManagementFrom),
       planet: flags.planet,
       log,
     });
@@ -48,17 +49,7 @@ export async function runController(flags: ControllerFlags): Promise<number> {
     address: node.address, networks: node.controller.store.networkIds().length,
     udp: node.leaf.sockets.map((s) => `${s.address}/${s.port}`), api: node.httpPort ? `port ${node.httpPort}` : 'disabled',
   });
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info('stopping', { signal });
-      void node.stop().then(() => resolve(0));
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
+  return runUntilSignalled(log, () => node.stop());
 }
 
 function withStore<T>(home: string | undefined, f: (store: ControllerStore) => T): T {

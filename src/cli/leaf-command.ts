@@ -2,6 +2,7 @@
 // TCP 127.0.0.1:<UDP port> so the real zerotier-cli works against it (`zerotier-cli -D<home> …`).
 
 import type { Command } from 'commander';
+import { listFlag, portFlag, runUntilSignalled } from './daemon.ts';
 import { formatAddress } from '../identity/address.ts';
 import { startLocalApi, type LocalApi } from '../api/local-api.ts';
 import { loadOrCreateAuthToken } from '../controller/controller-role.ts';
@@ -22,8 +23,8 @@ interface LeafFlags {
 
 export async function runLeaf(flags: LeafFlags): Promise<number> {
   const log = createLogger((flags.logLevel ?? 'info') as LogLevel);
-  const port = flags.port === undefined ? ROOT_DEFAULTS.port : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 0xffff) {
+  const port = portFlag(flags.port, ROOT_DEFAULTS.port);
+  if (port === undefined) {
     process.stderr.write(`ztroot leaf: --port must be a port number (0-65535), got ${JSON.stringify(flags.port)}\n`);
     return 1;
   }
@@ -32,7 +33,7 @@ export async function runLeaf(flags: LeafFlags): Promise<number> {
   try {
     leaf = new LeafNode({
       home: flags.home ?? defaultHome(),
-      bind: flags.bind ? flags.bind.split(',').map((s) => s.trim()).filter(Boolean) : [],
+      bind: listFlag(flags.bind),
       port,
       planet: flags.planet,
       log,
@@ -51,20 +52,9 @@ export async function runLeaf(flags: LeafFlags): Promise<number> {
     armor: armorImplementation() === 'native' ? 'native' : 'typescript',
   });
   process.stdout.write(`ztroot leaf ${formatAddress(leaf.address)} is running (home ${leaf.home}); zerotier-cli -D${leaf.home} info\n`);
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info('stopping', { signal });
-      void (async () => {
-        await api?.close();
-        await leaf.stop();
-        resolve(0);
-      })();
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+  return runUntilSignalled(log, async () => {
+    await api?.close();
+    await leaf.stop();
   });
 }
 

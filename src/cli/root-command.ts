@@ -1,6 +1,7 @@
 // `ztroot root`: run a root server until SIGTERM/SIGINT; SIGHUP re-reads the world files.
 
 import type { Command } from 'commander';
+import { runUntilSignalled } from './daemon.ts';
 import { formatAddress } from '../identity/address.ts';
 import { ConfigError, resolveConfig, type RootConfig } from '../root/config.ts';
 import { HomeError, loadOrCreateMetricsToken } from '../root/home.ts';
@@ -114,24 +115,13 @@ export async function runRoot(flags: RootFlags): Promise<number> {
   if (http) log.info('http listening', { address: http.address });
   process.stdout.write(moonInstructions(root) + '\n');
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info('stopping', { signal });
-      void (async () => {
-        await http?.close();
-        await root!.stop();
-        resolve(0);
-      })();
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
-      const worlds = root.reloadWorlds();
-      log.info('worlds reloaded', { worlds: worlds.map((w) => w.idHex) });
-    });
+  process.on('SIGHUP', () => {
+    const worlds = root.reloadWorlds();
+    log.info('worlds reloaded', { worlds: worlds.map((w) => w.idHex) });
+  });
+  return runUntilSignalled(log, async () => {
+    await http?.close();
+    await root!.stop();
   });
 }
 
