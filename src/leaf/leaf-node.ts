@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatAddress, type Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
-import { choosePlanet, loadWorldFiles } from '../node/topology.ts';
+import { choosePlanet, loadWorldFiles, saveWorldFile } from '../node/topology.ts';
 import { SOFTWARE_VERSION } from '../node/node.ts';
 import { ensureHome, HOME_FILES, loadOrCreateIdentity } from '../root/home.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
@@ -147,9 +147,8 @@ export class LeafNode {
 
   /** A world a root sent that the core took: saved where a restart finds it. */
   private saveWorld(w: World): void {
-    const file = w.isPlanet ? join(this.home, HOME_FILES.planet) : join(this.home, HOME_FILES.moonsDir, w.fileName);
     try {
-      writeFileAtomic(file, w.serialize());
+      saveWorldFile(this.home, w);
     } catch (e) {
       this.log.error('could not save a world', { world: w.idHex, error: (e as Error).message });
     }

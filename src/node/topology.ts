@@ -5,6 +5,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 import type { Address } from '../identity/address.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { sameIp } from './ip-scope.ts';
@@ -170,6 +171,16 @@ export interface LoadedWorlds {
   moons: World[];
   /** Files that could not be used, with the reason (for a log line each). */
   problems: string[];
+}
+
+/**
+ * Save a world where loadWorldFiles finds it again (`<home>/planet`, `<home>/moons.d/<id>.moon`),
+ * atomically, as 1.14 saves an accepted update. Returns the file written.
+ */
+export function saveWorldFile(home: string, w: World): string {
+  const file = w.isPlanet ? join(home, 'planet') : join(home, 'moons.d', w.fileName);
+  writeFileAtomic(file, w.serialize());
+  return file;
 }
 
 /** Read `<home>/planet` and `<home>/moons.d/<id>.moon`. A missing file is not a problem. */

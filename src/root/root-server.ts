@@ -16,10 +16,9 @@ import { IdentityStore } from '../node/identity-store.ts';
 import type { Node } from '../node/node.ts';
 import { SharedPeerTable } from '../node/shared-peer-table.ts';
 import { mergeStats, type NodeStats } from '../node/stats.ts';
-import { choosePlanet, loadWorldFiles, Topology } from '../node/topology.ts';
+import { choosePlanet, loadWorldFiles, saveWorldFile, Topology } from '../node/topology.ts';
 import { ExpectedReplies } from '../node/expected-replies.ts';
 import { upstreamStatus, type UpstreamContact, type UpstreamStatus } from '../node/upstreams.ts';
-import { writeFileAtomic } from '../util/atomic-file.ts';
 import { ValidationPool } from '../node/validation-pool.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { armorImplementation } from '../wire/armor.ts';
@@ -369,11 +368,11 @@ export class RootServer {
    */
   private worldFromUpstream(world: World): void {
     if (this.topology.consider(world) !== 'accepted') return;
-    const file = world.isPlanet ? join(this.config.home, HOME_FILES.planet) : join(this.config.home, HOME_FILES.moonsDir, world.fileName);
+    let file: string | undefined;
     try {
-      writeFileAtomic(file, world.serialize());
+      file = saveWorldFile(this.config.home, world);
     } catch (e) {
-      this.log.error('could not save a world update', { world: world.idHex, file, error: (e as Error).message });
+      this.log.error('could not save a world update', { world: world.idHex, error: (e as Error).message });
     }
     this.log.info('world updated by an upstream', { world: world.idHex, timestamp: String(world.timestamp), file });
     this.core?.setWorlds(this.topology.planet, this.topology.moons);
