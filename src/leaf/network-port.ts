@@ -16,7 +16,6 @@ import type { Inbound } from '../node/node.ts';
 import type { Peer } from '../node/peer.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { Verb } from '../wire/constants.ts';
-import { formatIp, type IpAddress } from '../wire/inet-address.ts';
 import { addressFromMac, arpGroupFor, BROADCAST_GROUP, formatMac, isMulticastMac, macFromAddress, macFromBytes, macToBytes, type MulticastGroup } from '../wire/mac.ts';
 import { NetconfFlag } from '../wire/constants.ts';
 import type { NetworkConfig } from '../wire/netconf/network-config.ts';
@@ -30,7 +29,8 @@ import type { NetworkSettings } from './leaf-home.ts';
 import type { NetworkMember } from './network-member.ts';
 import type { SimpleLeaf } from './simple-leaf.ts';
 import { frameAllowed } from './rules-filter.ts';
-import { configureTap, openTap, tapDeviceName, type EthernetDevice } from './tap-device.ts';
+import { managedPlan } from './managed-plan.ts';
+import { configureTap, openTap, tapDeviceName, type EthernetDevice, type TapApplied } from './tap-device.ts';
 import { VirtualEthernet } from './virtual-ethernet.ts';
 
 /**
@@ -64,7 +64,7 @@ export class NetworkPort {
   private readonly mode: EthernetMode;
   /** Why there is no device (no addon, no permission), for the API's portError and the log. */
   deviceError: string | undefined;
-  private applied: string[] = [];
+  private applied: TapApplied = { addresses: [], routes: [] };
   private config: NetworkConfig | undefined;
   private readonly groups = new Map<string, GroupState>();
   private readonly comPushedMs = new Map<Address, number>();
@@ -115,12 +115,8 @@ export class NetworkPort {
       }
     }
     if (this.device?.kind === 'tap') {
-      const addresses = settings.allowManaged ? config.staticIps.map((a) => `${formatIp(a as IpAddress)}/${(a as IpAddress).port}`) : [];
-      const routes: [string, string][] = settings.allowManaged ? config.routes
-        .filter((r) => r.via.family !== 0 && (settings.allowDefault || (r.target as IpAddress).port !== 0))
-        .map((r) => [`${formatIp(r.target as IpAddress)}/${(r.target as IpAddress).port}`, formatIp(r.via as IpAddress)]) : [];
-      await configureTap(this.device.name, { mac: formatMac(this.mac), mtu: config.mtu, addresses, routes }, this.applied);
-      this.applied = addresses;
+      const { addresses, routes } = managedPlan(config, settings);
+      this.applied = await configureTap(this.device.name, { mac: formatMac(this.mac), mtu: config.mtu, addresses, routes }, this.applied);
     }
     this.announce();
   }

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { requireNativeAddon } from '../util/native-addon.ts';
+import type { ManagedRoute } from './managed-plan.ts';
 
 const run = promisify(execFile);
 
@@ -76,17 +77,31 @@ export interface TapSettings {
   mtu: number;
   /** Managed addresses as "IP/bits". */
   addresses: string[];
-  /** Routes through a gateway: [target "IP/bits", via "IP"]. */
-  routes: [string, string][];
+  routes: ManagedRoute[];
 }
 
+/** What configureTap put on the device, so that the next call removes what is no longer wanted. */
+export interface TapApplied {
+  addresses: string[];
+  routes: ManagedRoute[];
+}
+
+const routeArgs = (name: string, r: ManagedRoute): string[] => [r.target, ...(r.via ? ['via', r.via] : []), 'dev', name, 'src', r.src];
+const sameRoute = (a: ManagedRoute, b: ManagedRoute): boolean => a.target === b.target && a.via === b.via && a.src === b.src;
+
 /**
- * Bring the device up with this MAC and MTU, make its managed addresses exactly `addresses`
- * (adding the new ones, removing the ones no longer assigned), and add the gateway routes.
+ * Bring the device up with this MAC and MTU and make its managed addresses and routes exactly
+ * those of `s`: what `current` holds and `s` does not is removed, the rest added. A route the
+ * kernel refuses is skipped (1.14 logs and goes on); returns what is now applied.
  */
-export async function configureTap(name: string, s: TapSettings, current: readonly string[]): Promise<void> {
+export async function configureTap(name: string, s: TapSettings, current: TapApplied): Promise<TapApplied> {
   await run('ip', ['link', 'set', 'dev', name, 'address', s.mac, 'mtu', String(s.mtu), 'up']);
-  for (const a of current) if (!s.addresses.includes(a)) await run('ip', ['addr', 'del', a, 'dev', name]).catch(() => {});
-  for (const a of s.addresses) if (!current.includes(a)) await run('ip', ['addr', 'replace', a, 'dev', name]);
-  for (const [target, via] of s.routes) await run('ip', ['route', 'replace', target, 'via', via, 'dev', name]).catch(() => {});
+  for (const r of current.routes) if (!s.routes.some((x) => sameRoute(x, r))) await run('ip', ['route', 'del', ...routeArgs(name, r)]).catch(() => {});
+  for (const a of current.addresses) if (!s.addresses.includes(a)) await run('ip', ['addr', 'del', a, 'dev', name]).catch(() => {});
+  for (const a of s.addresses) if (!current.addresses.includes(a)) await run('ip', ['addr', 'replace', a, 'dev', name]);
+  const routes: ManagedRoute[] = [];
+  for (const r of s.routes) {
+    if (await run('ip', ['route', 'replace', ...routeArgs(name, r)]).then(() => true, () => false)) routes.push(r);
+  }
+  return { addresses: [...s.addresses], routes };
 }
