@@ -14,7 +14,7 @@ import { comAgreesWith, comIsSignedByController, comTimestamp, verifyCom, type C
 import { verifyRevocation } from '../wire/credentials/revocation.ts';
 import { encodeConfigRequestMetadata, standardConfigRequestMetadata } from '../wire/netconf/metadata.ts';
 import { decodeNetworkConfig, type NetworkConfig } from '../wire/netconf/network-config.ts';
-import { decodeError } from '../wire/verbs/error.ts';
+import { decodeError, encodeError } from '../wire/verbs/error.ts';
 import type { Frame } from '../wire/verbs/frame.ts';
 import { decodeNetworkCredentials, encodeNetworkCredentials } from '../wire/verbs/network-credentials.ts';
 import { controllerForNetwork, encodeNetworkConfigRequest } from '../wire/verbs/network-config-request.ts';
@@ -41,8 +41,17 @@ export interface MemberNetwork {
   /** COM revocation thresholds by member (COMs older than this are refused). */
   readonly revokedBefore: Map<Address, bigint>;
   readonly assembling: Map<bigint, Assembly>;
+  /** When we last pushed our COM to each member. */
+  readonly comPushedMs: Map<Address, number>;
+  /** When the current config arrived (a newer COM is pushed again at once). */
+  configuredMs: number;
   timer: NodeJS.Timeout | undefined;
 }
+
+/** Our COM goes unasked to a member we send to at most this often. */
+export const COM_PUSH_INTERVAL_MS = 30_000;
+/** ZT_PEER_CREDENTIALS_REQUEST_RATE_LIMIT: a member asking for our COM (ERROR NEED_MEMBERSHIP_CERTIFICATE) gets it at most this often. */
+const CREDENTIALS_REQUEST_INTERVAL_MS = 1000;
 
 export interface MemberEvents {
   config: [nwid: bigint, config: NetworkConfig];
@@ -65,13 +74,16 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     super();
     this.leaf = leaf;
     leaf.on('packet', (peer, verb, payload, inbound) => this.onPacket(peer, verb, payload, inbound));
-    leaf.on('frame', (source, frame) => this.onFrame(source, frame));
+    leaf.on('frame', (source, frame, _relayed, packetId) => this.onFrame(source, frame, packetId));
   }
 
   join(nwid: bigint): MemberNetwork {
     let n = this.networks.get(nwid);
     if (n) return n;
-    n = { nwid, status: 'REQUESTING_CONFIGURATION', config: undefined, peerComs: new Map(), revokedBefore: new Map(), assembling: new Map(), timer: undefined };
+    n = {
+      nwid, status: 'REQUESTING_CONFIGURATION', config: undefined, peerComs: new Map(), revokedBefore: new Map(), assembling: new Map(),
+      comPushedMs: new Map(), configuredMs: 0, timer: undefined,
+    };
     this.networks.set(nwid, n);
     this.schedule(n, 0);
     return n;
@@ -120,7 +132,13 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
       }
     } else if (verb === Verb.ERROR) {
       const e = decodeError(payload);
-      if (!e.ok || e.value.inReVerb !== Verb.NETWORK_CONFIG_REQUEST || e.value.networkId === undefined) return;
+      if (!e.ok || e.value.networkId === undefined) return;
+      if (e.value.errorCode === ErrorCode.NEED_MEMBERSHIP_CERTIFICATE) {
+        const asking = this.networks.get(e.value.networkId);
+        if (asking) void this.pushCom(asking, peer.address, CREDENTIALS_REQUEST_INTERVAL_MS);
+        return;
+      }
+      if (e.value.inReVerb !== Verb.NETWORK_CONFIG_REQUEST) return;
       const n = this.networks.get(e.value.networkId);
       if (!n || peer.address !== controllerForNetwork(n.nwid)) return;
       if (e.value.errorCode === ErrorCode.NETWORK_ACCESS_DENIED) this.setStatus(n, 'ACCESS_DENIED');
@@ -159,6 +177,7 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     const config = decodeNetworkConfig(whole);
     if (!config.ok || config.value.issuedTo !== this.leaf.address || config.value.networkId !== n.nwid) return undefined;
     n.config = config.value;
+    n.configuredMs = this.leaf.node.now();
     this.setStatus(n, 'OK');
     this.emit('config', n.nwid, config.value);
     return s.updateId;
@@ -170,13 +189,7 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     for (const com of c.value.coms) {
       const nwid = com.qualifiers.find((q) => q.id === 1n)?.value;
       const n = nwid === undefined ? undefined : this.networks.get(nwid);
-      const controller = n && this.controllerIdentity(n);
-      if (!n?.config?.com || !controller || !comIsSignedByController(com) || !verifyCom(com, controller)) continue;
-      if (!comAgreesWith(n.config.com, com, peer.identity)) continue;
-      const ts = comTimestamp(com) ?? 0n;
-      if (ts < (n.revokedBefore.get(peer.address) ?? 0n)) continue;
-      const had = n.peerComs.get(peer.address);
-      if (!had || (comTimestamp(had) ?? 0n) <= ts) n.peerComs.set(peer.address, com);
+      if (n) this.addCom(n, peer, com);
     }
     for (const rev of c.value.revocations) {
       const n = this.networks.get(rev.networkId);
@@ -190,6 +203,20 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     }
   }
 
+  /**
+   * A member's COM, pushed or carried inline in an EXT_FRAME / MULTICAST_FRAME: kept when the
+   * controller signed it, it was issued to that member, it agrees with ours and is not revoked.
+   */
+  addCom(n: MemberNetwork, peer: Peer, com: CertificateOfMembership): void {
+    const controller = this.controllerIdentity(n);
+    if (!n.config?.com || !controller || !comIsSignedByController(com) || !verifyCom(com, controller)) return;
+    if (!comAgreesWith(n.config.com, com, peer.identity)) return;
+    const ts = comTimestamp(com) ?? 0n;
+    if (ts < (n.revokedBefore.get(peer.address) ?? 0n)) return;
+    const had = n.peerComs.get(peer.address);
+    if (!had || (comTimestamp(had) ?? 0n) <= ts) n.peerComs.set(peer.address, com);
+  }
+
   /** Whether frames from `source` are accepted on the network (public, or a valid COM). */
   accepts(n: MemberNetwork, source: Address): boolean {
     if (!n.config) return false;
@@ -197,17 +224,44 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     return n.peerComs.has(source);
   }
 
-  private onFrame(source: Address, frame: Frame): void {
-    const n = this.networks.get(frame.networkId);
-    if (!n) return;
-    if (this.accepts(n, source)) this.emit('frame', n.nwid, source, frame);
-    else this.emit('refused', n.nwid, source);
+  /**
+   * Network::gate on a frame: true when it is accepted; otherwise the sender is told
+   * ERROR(NEED_MEMBERSHIP_CERTIFICATE), in reply to that packet, so that it pushes its COM now
+   * rather than at its next scheduled push.
+   */
+  gate(n: MemberNetwork, source: Address, inReVerb: number, inRePacketId: bigint): boolean {
+    if (this.accepts(n, source)) return true;
+    const peer = this.leaf.node.peers.get(source);
+    if (peer) {
+      this.leaf.node.send(peer, Verb.ERROR, encodeError({ inReVerb, inRePacketId, errorCode: ErrorCode.NEED_MEMBERSHIP_CERTIFICATE, networkId: n.nwid }));
+    }
+    this.emit('refused', n.nwid, source);
+    return false;
   }
 
-  /** Our COM to a member (as 1.14 pushes credentials before talking), then a frame. */
+  /**
+   * Our COM to a member, unless it had it less than `minIntervalMs` ago and our config has not
+   * changed since. Never rejects.
+   */
+  async pushCom(n: MemberNetwork, to: Address, minIntervalMs = COM_PUSH_INTERVAL_MS): Promise<void> {
+    const com = n.config?.com;
+    if (!com) return;
+    const now = this.leaf.node.now();
+    const last = n.comPushedMs.get(to) ?? -Infinity;
+    if (now - last < minIntervalMs && last >= n.configuredMs) return;
+    n.comPushedMs.set(to, now);
+    await this.leaf.sendVerb(to, Verb.NETWORK_CREDENTIALS, encodeNetworkCredentials({ coms: [com] })).catch(() => {});
+  }
+
+  private onFrame(source: Address, frame: Frame, packetId: bigint): void {
+    const n = this.networks.get(frame.networkId);
+    if (n && this.gate(n, source, Verb.FRAME, packetId)) this.emit('frame', n.nwid, source, frame);
+  }
+
+  /** A frame to a member, our COM first when it has not had it lately (a 1.14 member of a private network drops frames from members it has no COM for). */
   async sendFrame(to: Address, frame: Frame): Promise<'direct' | 'relayed' | 'unreachable'> {
     const n = this.networks.get(frame.networkId);
-    if (n?.config?.com) await this.leaf.sendVerb(to, Verb.NETWORK_CREDENTIALS, encodeNetworkCredentials({ coms: [n.config.com] }));
+    if (n) await this.pushCom(n, to);
     return this.leaf.sendFrame(to, frame);
   }
 }

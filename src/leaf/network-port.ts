@@ -6,7 +6,7 @@
 // - network → host: FRAME, EXT_FRAME and MULTICAST_FRAME from members whose COM we accept;
 // - our subscriptions (ARP groups of our addresses, broadcast, and what the host joined on the
 //   device, read from /proc/net/dev_mcast) announced to the roots with MULTICAST_LIKE every 60 s;
-// - our COM pushed to a member before we send it frames, at most once per COM_PUSH_INTERVAL_MS.
+// - our COM pushed to a member before we send it frames (NetworkMember.pushCom rate-limits it).
 // Every frame in either direction first passes the network's rules (rules-filter.ts). Only frames
 // from our own MAC leave (no bridging yet).
 
@@ -46,7 +46,6 @@ const ANNOUNCE_INTERVAL_MS = 60 * second;
 const GATHER_REFRESH_MS = 30 * second;
 /** Frames held for a group while its first gather is out. */
 const PENDING_MULTICAST_FRAMES = 16;
-const COM_PUSH_INTERVAL_MS = 30 * second;
 /** Names tried when a device name is taken (1.14 tries more; nine is plenty on one host). */
 const NAME_TRIALS = 9;
 const ETHERTYPE_ARP = 0x0806;
@@ -67,7 +66,6 @@ export class NetworkPort {
   private applied: TapApplied = { addresses: [], routes: [] };
   private config: NetworkConfig | undefined;
   private readonly groups = new Map<string, GroupState>();
-  private readonly comPushedMs = new Map<Address, number>();
   private readonly announceTimer: NodeJS.Timeout;
   private readonly onPacket = (peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void => this.fromPeer(peer, verb, payload, inbound);
   private readonly onFrame = (nwid: bigint, source: Address, f: { etherType: number; payload: Uint8Array }): void => {
@@ -226,12 +224,8 @@ export class NetworkPort {
   }
 
   private async sendToMemberUnsafe(to: Address, verb: number, payload: Uint8Array, withCom: boolean): Promise<void> {
-    const now = this.leaf.node.now();
-    const com = withCom ? this.config?.com : undefined;
-    if (com && now - (this.comPushedMs.get(to) ?? -Infinity) >= COM_PUSH_INTERVAL_MS) {
-      this.comPushedMs.set(to, now);
-      await this.leaf.sendVerb(to, Verb.NETWORK_CREDENTIALS, encodeNetworkCredentials({ coms: [com] }));
-    }
+    const n = this.member.networks.get(this.nwid);
+    if (withCom && n) await this.member.pushCom(n, to);
     await this.leaf.sendVerb(to, verb, payload);
   }
 
@@ -239,7 +233,7 @@ export class NetworkPort {
   // Network → host
   // ------------------------------------------------------------------------------------------
 
-  private fromPeer(peer: Peer, verb: number, payload: Uint8Array, _inbound: Inbound): void {
+  private fromPeer(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void {
     const n = this.member.networks.get(this.nwid);
     if (!n) return;
     if (verb === Verb.OK && payload[0] === Verb.MULTICAST_GATHER) {
@@ -254,13 +248,17 @@ export class NetworkPort {
     }
     if (verb === Verb.EXT_FRAME) {
       const f = decodeExtFrame(payload);
-      if (!f.ok || f.value.networkId !== this.nwid || !this.member.accepts(n, peer.address)) return;
+      if (!f.ok || f.value.networkId !== this.nwid) return;
+      if (f.value.com) this.member.addCom(n, peer, f.value.com);
+      if (!this.member.gate(n, peer.address, verb, inbound.packetId)) return;
       if (f.value.destinationMac === this.mac || isMulticastMac(f.value.destinationMac)) this.toHost(peer.address, f.value.destinationMac, f.value.sourceMac, f.value.etherType, f.value.payload);
       return;
     }
     if (verb === Verb.MULTICAST_FRAME) {
       const f = decodeMulticastFrame(payload);
-      if (!f.ok || f.value.networkId !== this.nwid || !this.member.accepts(n, peer.address)) return;
+      if (!f.ok || f.value.networkId !== this.nwid) return;
+      if (f.value.com) this.member.addCom(n, peer, f.value.com);
+      if (!this.member.gate(n, peer.address, verb, inbound.packetId)) return;
       this.toHost(peer.address, f.value.group.mac, f.value.sourceMac ?? macFromAddress(peer.address, this.nwid), f.value.etherType, f.value.payload);
     }
   }

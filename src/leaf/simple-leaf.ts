@@ -42,7 +42,7 @@ export interface SimpleLeafOptions {
 }
 
 export interface LeafEvents {
-  frame: [source: Address, frame: Frame, relayed: boolean];
+  frame: [source: Address, frame: Frame, relayed: boolean, packetId: bigint];
   rendezvous: [peer: Address, address: IpAddress];
   world: [world: World];
   online: [];
@@ -299,7 +299,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     switch (verb) {
       case Verb.FRAME: {
         const f = decodeFrame(payload);
-        if (f.ok) this.emit('frame', peer.address, f.value, inbound.hops > 0);
+        if (f.ok) this.emit('frame', peer.address, f.value, inbound.hops > 0, inbound.packetId);
         return;
       }
       default:

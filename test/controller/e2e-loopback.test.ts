@@ -111,6 +111,20 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     }
   });
 
+  it('a member without the sender\'s COM answers ERROR(NEED_MEMBERSHIP_CERTIFICATE) and the sender pushes it at once', async () => {
+    // member 0 forgets member 1's COM (as after a restart); member 1 pushed it moments ago, so it
+    // would not push again unasked for 30 s
+    members[0].networks.get(nwid)!.peerComs.delete(leaves[1].address);
+    await new Promise((r) => setTimeout(r, 1100)); // past the 1-s limit on answering such requests
+    const refused = once(members[0], 'refused', { signal: AbortSignal.timeout(10_000) });
+    await members[1].sendFrame(leaves[0].address, { networkId: nwid, etherType: 0x0800, payload: Uint8Array.of(7) });
+    expect((await refused)[1]).toBe(leaves[1].address);
+    await until(() => members[0].accepts(members[0].networks.get(nwid)!, leaves[1].address), 'the COM pushed on request');
+    const got = once(members[0], 'frame', { signal: AbortSignal.timeout(10_000) });
+    await members[1].sendFrame(leaves[0].address, { networkId: nwid, etherType: 0x0800, payload: Uint8Array.of(8) });
+    expect(Array.from((await got)[2].payload)).toEqual([8]);
+  });
+
   it('pushes a fresh config when the network changes, in several chunks when it is large', async () => {
     const pushed = once(members[0], 'config', { signal: AbortSignal.timeout(10_000) });
     await c.api('POST', `/controller/network/${nwid.toString(16)}`, { name: 'renamed' });
