@@ -4,6 +4,8 @@
 #   identity_hash.node  the memory-hard identity hash in C; without it ztroot uses the TypeScript one
 #   thread_sched.node   SCHED_IDLE for identity-validation threads (Linux); without it they are reniced
 #   tap.node            TAP devices for the leaf's networks (Linux); without it networks carry no Ethernet
+#   netif.node          MAC, MTU, addresses and routes of those devices by ioctl/rtnetlink (Linux);
+#                       without it TAP devices cannot be configured
 #   packet_crypto.node  packet armor/dearmor in C (Salsa20/12, Poly1305, AES-GMAC-SIV on Node's OpenSSL);
 #                       without it ztroot uses the TypeScript implementation
 # It must never fail the install, and one addon failing to build must not keep the others out.
@@ -34,6 +36,11 @@ if [ -f build/Release/tap.node ]; then
   echo "native TAP devices built: native/build/Release/tap.node"
 else
   echo "native TAP devices unavailable (build failed); leaf networks carry no Ethernet"
+fi
+if [ -f build/Release/netif.node ]; then
+  echo "native interface configuration built: native/build/Release/netif.node"
+else
+  echo "native interface configuration unavailable (build failed); leaf networks carry no Ethernet"
 fi
 if [ -f build/Release/packet_crypto.node ]; then
   echo "native packet crypto built: native/build/Release/packet_crypto.node"

@@ -1,7 +1,7 @@
 // Linux TAP devices for the leaf's networks: one per joined network, carrying Ethernet frames
 // between the host and the ZeroTier network. The device is opened with TUNSETIFF (IFF_TAP,
 // IFF_NO_PI: frames without a packet-info header), read when libuv says it is readable, and
-// written frame by frame. Addresses, MTU, MAC and routes are applied from JavaScript with `ip`.
+// written frame by frame. MAC, MTU, addresses and routes are set by the netif addon (netif.c).
 //
 //   open(name, onFrame) -> { handle, name }   onFrame(frame: Buffer) per frame read
 //   write(handle, frame) -> bytes written, or -errno

@@ -8,7 +8,8 @@
 // A route is skipped when its gateway is one of the member's own addresses (a router would route
 // to itself), when no address of its family can be its source, and when an address already
 // implies it (same prefix length, inside the target). A default route is split into two /1
-// routes so that it wins over the host's own default without replacing it.
+// routes so that it wins over the host's own default without replacing it. Routes through a
+// gateway get metric 5000 (ZT_RTE_METRIC).
 
 import { ipScope } from '../node/ip-scope.ts';
 import { compareInetAddressLikeZeroTier, formatIp, type InetAddress, type IpAddress } from '../wire/inet-address.ts';
@@ -20,7 +21,10 @@ export interface ManagedRoute {
   target: string;
   /** Gateway IP, absent for a route straight onto the device. */
   via?: string;
-  /** Source address: the member's address sharing the most leading bits with the target. */
+  /**
+   * "IP/bits": the member's address sharing the most leading bits with the target. 1.14 gives
+   * it to the kernel only on a route without a gateway (as the route's source prefix).
+   */
   src: string;
 }
 
@@ -101,7 +105,7 @@ export function managedPlan(config: { readonly staticIps: readonly InetAddress[]
     // the source must be on the device: a route from an address the settings kept off would fail
     if (!src || !addresses.includes(text(src))) continue;
     if (managed.some((m) => m.port === target.port && contains(target, m))) continue;
-    for (const t of splitDefault(target)) routes.push({ target: text(t), ...(isIp(via) ? { via: formatIp(via) } : {}), src: formatIp(src) });
+    for (const t of splitDefault(target)) routes.push({ target: text(t), ...(isIp(via) ? { via: formatIp(via) } : {}), src: text(src) });
   }
   return { addresses, routes };
 }

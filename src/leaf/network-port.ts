@@ -114,7 +114,7 @@ export class NetworkPort {
     }
     if (this.device?.kind === 'tap') {
       const { addresses, routes } = managedPlan(config, settings);
-      this.applied = await configureTap(this.device.name, { mac: formatMac(this.mac), mtu: config.mtu, addresses, routes }, this.applied);
+      this.applied = configureTap(this.device.name, { mac: formatMac(this.mac), mtu: config.mtu, addresses, routes }, this.applied);
     }
     this.announce();
   }

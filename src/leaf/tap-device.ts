@@ -1,13 +1,10 @@
 // A Linux TAP device for one network (the `tap` addon in native/), named and configured as
 // zerotier-one 1.14 names and configures it: `zt` + 8 base32 characters derived from the network
-// ID, the member's MAC, the network's MTU, its managed addresses and routes (applied with `ip`).
+// ID, the member's MAC, the network's MTU, its managed addresses and routes (the `netif` addon).
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { requireNativeAddon } from '../util/native-addon.ts';
+import { parseInetAddress } from '../wire/inet-address.ts';
 import type { ManagedRoute } from './managed-plan.ts';
-
-const run = promisify(execFile);
 
 interface TapBinding {
   open(name: string, onFrame: (frame: Buffer) => void): { handle: unknown; name: string };
@@ -86,22 +83,73 @@ export interface TapApplied {
   routes: ManagedRoute[];
 }
 
-const routeArgs = (name: string, r: ManagedRoute): string[] => [r.target, ...(r.via ? ['via', r.via] : []), 'dev', name, 'src', r.src];
+interface NetifBinding {
+  setLink(name: string, mac: Buffer, mtu: number): void;
+  address(add: boolean, name: string, family: 4 | 6, ip: Buffer, bits: number): void;
+  route(add: boolean, name: string, family: 4 | 6, target: Buffer, bits: number, via: Buffer | null, src: Buffer | null, srcBits: number, metric: number): void;
+}
+
+let netif: { binding: NetifBinding } | { reason: string } | undefined;
+function netifBinding(): NetifBinding {
+  netif ??= requireNativeAddon<NetifBinding>('netif');
+  if ('reason' in netif) throw new Error(`cannot configure TAP devices: ${netif.reason}`);
+  return netif.binding;
+}
+
+/** "IP/bits" or "IP" as the addon takes it. */
+function ipArg(text: string): { family: 4 | 6; ip: Buffer; bits: number } {
+  const a = parseInetAddress(text.includes('/') ? text : `${text}/0`);
+  if (!a) throw new Error(`bad address ${text}`);
+  return { family: a.family, ip: Buffer.from(a.ip), bits: a.port };
+}
+
+/** ZT_RTE_METRIC: the metric of 1.14's routes through a gateway. */
+const GATEWAY_ROUTE_METRIC = 5000;
+
+/** As 1.14's LinuxNetLink::addRoute: a gateway and metric, or else the source prefix. */
+function setRoute(b: NetifBinding, add: boolean, name: string, r: ManagedRoute): void {
+  const t = ipArg(r.target);
+  if (r.via) b.route(add, name, t.family, t.ip, t.bits, ipArg(r.via).ip, null, 0, GATEWAY_ROUTE_METRIC);
+  else {
+    const src = ipArg(r.src);
+    b.route(add, name, t.family, t.ip, t.bits, null, src.ip, src.bits, 0);
+  }
+}
+
+function setAddress(b: NetifBinding, add: boolean, name: string, text: string): void {
+  const a = ipArg(text);
+  b.address(add, name, a.family, a.ip, a.bits);
+}
+
 const sameRoute = (a: ManagedRoute, b: ManagedRoute): boolean => a.target === b.target && a.via === b.via && a.src === b.src;
+const ignore = (f: () => void): void => {
+  try {
+    f();
+  } catch {
+    // already gone
+  }
+};
 
 /**
  * Bring the device up with this MAC and MTU and make its managed addresses and routes exactly
- * those of `s`: what `current` holds and `s` does not is removed, the rest added. A route the
+ * those of `s` (through the `netif` addon: no `ip` program needed, so it works in a slim
+ * container): what `current` holds and `s` does not is removed, the rest added. A route the
  * kernel refuses is skipped (1.14 logs and goes on); returns what is now applied.
  */
-export async function configureTap(name: string, s: TapSettings, current: TapApplied): Promise<TapApplied> {
-  await run('ip', ['link', 'set', 'dev', name, 'address', s.mac, 'mtu', String(s.mtu), 'up']);
-  for (const r of current.routes) if (!s.routes.some((x) => sameRoute(x, r))) await run('ip', ['route', 'del', ...routeArgs(name, r)]).catch(() => {});
-  for (const a of current.addresses) if (!s.addresses.includes(a)) await run('ip', ['addr', 'del', a, 'dev', name]).catch(() => {});
-  for (const a of s.addresses) if (!current.addresses.includes(a)) await run('ip', ['addr', 'replace', a, 'dev', name]);
+export function configureTap(name: string, s: TapSettings, current: TapApplied): TapApplied {
+  const b = netifBinding();
+  b.setLink(name, Buffer.from(s.mac.replaceAll(':', ''), 'hex'), s.mtu);
+  for (const r of current.routes) if (!s.routes.some((x) => sameRoute(x, r))) ignore(() => setRoute(b, false, name, r));
+  for (const a of current.addresses) if (!s.addresses.includes(a)) ignore(() => setAddress(b, false, name, a));
+  for (const a of s.addresses) if (!current.addresses.includes(a)) setAddress(b, true, name, a);
   const routes: ManagedRoute[] = [];
   for (const r of s.routes) {
-    if (await run('ip', ['route', 'replace', ...routeArgs(name, r)]).then(() => true, () => false)) routes.push(r);
+    try {
+      setRoute(b, true, name, r);
+      routes.push(r);
+    } catch {
+      // e.g. a gateway the device cannot reach
+    }
   }
   return { addresses: [...s.addresses], routes };
 }

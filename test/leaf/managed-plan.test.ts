@@ -33,8 +33,8 @@ describe('managed addresses and routes', () => {
     expect(managedPlan(config, settings())).toEqual({
       addresses: ['10.147.17.5/24', 'fd80:56c2:e21c:0:199:9301:87a7:f3c6/88'],
       routes: [
-        { target: '10.20.0.0/16', via: '10.147.17.1', src: '10.147.17.5' },
-        { target: '10.30.0.0/16', src: '10.147.17.5' },
+        { target: '10.20.0.0/16', via: '10.147.17.1', src: '10.147.17.5/24' },
+        { target: '10.30.0.0/16', src: '10.147.17.5/24' },
       ],
     });
   });
@@ -43,13 +43,13 @@ describe('managed addresses and routes', () => {
     const plan = managedPlan(config, settings({ allowGlobal: true, allowDefault: true }));
     expect(plan.addresses).toEqual(['10.147.17.5/24', '44.1.2.3/16', 'fd80:56c2:e21c:0:199:9301:87a7:f3c6/88']);
     expect(plan.routes).toEqual([
-      { target: '10.20.0.0/16', via: '10.147.17.1', src: '10.147.17.5' },
-      { target: '10.30.0.0/16', src: '10.147.17.5' },
-      { target: '0.0.0.0/1', via: '10.147.17.1', src: '10.147.17.5' },
-      { target: '128.0.0.0/1', via: '10.147.17.1', src: '10.147.17.5' },
-      { target: '2001:db8::/32', via: 'fd80:56c2:e21c::1', src: 'fd80:56c2:e21c:0:199:9301:87a7:f3c6' },
+      { target: '10.20.0.0/16', via: '10.147.17.1', src: '10.147.17.5/24' },
+      { target: '10.30.0.0/16', src: '10.147.17.5/24' },
+      { target: '0.0.0.0/1', via: '10.147.17.1', src: '10.147.17.5/24' },
+      { target: '128.0.0.0/1', via: '10.147.17.1', src: '10.147.17.5/24' },
+      { target: '2001:db8::/32', via: 'fd80:56c2:e21c::1', src: 'fd80:56c2:e21c:0:199:9301:87a7:f3c6/88' },
       // 44.1.0.0/16 is implied by 44.1.2.3/16; 44.9.0.0/16 takes the source sharing the most bits
-      { target: '44.9.0.0/16', via: '10.147.17.1', src: '44.1.2.3' },
+      { target: '44.9.0.0/16', via: '10.147.17.1', src: '44.1.2.3/16' },
     ]);
   });
 
