@@ -18,7 +18,8 @@
 // that bridge, so no traffic leaves the machine.
 
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
@@ -27,7 +28,10 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import { World } from '../../src/world/world.ts';
 import { formatAddress } from '../../src/identity/address.ts';
-import { formatInetAddress } from '../../src/wire/inet-address.ts';
+import { formatInetAddress, parseInetAddress } from '../../src/wire/inet-address.ts';
+import { generateKeyPair } from '../../src/crypto/c25519.ts';
+import { generateIdentity } from '../../src/identity/identity.ts';
+import { WorldType } from '../../src/world/constants.ts';
 import { startPrometheus, type PrometheusServer } from '../ops/prometheus-server.ts';
 import { relayThroughRoot, waitOnline } from '../ops/root-fixture.ts';
 import { missingCommand, skipGroup } from '../support/skips.ts';
@@ -56,6 +60,23 @@ class RootContainer extends GenericContainer {
       .withLogConsumer((stream: Readable) => stream.on('data', (d: Buffer) => logs.push(d.toString())))
       .withWaitStrategy(Wait.forHealthCheck())
       .withStartupTimeout(90_000);
+  }
+}
+
+/** A leaf container as the README runs it: with `privileged`, root with NET_ADMIN and /dev/net/tun. */
+class LeafContainer extends GenericContainer {
+  constructor(network: TestNetwork, home: string, privileged: boolean, logs: string[]) {
+    super(image);
+    this.withNetworkMode(network.name)
+      .withBindMounts([{ source: home, target: HOME }])
+      .withCommand(['leaf', '--home', HOME, '--planet', `${HOME}/planet`])
+      .withLogConsumer((stream: Readable) => stream.on('data', (d: Buffer) => logs.push(d.toString())))
+      .withWaitStrategy(Wait.forLogMessage(/leaf started/))
+      .withStartupTimeout(60_000);
+    if (privileged) {
+      this.withUser('0:0').withAddedCapabilities('NET_ADMIN');
+      this.hostConfig.Devices = [{ PathOnHost: '/dev/net/tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm' }];
+    }
   }
 }
 
@@ -372,5 +393,123 @@ describe.skipIf(noDocker)('ztroot image', () => {
       const up = await prometheus.query('up{job="ztroot"} == 1');
       expect(up.length).toBe(2);
     }, 60_000);
+  });
+  describe('leaves: ztroot leaf in containers, on the network of a root --controller container', () => {
+    // the README's leaf container: `--user 0 --cap-add NET_ADMIN --device /dev/net/tun`; a third
+    // leaf without them stays up and says why its network has no Ethernet
+    let network: TestNetwork;
+    const dirs: string[] = [];
+    const started: StartedTestContainer[] = [];
+    const logs: string[] = [];
+    let root: StartedTestContainer;
+    let rootIp = '';
+    let token = '';
+    let nwid = '';
+    const leaves: Record<'a' | 'b' | 'c', { container: StartedTestContainer; address: string }> = {} as never;
+
+    const homeDir = (files: Record<string, Uint8Array | string>, owner?: number): string => {
+      const dir = mkdtempSync(join(tmpdir(), 'ztroot-ct-home-'));
+      dirs.push(dir);
+      mkdirSync(join(dir, 'moons.d'));
+      for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data, { mode: 0o600 });
+      if (owner !== undefined) for (const f of ['', 'moons.d', ...Object.keys(files)]) chownSync(join(dir, f), owner, owner);
+      return dir;
+    };
+    const api = async (method: string, path: string, body?: unknown): Promise<any> => {
+      const r = await fetch(`http://${rootIp}:9993${path}`, {
+        method, headers: { 'X-ZT1-Auth': token }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000),
+      });
+      expect(r.status, `${method} ${path}`).toBe(200);
+      return r.json();
+    };
+    const cli = (c: StartedTestContainer, ...args: string[]) => execOk(c, ['ztroot', 'cli', `-D${HOME}`, ...args]);
+    const leafContainer = (name: string, home: string, privileged: boolean): GenericContainer =>
+      new LeafContainer(network, home, privileged, logs).withName(`ztroot-test-leaf-${name}-${runId}`);
+    const until = async <T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const v = await f().catch(() => undefined);
+        if (v !== undefined) return v;
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms\n${logs.join('').slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+
+    beforeAll(async () => {
+      network = await createNetwork(`ztroot-test-leaf-${runId}`);
+      rootIp = network.ip(20);
+      const rootId = generateIdentity();
+      const signer = generateKeyPair();
+      const planet = World.make({
+        type: WorldType.planet, id: 0x7a7a_0000_0c7an, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
+        roots: [{ identity: rootId.publicOnly(), stableEndpoints: [parseInetAddress(`${rootIp}/9993`)!] }],
+      }, signer);
+      const rootHome = homeDir({ 'identity.secret': rootId.toString(true), planet: planet.serialize() }, 1000);
+      root = await new RootContainer(network, rootIp, rootHome, logs)
+        .withName(`ztroot-test-ctl-${runId}`)
+        .withCommand(['root', '--controller', '--allow-management-from', network.subnet])
+        .start();
+      started.push(root);
+      token = (await execOk(root, ['cat', `${HOME}/authtoken.secret`])).trim();
+      const controller = (await health(rootIp)).address;
+      const created = await api('POST', `/controller/network/${controller}______`, {
+        name: 'containers', private: true, v4AssignMode: { zt: true },
+        ipAssignmentPools: [{ ipRangeStart: '10.147.20.10', ipRangeEnd: '10.147.20.250' }], routes: [{ target: '10.147.20.0/24' }],
+      });
+      nwid = created.id as string;
+      for (const [name, privileged] of [['a', true], ['b', true], ['c', false]] as const) {
+        const container = await leafContainer(name, homeDir({ planet: planet.serialize() }, privileged ? undefined : 1000), privileged).start();
+        started.push(container);
+        const info = await until(`leaf ${name} online`, async () => {
+          const line = (await cli(container, 'info')).trim();
+          return line.endsWith('ONLINE') ? line : undefined;
+        });
+        leaves[name] = { container, address: info.split(' ')[2] };
+        expect(await cli(container, 'join', nwid)).toContain('200 join OK');
+        await api('POST', `/controller/network/${nwid}/member/${leaves[name].address}`, { authorized: true });
+      }
+    }, 4 * 60_000);
+
+    afterAll(async () => {
+      for (const c of started.reverse()) await c.stop({ timeout: 10_000 }).catch(() => undefined);
+      if (network) await run('docker', ['network', 'rm', network.name], { timeoutMs: 60_000 });
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }, 3 * 60_000);
+
+    const assigned = (name: 'a' | 'b' | 'c') => until(`leaf ${name} gets its address`, async () => {
+      const ip = (await cli(leaves[name].container, 'get', nwid, 'ip4')).trim();
+      return /^10\.147\.20\.\d+$/.test(ip) ? ip : undefined;
+    });
+
+    it('with NET_ADMIN and /dev/net/tun: a TAP device named as 1.14 names it, with the member MAC, the MTU and the address (no ip program in the image)', async () => {
+      expect((await leaves.a.container.exec(['sh', '-c', 'command -v ip'])).stdout.trim()).toBe('');
+      const ip = await assigned('a');
+      const net = JSON.parse(await cli(leaves.a.container, '-j', 'listnetworks')).find((n: { id: string }) => n.id === nwid);
+      expect(net).toMatchObject({ status: 'OK', portError: 0, mtu: 2800 });
+      const device = net.portDeviceName as string;
+      expect(device).toMatch(/^zt[a-z2-7]{8}$/);
+      expect((await execOk(leaves.a.container, ['cat', `/sys/class/net/${device}/address`])).trim()).toBe(net.mac);
+      expect((await execOk(leaves.a.container, ['cat', `/sys/class/net/${device}/mtu`])).trim()).toBe('2800');
+      const addrs = JSON.parse(await execOk(leaves.a.container, ['node', '-e', 'console.log(JSON.stringify(require("os").networkInterfaces()))'])) as Record<string, { address: string }[]>;
+      expect(addrs[device]?.map((a) => a.address)).toContain(ip);
+    });
+
+    it('two such leaves carry UDP between their ZeroTier addresses', async () => {
+      const [ipA, ipB] = [await assigned('a'), await assigned('b')];
+      const listen = execOk(leaves.b.container, ['node', '-e',
+        "const s=require('dgram').createSocket('udp4');s.bind(7777);s.on('message',(m,r)=>{console.log(m+' from '+r.address);process.exit(0)});setTimeout(()=>process.exit(3),30000)"]);
+      await new Promise((r) => setTimeout(r, 500));
+      const send = leaves.a.container.exec(['node', '-e',
+        `const s=require('dgram').createSocket('udp4');let i=0;setInterval(()=>s.send('hello '+i++,7777,'${ipB}'),300);setTimeout(()=>process.exit(0),30000)`]);
+      expect((await listen).trim()).toMatch(new RegExp(`^hello \\d+ from ${ipA.replaceAll('.', '\\.')}$`));
+      void send.catch(() => undefined);
+    }, 60_000);
+
+    it('without the capability: the leaf stays up, the network is configured and says its port failed', async () => {
+      await assigned('c');
+      const net = JSON.parse(await cli(leaves.c.container, '-j', 'listnetworks')).find((n: { id: string }) => n.id === nwid);
+      expect(net).toMatchObject({ status: 'OK', portError: -1, portDeviceName: '' });
+      expect((await inspectHealth(leaves.c.container.getId())).running).toBe(true);
+    });
   });
 });
