@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRootHttp, type RootHttp } from '../../src/api/root-http.ts';
+import type { HttpListener } from '../../src/api/http-listener.ts';
+import { startRootApi } from '../../src/root/root-api.ts';
 import { formatAddress } from '../../src/identity/address.ts';
 import { Verb } from '../../src/wire/constants.ts';
 import { newPacket } from '../../src/wire/packet.ts';
@@ -19,12 +20,12 @@ const TOKEN = 'integration0test0token00';
 const noPromtool = skipGroup('promtool check of /metrics', missingCommand('promtool', 'prometheus'));
 
 let t: TestRoot;
-let http: RootHttp;
+let http: HttpListener;
 let a: RawPeer;
 
 beforeAll(async () => {
   t = await startTestRoot({ identity: rootId });
-  http = await startRootHttp(t.root, { listen: '127.0.0.1:0', metricsToken: TOKEN });
+  http = await startRootApi(t.root, { listen: '127.0.0.1:0', metricsToken: TOKEN });
   a = await RawPeer.open(idA);
   // traffic that fills the labelled series: a validation, an answered ECHO, a relay drop
   await a.register(t.endpoint, rootId);

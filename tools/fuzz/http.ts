@@ -6,7 +6,7 @@
 // enforced, the process alive with bounded memory.
 
 import { request as httpRequest } from 'node:http';
-import { HTTP_LIMITS } from '../../src/api/root-http.ts';
+import { HTTP_LIMITS } from '../../src/api/http-listener.ts';
 import { rawExchange } from './http-raw.ts';
 import { RootTarget } from './target.ts';
 import { Rng } from './rng.ts';
