@@ -1,18 +1,14 @@
 // The controller's HTTP API (07-network-config-controller.md §11, 12-controller-ui-compat.md):
 // the /controller and /unstable/controller routes of zerotier-one 1.14, with its status codes,
-// bodies and quirks, so ztncui, ZTNET and zero-ui work unchanged. Served on the process's one
-// HTTP listener (root-http.ts) behind zerotier-one's token scheme.
+// bodies and quirks, so ztncui, ZTNET and zero-ui work unchanged. A route provider of the
+// process's one HTTP listener (http-listener.ts), behind zerotier-one's token scheme; the /status
+// and /peer the UIs also read are the node routes (node-routes.ts).
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isLoopbackClient, requestToken, tokensEqual } from './auth.ts';
 import { formatAddress } from '../identity/address.ts';
-import { SOFTWARE_VERSION } from '../node/node.ts';
 import type { NetworkController } from '../controller/controller.ts';
-import type { RootServer } from '../root/root-server.ts';
-import { isObject, jsonBool, jsonInt, stringifySorted, u64Json, type Json, type JsonObject } from '../controller/json-values.ts';
+import { isObject, jsonBool, jsonInt, stringifySorted, type Json, type JsonObject } from '../controller/json-values.ts';
 import { RecordInputError, formatNetworkId } from '../controller/records.ts';
-import { routeContains } from '../controller/config-builder.ts';
-import { parseInetAddress, type IpAddress } from '../wire/inet-address.ts';
+import type { RouteProvider } from './http-listener.ts';
 
 /** Largest request body accepted, bytes (a network with 16,384 routes fits comfortably). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -37,86 +33,6 @@ const ROUTES = {
   member: new RegExp(`^/controller/network/${HEX16}/member/${HEX10}$`),
 } as const;
 
-/** Paths this module serves: the controller's, and the node's /status and /peer that the UIs read. */
-export function isControllerPath(pathname: string): boolean {
-  return pathname === '/controller' || pathname.startsWith('/controller/') || pathname.startsWith('/unstable/controller/')
-    || pathname === '/status' || pathname === '/peer' || pathname.startsWith('/peer/');
-}
-
-/** A peer as the node knows it, for /peer. */
-export interface PeerInfo {
-  address: string;
-  version: string;
-  role: string;
-  paths: { address: string; lastReceiveMs: number }[];
-}
-
-/** What /status and /peer show of the node the controller runs on. */
-export interface NodeInfo {
-  publicIdentity: string;
-  planetWorldId: bigint;
-  planetWorldTimestamp: bigint;
-  homeDir: string;
-  listeningOn: string[];
-  peers(): Promise<PeerInfo[]>;
-}
-
-/** NodeInfo of a root server (root --controller). */
-export function rootNodeInfo(root: RootServer): NodeInfo {
-  return {
-    publicIdentity: root.identity.toString(false),
-    planetWorldId: root.topology.planet?.id ?? 0n,
-    planetWorldTimestamp: root.topology.planet?.timestamp ?? 0n,
-    homeDir: root.config.home,
-    listeningOn: root.sockets.map((x) => `${x.address}/${x.port}`),
-    peers: async () => {
-      const now = Date.now();
-      return (await root.peers()).map((p) => ({
-        address: p.address, version: p.version, role: p.role,
-        paths: p.paths.map((x) => ({ address: x.address, lastReceiveMs: now - x.lastReceiveAgoMs })),
-      }));
-    },
-  };
-}
-
-/** /status with the fields the UIs read (09-local-api-and-cli.md §2, 12-controller-ui-compat.md §1). */
-function status(controller: NetworkController, node: NodeInfo): Json {
-  const port = Number(node.listeningOn[0]?.split('/')[1] ?? 0);
-  return {
-    address: formatAddress(controller.identity.address), clock: controller.now(),
-    config: { settings: { allowTcpFallbackRelay: false, forceTcpRelay: false, homeDir: node.homeDir, listeningOn: node.listeningOn,
-      portMappingEnabled: false, primaryPort: port, softwareUpdate: 'disable', softwareUpdateChannel: 'release', surfaceAddresses: node.listeningOn } },
-    online: true, planetWorldId: u64Json(node.planetWorldId), planetWorldTimestamp: u64Json(node.planetWorldTimestamp),
-    publicIdentity: node.publicIdentity, tcpFallbackActive: false,
-    version: `${SOFTWARE_VERSION.major}.${SOFTWARE_VERSION.minor}.${SOFTWARE_VERSION.revision}`,
-    versionBuild: 0, versionMajor: SOFTWARE_VERSION.major, versionMinor: SOFTWARE_VERSION.minor, versionRev: SOFTWARE_VERSION.revision,
-  };
-}
-
-function peerJson(p: PeerInfo): JsonObject {
-  const [major, minor, rev] = p.version.split('.').map(Number);
-  return {
-    address: p.address, isBonded: false, latency: -1, role: p.role, tunneled: false, version: p.version,
-    versionMajor: major, versionMinor: minor, versionRev: rev,
-    paths: p.paths.map((x, i) => ({
-      active: true, address: x.address, expired: false, lastReceive: x.lastReceiveMs, lastSend: x.lastReceiveMs,
-      localPort: 0, localSocket: 0, preferred: i === 0, trustedPathId: 0,
-    })),
-  };
-}
-
-/** /status, /peer and /peer/{address}; undefined for other paths. */
-async function nodeApi(controller: NetworkController, node: NodeInfo, method: string, pathname: string): Promise<Reply | undefined> {
-  if (method !== 'GET') return undefined;
-  if (pathname === '/status') return json(200, status(controller, node));
-  if (pathname === '/peer') return json(200, (await node.peers()).map(peerJson));
-  const m = /^\/peer\/([0-9a-fA-F]{10})$/.exec(pathname);
-  if (!m) return undefined;
-  // an unknown peer is 200 {} (docs/protocol/12-controller-ui-compat.md §1)
-  const p = (await node.peers()).find((x) => x.address === m[1].toLowerCase());
-  return json(200, p ? peerJson(p) : {});
-}
-
 /** A request body as a JSON object: 1.14 ignores what is not an object; text that is not JSON is a 500. */
 function parseBody(text: string): JsonObject | Reply {
   if (text.trim() === '') return {};
@@ -127,8 +43,6 @@ function parseBody(text: string): JsonObject | Reply {
     return json(500, { error: 500, description: `bad JSON: ${(e as Error).message}` });
   }
 }
-
-const isControllerOnlyPath = (p: string): boolean => p === '/controller' || p.startsWith('/controller/') || p.startsWith('/unstable/');
 
 const isReply = (v: JsonObject | Reply): v is Reply => typeof v.status === 'number' && typeof v.body === 'string' && Object.keys(v).length === 2;
 
@@ -218,86 +132,16 @@ function createNetwork(controller: NetworkController, body: JsonObject): Reply {
   return json(200, controller.postNetwork(nwid, body));
 }
 
-// ---------------------------------------------------------------------------------------------
-// HTTP plumbing: token, loopback, bounded body
-// ---------------------------------------------------------------------------------------------
-
-/** The token from X-ZT1-Auth, `Authorization: Bearer`, or the `auth` query parameter. */
-
-/** A network clients may manage the controller from (zerotier-one's allowManagementFrom). */
-export interface ManagementNetwork { readonly ip: IpAddress; readonly bits: number }
-
-/** "IP/bits" (or a bare IP) as a management network; null if it does not parse. */
-export function parseManagementNetwork(text: string): ManagementNetwork | null {
-  const a = parseInetAddress(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`);
-  if (!a || a.port > (a.family === 4 ? 32 : 128)) return null;
-  return { ip: a, bits: a.port };
-}
-
-/** Whether a client address may use the API: loopback always, others only inside a management network. */
-export function allowedFrom(address: string | undefined, networks: readonly ManagementNetwork[]): boolean {
-  if (isLoopbackClient(address)) return true;
-  if (!address || networks.length === 0) return false;
-  const text = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-  const ip = parseInetAddress(text);
-  return ip !== null && networks.some((n) => routeContains({ ...n.ip, port: n.bits }, ip));
-}
-
-function send(res: ServerResponse, r: Reply): void {
-  res.writeHead(r.status, r.body === '' ? {} : { 'content-type': 'application/json' });
-  res.end(r.body);
-}
-
-/** Read a request body up to MAX_BODY_BYTES; undefined (after answering 413) if it is larger. */
-function readBody(req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        done = true;
-        send(res, json(413, { error: 413, description: `request body over ${MAX_BODY_BYTES} bytes` }));
-        req.destroy();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks).toString('utf8'));
-      done = true;
-    });
-    req.on('error', () => {
-      if (!done) resolve(undefined);
-      done = true;
-    });
-  });
-}
-
-/** Serve one controller API request (the caller checked isControllerPath). */
-export function serveControllerApi(
-  controller: NetworkController, authToken: string, req: IncomingMessage, res: ServerResponse, url: URL, node?: NodeInfo,
-  allowManagementFrom: readonly ManagementNetwork[] = [],
-): void {
-  if (!allowedFrom(req.socket.remoteAddress, allowManagementFrom)) return send(res, json(403, {}));
-  if (!tokensEqual(requestToken(req, url), authToken)) return send(res, json(401, {}));
-  const method = req.method ?? 'GET';
-  const run = (body: string): void => {
-    try {
-      send(res, controllerApi(controller, method, url.pathname, body));
-    } catch (e) {
-      send(res, json(500, { error: 500, description: (e as Error).message }));
-    }
+/**
+ * The controller's routes: everything under /controller and /unstable/controller goes to
+ * controllerApi, which answers what 1.14 answers (an empty 404 for a path it does not know).
+ */
+export function controllerRoutes(controller: NetworkController): RouteProvider {
+  return {
+    name: 'controller',
+    routes: [{
+      path: /^\/(?:unstable\/)?controller(?:\/.*)?$/, methods: ['GET', 'POST', 'PUT', 'DELETE'], access: 'api', maxBodyBytes: MAX_BODY_BYTES,
+      handle: ({ method, pathname, body }) => controllerApi(controller, method, pathname, body),
+    }],
   };
-  if (method === 'POST' || method === 'PUT') return void readBody(req, res).then((b) => { if (b !== undefined) run(b); });
-  if (node && !isControllerOnlyPath(url.pathname)) {
-    return void nodeApi(controller, node, method, url.pathname).then(
-      (r) => send(res, r ?? EMPTY_404),
-      (e: unknown) => send(res, json(500, { error: 500, description: (e as Error).message })),
-    );
-  }
-  run('');
 }

@@ -47,8 +47,10 @@ export async function runController(flags: ControllerFlags): Promise<number> {
   }
   log.info('controller started', {
     address: node.address, networks: node.controller.store.networkIds().length,
-    udp: node.leaf.sockets.map((s) => `${s.address}/${s.port}`), api: node.httpPort ? `port ${node.httpPort}` : 'disabled',
+    udp: node.leaf.sockets.map((s) => `${s.address}/${s.port}`),
   });
+  if (node.httpAddress) log.info('http listening', { address: node.httpAddress });
+  process.stdout.write(`ztroot controller ${node.address} is running (home ${node.node.home}); API http://${node.httpAddress ?? '(disabled)'}/controller\n`);
   return runUntilSignalled(log, () => node.stop());
 }
 

@@ -4,8 +4,8 @@
 import type { Command } from 'commander';
 import { listFlag, portFlag, runUntilSignalled } from './daemon.ts';
 import { formatAddress } from '../identity/address.ts';
-import { startLocalApi, type LocalApi } from '../api/local-api.ts';
-import { loadOrCreateAuthToken } from '../controller/controller-role.ts';
+import type { HttpListener } from '../api/http-listener.ts';
+import { startLeafApi } from '../leaf/leaf-api.ts';
 import { LeafNode } from '../leaf/leaf-node.ts';
 import { defaultHome } from '../root/config.ts';
 import { ROOT_DEFAULTS } from '../root/constants.ts';
@@ -29,7 +29,7 @@ export async function runLeaf(flags: LeafFlags): Promise<number> {
     return 1;
   }
   let leaf: LeafNode;
-  let api: LocalApi | undefined;
+  let api: HttpListener | undefined;
   try {
     leaf = new LeafNode({
       home: flags.home ?? defaultHome(),
@@ -40,17 +40,18 @@ export async function runLeaf(flags: LeafFlags): Promise<number> {
     });
     await leaf.start();
     const listen = flags.http ?? `127.0.0.1:${leaf.primaryPort}`;
-    if (listen !== '') api = await startLocalApi({ listen, authToken: loadOrCreateAuthToken(leaf.home), node: leaf });
+    if (listen !== '') api = await startLeafApi(leaf, { listen });
   } catch (e) {
     process.stderr.write(`ztroot leaf: ${(e as Error).message}\n`);
     return 1;
   }
   log.info('leaf started', {
     address: formatAddress(leaf.address), udp: leaf.leaf.sockets.map((s) => `${s.address}/${s.port}`),
-    api: api ? `port ${api.port}` : 'disabled', networks: leaf.member.networks.size,
+    networks: leaf.member.networks.size,
     planet: leaf.leaf.node.topology.planet?.idHex ?? null, moons: leaf.leaf.node.topology.moons.map((m) => m.idHex),
     armor: armorImplementation() === 'native' ? 'native' : 'typescript',
   });
+  if (api) log.info('http listening', { address: api.address });
   process.stdout.write(`ztroot leaf ${formatAddress(leaf.address)} is running (home ${leaf.home}); zerotier-cli -D${leaf.home} info\n`);
   return runUntilSignalled(log, async () => {
     await api?.close();

@@ -4,11 +4,11 @@ import type { Command } from 'commander';
 import { runUntilSignalled } from './daemon.ts';
 import { formatAddress } from '../identity/address.ts';
 import { ConfigError, resolveConfig, type RootConfig } from '../root/config.ts';
-import { HomeError, loadOrCreateMetricsToken } from '../root/home.ts';
+import { HomeError, loadOrCreateAuthToken, loadOrCreateMetricsToken } from '../root/home.ts';
 import { RootServer } from '../root/root-server.ts';
-import { startRootHttp } from '../api/root-http.ts';
+import { startRootApi } from '../root/root-api.ts';
 import { createLogger } from '../util/log.ts';
-import { loadOrCreateAuthToken, managementNetworks } from '../controller/controller-role.ts';
+import { managementNetworks } from '../controller/controller-role.ts';
 
 interface RootFlags {
   home?: string;
@@ -101,7 +101,7 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     throw e;
   }
   const token = config.metricsToken ?? loadOrCreateMetricsToken(config.home);
-  const authToken = root.controller ? loadOrCreateAuthToken(config.home) : undefined;
+  const authToken = loadOrCreateAuthToken(config.home);
   const management = managementNetworks(config.home, flags.allowManagementFrom?.split(',').filter((x) => x.trim() !== '') ?? []);
   if (management.bad.length > 0) {
     process.stderr.write(`ztroot root: allowManagementFrom: not a network: ${management.bad.join(', ')}\n`);
@@ -109,7 +109,7 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     return 1;
   }
   const http = config.httpListen
-    ? await startRootHttp(root, { listen: config.httpListen, metricsToken: token, authToken, allowManagementFrom: management.networks })
+    ? await startRootApi(root, { listen: config.httpListen, metricsToken: token, authToken, allowManagementFrom: management.networks })
     : undefined;
   if (root.controller) log.info('network controller', { networks: root.controller.store.networkIds().length, api: http ? `http://${http.address}/controller` : 'disabled' });
   if (http) log.info('http listening', { address: http.address });
@@ -127,7 +127,7 @@ export async function runRoot(flags: RootFlags): Promise<number> {
 
 export function registerRoot(program: Command): void {
   program.command('root')
-    .description('run a root server (planet or moon) on UDP, with /health and /metrics over HTTP')
+    .description('run a root server (planet or moon) on UDP, with /health, /metrics and the local API over HTTP')
     .option('--home <dir>', 'home directory (default: $ZTROOT_HOME, /var/lib/ztroot as root, else ~/.ztroot)')
     .option('--config <file>', 'JSON config file (keys as below in camelCase)')
     .option('--bind <ips>', 'comma-separated local IPs for UDP (default: every local address)')
@@ -141,11 +141,11 @@ export function registerRoot(program: Command): void {
     .option('--workers <n>', 'packet worker threads (default: one per core; 0 runs the packet path on the main thread)')
     .option('--max-peers <n>', 'peers the shared peer table is sized for (default 1000000)')
     .option('--native-udp <mode>', 'batch UDP addon (recvmmsg/sendmmsg): auto, on or off (default auto)')
-    .option('--http <ip:port>', 'HTTP listener for /health, /metrics, /peers ("" disables; default 127.0.0.1:9993)')
+    .option('--http <ip:port>', 'HTTP listener for /health, /metrics, /peers and the local API ("" disables; default 127.0.0.1:9993)')
     .option('--metrics-token <token>', 'bearer token for /metrics and /peers (default: metricstoken.secret in home)')
     .option('--log-level <level>', 'debug, info, warn or error')
     .option('--controller', 'also run a network controller (networks <address>xxxxxx; /controller API with authtoken.secret)')
-    .option('--allow-management-from <cidrs>', 'networks besides loopback that may use the controller API (also local.conf settings.allowManagementFrom)')
+    .option('--allow-management-from <cidrs>', 'networks besides loopback that may use the local and controller API (also local.conf settings.allowManagementFrom)')
     .action(async (flags: RootFlags) => {
       process.exitCode = await runRoot(flags);
     });

@@ -3,14 +3,16 @@
 // and the same local API listener serves the /controller routes (one listener, one token).
 
 import { formatAddress } from '../identity/address.ts';
-import { controllerApi, isControllerPath, allowedFrom } from '../api/controller-routes.ts';
-import { startLocalApi, type LocalApi } from '../api/local-api.ts';
+import { controllerRoutes } from '../api/controller-routes.ts';
+import type { HttpListener } from '../api/http-listener.ts';
+import { startLeafApi } from '../leaf/leaf-api.ts';
 import { LeafNode } from '../leaf/leaf-node.ts';
+import { registerControllerMetrics } from '../metrics/controller-metrics.ts';
 import type { SimpleLeaf } from '../leaf/simple-leaf.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { Verb } from '../wire/constants.ts';
 import { join } from 'node:path';
-import { CONTROLLER_FILES, loadOrCreateAuthToken, managementNetworks } from './controller-role.ts';
+import { CONTROLLER_FILES, managementNetworks } from './controller-role.ts';
 import { NetworkController } from './controller.ts';
 import { ControllerStore } from './store.ts';
 
@@ -35,7 +37,7 @@ export class ControllerNode {
   readonly node: LeafNode;
   readonly controller: NetworkController;
   private readonly options: ControllerNodeOptions;
-  private api: LocalApi | undefined;
+  private api: HttpListener | undefined;
 
   constructor(options: ControllerNodeOptions) {
     this.options = options;
@@ -66,17 +68,20 @@ export class ControllerNode {
     return this.api?.port ?? 0;
   }
 
+  /** The API's bound "IP:port" (undefined when it is off). */
+  get httpAddress(): string | undefined {
+    return this.api?.address;
+  }
+
   async start(): Promise<void> {
     const management = managementNetworks(this.options.home, this.options.allowManagementFrom);
     if (management.bad.length > 0) throw new Error(`allowManagementFrom: not a network: ${management.bad.join(', ')}`);
     await this.node.start();
     if (!this.options.httpListen) return;
-    this.api = await startLocalApi({
+    this.api = await startLeafApi(this.node, {
       listen: this.options.httpListen,
-      authToken: loadOrCreateAuthToken(this.options.home),
-      node: this.node,
-      allowFrom: (address) => allowedFrom(address, management.networks),
-      extra: (method, pathname, body) => (isControllerPath(pathname) ? controllerApi(this.controller, method, pathname, body) : undefined),
+      allowManagementFrom: management.networks,
+      role: { routes: controllerRoutes(this.controller), registerMetrics: (registry) => registerControllerMetrics(registry, this.controller) },
     });
   }
 

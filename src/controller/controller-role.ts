@@ -5,37 +5,17 @@
 
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { randomInt } from 'node:crypto';
 import type { Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Node } from '../node/node.ts';
-import { writeSecretFileAtomic } from '../util/atomic-file.ts';
 import { NetworkController } from './controller.ts';
 import { ControllerStore } from './store.ts';
-import { parseManagementNetwork, type ManagementNetwork } from '../api/controller-routes.ts';
+import { parseManagementNetwork, type ManagementNetwork } from '../api/auth.ts';
 
 /** Files of the controller in a node's home. */
 export const CONTROLLER_FILES = {
   database: 'controller.db',
-  /** zerotier-one's local API token (docs/protocol/09-local-api-and-cli.md §2). */
-  authToken: 'authtoken.secret',
 } as const;
-
-/** authtoken.secret: 24 characters of [a-z0-9], no trailing newline (12-controller-ui-compat.md §4). */
-const AUTH_TOKEN_LENGTH = 24;
-const AUTH_TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-export function loadOrCreateAuthToken(home: string): string {
-  const path = join(home, CONTROLLER_FILES.authToken);
-  if (existsSync(path)) {
-    const t = readFileSync(path, 'utf8').trim();
-    if (t) return t;
-  }
-  let token = '';
-  for (let i = 0; i < AUTH_TOKEN_LENGTH; i++) token += AUTH_TOKEN_ALPHABET[randomInt(AUTH_TOKEN_ALPHABET.length)];
-  writeSecretFileAtomic(path, token);
-  return token;
-}
 
 /**
  * Networks allowed to use the API besides loopback: `settings.allowManagementFrom` of local.conf

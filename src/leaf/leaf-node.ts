@@ -9,8 +9,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatAddress, type Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
+import type { Json } from '../api/http-listener.ts';
+import { moonJson, peerJson, statusJson } from '../api/node-json.ts';
+import type { NodeApiView } from '../api/node-routes.ts';
 import { choosePlanet, loadWorldFiles, saveWorldFile } from '../node/topology.ts';
-import { SOFTWARE_VERSION } from '../node/node.ts';
 import { ensureHome, HOME_FILES, loadOrCreateIdentity } from '../root/home.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
@@ -24,7 +26,7 @@ import {
   type NetworkSettings,
 } from './leaf-home.ts';
 import { NetworkMember, type MemberNetwork } from './network-member.ts';
-import { NetworkPort, type EthernetMode } from './network-port.ts';
+import { FrameCounts, NetworkPort, type EthernetMode } from './network-port.ts';
 import type { VirtualEthernet } from './virtual-ethernet.ts';
 import { SimpleLeaf } from './simple-leaf.ts';
 
@@ -48,20 +50,16 @@ export interface LeafNodeOptions {
   log?: Logger;
 }
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-/** A path is "active" while heard within this (ZT_PEER_PATH_ACTIVITY... 1.14: 14 s heartbeat + 5 s). */
-const PATH_ACTIVE_MS = 19_000;
-/** and expired after this (ZT_PEER_PATH_EXPIRATION). */
-const PATH_EXPIRED_MS = 243_000;
-
-export class LeafNode {
+export class LeafNode implements NodeApiView {
   readonly home: string;
   readonly identity: Identity;
   readonly leaf: SimpleLeaf;
   readonly member: NetworkMember;
   private readonly settings = new Map<bigint, NetworkSettings>();
   private readonly ports = new Map<bigint, NetworkPort>();
+  /** Frames in and out of every network, for /metrics. */
+  readonly frames = new FrameCounts();
   private readonly ethernetMode: EthernetMode;
   private readonly log: Logger;
 
@@ -136,7 +134,7 @@ export class LeafNode {
   private applyConfig(nwid: bigint, config: NetworkConfig): void {
     let port = this.ports.get(nwid);
     if (!port) {
-      port = new NetworkPort(this.leaf, this.member, nwid, this.ethernetMode, this.log);
+      port = new NetworkPort(this.leaf, this.member, nwid, this.frames, this.ethernetMode, this.log);
       this.ports.set(nwid, port);
     }
     const p = port;
@@ -202,52 +200,29 @@ export class LeafNode {
   // ------------------------------------------------------------------------------------------
 
   statusJson(): Json {
-    const planet = this.leaf.node.topology.planet;
-    const listening = this.leaf.sockets.map((s) => `${s.address}/${s.port}`);
-    return {
-      address: formatAddress(this.address),
-      clock: Date.now(),
-      config: {
-        settings: {
-          allowTcpFallbackRelay: false, forceTcpRelay: false, homeDir: this.home, listeningOn: listening,
-          portMappingEnabled: false, primaryPort: this.primaryPort, softwareUpdate: 'disable', softwareUpdateChannel: 'release',
-          surfaceAddresses: listening,
-        },
-      },
-      online: this.leaf.online,
-      planetWorldId: u64(planet?.id ?? 0n),
-      planetWorldTimestamp: u64(planet?.timestamp ?? 0n),
-      publicIdentity: this.identity.toString(false),
-      tcpFallbackActive: false,
-      version: `${SOFTWARE_VERSION.major}.${SOFTWARE_VERSION.minor}.${SOFTWARE_VERSION.revision}`,
-      versionBuild: 0, versionMajor: SOFTWARE_VERSION.major, versionMinor: SOFTWARE_VERSION.minor, versionRev: SOFTWARE_VERSION.revision,
-    };
+    return statusJson({
+      address: formatAddress(this.address), publicIdentity: this.identity.toString(false), online: this.leaf.online, homeDir: this.home,
+      listeningOn: this.leaf.sockets.map((s) => `${s.address}/${s.port}`), primaryPort: this.primaryPort, planet: this.leaf.node.topology.planet,
+    });
   }
 
   peersJson(): Json[] {
     const node = this.leaf.node;
     const now = node.now();
     const upstreams = node.topology.upstreams();
-    const out: Json[] = [];
-    for (const p of node.peers.values()) {
+    return [...node.peers.values()].map((p) => {
       const best = p.bestPath();
       const known = p.version.major > 0 || p.version.protocol > 0;
-      out.push({
+      return peerJson({
         address: formatAddress(p.address),
-        isBonded: false,
-        latency: -1,
-        paths: [...p.paths.values()].map((x) => ({
-          active: now - x.lastReceiveMs < PATH_ACTIVE_MS, address: formatInetAddress(x.remote), expired: now - x.lastReceiveMs > PATH_EXPIRED_MS,
-          lastReceive: x.lastReceiveMs, lastSend: x.lastSendMs, localPort: x.socket.port, localSocket: x.socket.index,
-          preferred: x === best, trustedPathId: 0,
-        })),
+        version: known ? p.version : undefined,
         role: upstreams.get(p.address)?.role ?? 'LEAF',
-        tunneled: false,
-        version: known ? `${p.version.major}.${p.version.minor}.${p.version.revision}` : '-1.-1.-1',
-        versionMajor: known ? p.version.major : -1, versionMinor: known ? p.version.minor : -1, versionRev: known ? p.version.revision : -1,
-      });
-    }
-    return out;
+        paths: [...p.paths.values()].map((x) => ({
+          address: formatInetAddress(x.remote), lastReceiveMs: x.lastReceiveMs, lastSendMs: x.lastSendMs,
+          localSocket: x.socket.index, localPort: x.socket.port, preferred: x === best,
+        })),
+      }, now);
+    });
   }
 
   moonsJson(): Json[] {
@@ -290,23 +265,7 @@ export class LeafNode {
   }
 }
 
-/** A 64-bit value as an exact JSON number (1.14 prints uint64 in full; a double would round it). */
-function u64(v: bigint): Json {
-  return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(v.toString()) as Json;
-}
-
 /** "IP/bits" (the InetAddress carries the prefix length in its port). */
 function cidr(a: InetAddress): string {
   return a.family === 0 ? '' : `${formatIp(a as IpAddress)}/${(a as IpAddress).port}`;
-}
-
-function moonJson(m: World): Json {
-  return {
-    id: m.idHex,
-    roots: m.roots.map((r) => ({ identity: r.identity.toString(false), stableEndpoints: r.stableEndpoints.map(formatInetAddress) })),
-    signature: Buffer.from(m.signature).toString('hex'),
-    timestamp: u64(m.timestamp),
-    updatesMustBeSignedBy: Buffer.from(m.updatesMustBeSignedBy).toString('hex'),
-    waiting: false,
-  };
 }

@@ -51,6 +51,15 @@ const NAME_TRIALS = 9;
 const ETHERTYPE_ARP = 0x0806;
 const ETHERNET_HEADER = 14;
 
+/** Frames between the networks and this side, over every network of the node (for /metrics). */
+export class FrameCounts {
+  /** From the host (device or program) to the network, and from the network to the host. */
+  out = 0;
+  in = 0;
+  /** Dropped by the network's rules, by direction. */
+  readonly dropped = { outbound: 0, inbound: 0 };
+}
+
 interface GroupState { members: Address[]; askedMs: number; pending: { etherType: number; payload: Uint8Array }[] }
 
 export class NetworkPort {
@@ -71,10 +80,10 @@ export class NetworkPort {
   private readonly onFrame = (nwid: bigint, source: Address, f: { etherType: number; payload: Uint8Array }): void => {
     if (nwid === this.nwid) this.toHost(source, this.mac, macFromAddress(source, nwid), f.etherType, f.payload);
   };
-  /** Frames the rules dropped, by direction. */
-  readonly dropped = { outbound: 0, inbound: 0 };
+  private readonly counts: FrameCounts;
 
-  constructor(leaf: SimpleLeaf, member: NetworkMember, nwid: bigint, mode: EthernetMode = 'tap', log: Logger = silentLogger) {
+  constructor(leaf: SimpleLeaf, member: NetworkMember, nwid: bigint, counts: FrameCounts, mode: EthernetMode = 'tap', log: Logger = silentLogger) {
+    this.counts = counts;
     this.mode = mode;
     this.leaf = leaf;
     this.log = log;
@@ -171,19 +180,21 @@ export class NetworkPort {
       const to = addressFromMac(destination, this.nwid);
       if (to === self) return;
       if (!frameAllowed(this.config, self, { inbound: false, ztSource: self, ztDest: to, macSource: source, macDest: destination, etherType, data: payload })) {
-        this.dropped.outbound++;
+        this.counts.dropped.outbound++;
         return;
       }
+      this.counts.out++;
       void this.sendToMember(to, Verb.FRAME, encodeFrame({ networkId: this.nwid, etherType, payload: Uint8Array.from(payload) }));
       return;
     }
     if (!frameAllowed(this.config, self, { inbound: false, ztSource: self, ztDest: 0, macSource: source, macDest: destination, etherType, data: payload })) {
-      this.dropped.outbound++;
+      this.counts.dropped.outbound++;
       return;
     }
     const group = destination === BROADCAST_GROUP.mac && etherType === ETHERTYPE_ARP && payload.length >= 28 && payload[7] === 1
       ? arpGroupFor(payload.subarray(24, 28)) // an ARP request goes to its target's group
       : { mac: destination, adi: 0 };
+    this.counts.out++;
     this.multicast(group, etherType, Uint8Array.from(payload));
   }
 
@@ -267,7 +278,7 @@ export class NetworkPort {
   private toHost(from: Address, destination: number, source: number, etherType: number, payload: Uint8Array): void {
     if (!this.device || !this.config) return;
     if (!frameAllowed(this.config, this.leaf.address, { inbound: true, ztSource: from, ztDest: this.leaf.address, macSource: source, macDest: destination, etherType, data: payload })) {
-      this.dropped.inbound++;
+      this.counts.dropped.inbound++;
       return;
     }
     const frame = new Uint8Array(ETHERNET_HEADER + payload.length);
@@ -276,6 +287,7 @@ export class NetworkPort {
     frame[12] = etherType >>> 8;
     frame[13] = etherType & 0xff;
     frame.set(payload, ETHERNET_HEADER);
+    this.counts.in++;
     this.device.write(frame);
   }
 }

@@ -2,22 +2,9 @@
 // time, and the size of the database. Read from the controller's counters at scrape time; no
 // per-network or per-member labels.
 
-import client from 'prom-client';
+import type client from 'prom-client';
 import type { NetworkController } from '../controller/controller.ts';
-
-function counter(registry: client.Registry, name: string, help: string, labelNames: string[], read: () => Iterable<[string[], number]>): void {
-  new client.Counter({
-    name, help, labelNames, registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of read()) this.inc(Object.fromEntries(labelNames.map((n, i) => [n, labels[i]])), value);
-    },
-  });
-}
-
-function gauge(registry: client.Registry, name: string, help: string, read: () => number): void {
-  new client.Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
-}
+import { gauge, mirroredCounter as counter } from './registry.ts';
 
 export function registerControllerMetrics(registry: client.Registry, controller: NetworkController): void {
   const s = controller.stats;

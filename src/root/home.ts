@@ -1,6 +1,6 @@
 // The root's home directory, laid out like zerotier-one's where the concepts match
 // (docs/protocol/09-local-api-and-cli.md §1): identity.secret / identity.public, planet, moons.d/*.moon,
-// plus identities.db (the identity cache) and metricstoken.secret.
+// authtoken.secret and metricstoken.secret, plus identities.db (the identity cache).
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
@@ -17,6 +17,8 @@ export const HOME_FILES = {
   moonsDir: 'moons.d',
   identityCache: 'identities.db',
   metricsToken: 'metricstoken.secret',
+  /** zerotier-one's local API token (docs/protocol/09-local-api-and-cli.md §2). */
+  authToken: 'authtoken.secret',
 } as const;
 
 export function ensureHome(home: string): void {
@@ -57,16 +59,23 @@ export function loadOrCreateIdentity(home: string): { identity: Identity; create
 }
 
 const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const TOKEN_LENGTH = 24;
 
-/** metricstoken.secret: 24 characters of [a-z0-9], created if missing (like zerotier-one's). */
-export function loadOrCreateMetricsToken(home: string): string {
-  const path = join(home, HOME_FILES.metricsToken);
+/** A token file of the home: 24 characters of [a-z0-9], created if missing, whitespace trimmed on read (as zerotier-one's). */
+function loadOrCreateToken(home: string, file: string): string {
+  const path = join(home, file);
   try {
     const t = readFileSync(path, 'utf8').trim();
     if (t) return t;
   } catch { /* create below */ }
   let token = '';
-  for (let i = 0; i < 24; i++) token += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
+  for (let i = 0; i < TOKEN_LENGTH; i++) token += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
   writeSecretFileAtomic(path, token);
   return token;
 }
+
+/** authtoken.secret: the local API's token. */
+export const loadOrCreateAuthToken = (home: string): string => loadOrCreateToken(home, HOME_FILES.authToken);
+
+/** metricstoken.secret: the token of /metrics (and the root's /peers). */
+export const loadOrCreateMetricsToken = (home: string): string => loadOrCreateToken(home, HOME_FILES.metricsToken);

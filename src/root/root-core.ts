@@ -205,6 +205,7 @@ export class RootCore {
         address: formatInetAddress(x.remote),
         localSocket: `${x.socket.address}/${x.socket.port}`,
         lastReceiveAgoMs: now - x.lastReceiveMs,
+        lastSendAgoMs: x.lastSendMs === 0 ? null : now - x.lastSendMs,
       })),
     }));
   }
@@ -233,7 +234,8 @@ export interface PeerView {
   protocolVersion: number;
   role: string;
   lastReceiveAgoMs: number;
-  paths: { address: string; localSocket: string; lastReceiveAgoMs: number }[];
+  /** lastSendAgoMs: null until something was sent on the path. */
+  paths: { address: string; localSocket: string; lastReceiveAgoMs: number; lastSendAgoMs: number | null }[];
 }
 
 /** Merge per-thread peer views: one entry per address, paths combined, the freshest receipt kept. */

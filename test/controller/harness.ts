@@ -3,7 +3,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRootHttp, type RootHttp } from '../../src/api/root-http.ts';
+import type { HttpListener } from '../../src/api/http-listener.ts';
+import { startRootApi } from '../../src/root/root-api.ts';
 import type { Identity } from '../../src/identity/identity.ts';
 import { defaultConfig, type RootConfig } from '../../src/root/config.ts';
 import { RootServer } from '../../src/root/root-server.ts';
@@ -30,7 +31,7 @@ export const API_TOKEN = 'controllertesttoken00000';
 
 export interface ControllerRoot {
   readonly root: RootServer;
-  readonly http: RootHttp;
+  readonly http: HttpListener;
   readonly home: string;
   readonly endpoint: IpAddress;
   /** Call the API with the token; returns status and parsed JSON (or text). */
@@ -44,7 +45,7 @@ export async function startControllerRoot(o: { identity: Identity; home?: string
   const config: RootConfig = { ...defaultConfig(), home, bind: ['127.0.0.1'], ports: [0], validationThreads: 1, workers: o.workers ?? 0, httpListen: '' };
   const root = new RootServer({ config, controller: o.controller ?? true });
   await root.start();
-  const http = await startRootHttp(root, { listen: '127.0.0.1:0', metricsToken: 'metrics', authToken: API_TOKEN });
+  const http = await startRootApi(root, { listen: '127.0.0.1:0', metricsToken: 'metrics', authToken: API_TOKEN });
   const base = `http://127.0.0.1:${http.port}`;
   return {
     root, http, home, endpoint: endpointOf(root.sockets[0]),

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allowedFrom } from '../../src/api/controller-routes.ts';
+import { allowedFrom } from '../../src/api/auth.ts';
 import { managementNetworks } from '../../src/controller/controller-role.ts';
 
 describe('allowManagementFrom', () => {

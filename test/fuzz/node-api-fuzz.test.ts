@@ -1,4 +1,4 @@
-// The node API of `ztroot leaf` / `ztroot controller` (src/api/local-api.ts with the /controller
+// The node API of `ztroot leaf` / `ztroot controller` (src/api/http-listener.ts with the node and /controller
 // routes) under hostile requests, the HTTP part of the abuse campaign for that listener: seeded
 // random methods, paths (real routes, tricky IDs, junk), tokens (none, wrong, right) and bodies
 // (JSON, junk, truncated, oversized). Nothing answers 2xx without the token but /health, nothing

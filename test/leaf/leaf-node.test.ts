@@ -7,9 +7,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalApi, type LocalApi } from '../../src/api/local-api.ts';
+import type { HttpListener } from '../../src/api/http-listener.ts';
+import { startLeafApi } from '../../src/leaf/leaf-api.ts';
 import { runCli } from '../../src/cli/cli-command.ts';
 import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
@@ -19,10 +19,12 @@ import { WorldType } from '../../src/world/constants.ts';
 import { captureExchange } from '../controller/capture-exchange.ts';
 import { startControllerRoot, type ControllerRoot } from '../controller/harness.ts';
 import { readVectorJson } from '../support/vectors.ts';
+import { cliShapedRequest } from '../support/cli-shaped-request.ts';
 
 const x = captureExchange();
 const [memberId] = [...x.members.values()];
 const TOKEN = 'leaftesttoken00000000000';
+const METRICS_TOKEN = 'leafmetricstoken00000000';
 const recording = readVectorJson<{
   api: { node: string; method: string; path: string; auth: boolean; body_json?: unknown }[];
 }>('api-and-cli.json');
@@ -46,7 +48,7 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
   let c: ControllerRoot;
   let home: string;
   let leaf: LeafNode;
-  let api: LocalApi;
+  let api: HttpListener;
   let moon: World;
   let nwid: bigint;
   const rootAddress = formatAddress(x.controller.address);
@@ -69,7 +71,7 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
   async function startLeaf(): Promise<void> {
     leaf = new LeafNode({ home, bind: ['127.0.0.1'], port: 0, allowLoopbackPaths: true, pingIntervalMs: 100, ethernet: 'none' });
     await leaf.start();
-    api = await startLocalApi({ listen: '127.0.0.1:0', authToken: TOKEN, node: leaf });
+    api = await startLeafApi(leaf, { listen: '127.0.0.1:0', authToken: TOKEN, metricsToken: METRICS_TOKEN });
   }
 
   beforeAll(async () => {
@@ -111,30 +113,31 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
   });
 
   it('answers a request as zerotier-cli sends it: no Host header, and a Content-Length body it can read', async () => {
-    const raw = await new Promise<string>((resolve, reject) => {
-      const sock = connect(api.port, '127.0.0.1', () => sock.write(`GET /status HTTP/1.1\r\nX-ZT1-Auth: ${TOKEN}\r\n\r\n`));
-      let got = '';
-      sock.on('data', (d) => { got += d.toString(); });
-      sock.on('end', () => resolve(got));
-      sock.on('error', reject);
-    });
-    const [head, body] = raw.split('\r\n\r\n');
-    expect(head).toMatch(/^HTTP\/1\.1 200 /);
-    expect(head).toMatch(new RegExp(`content-length: ${Buffer.byteLength(body)}`, 'i'));
-    expect(head).not.toMatch(/transfer-encoding/i);
-    expect(JSON.parse(body).address).toBe(formatAddress(memberId.address));
+    const r = await cliShapedRequest(api.port, '/status', { 'X-ZT1-Auth': TOKEN });
+    expect(r.status).toBe(200);
+    expect(r.head).not.toMatch(/transfer-encoding/i);
+    expect(JSON.parse(r.body).address).toBe(formatAddress(memberId.address));
   });
 
   it('a request target that is not a URL gets 400 and the API keeps serving', async () => {
-    const raw = await new Promise<string>((resolve, reject) => {
-      const sock = connect(api.port, '127.0.0.1', () => sock.write(`GET //:99999 HTTP/1.1\r\nX-ZT1-Auth: ${TOKEN}\r\n\r\n`));
-      let got = '';
-      sock.on('data', (d) => { got += d.toString(); });
-      sock.on('end', () => resolve(got));
-      sock.on('error', reject);
-    });
-    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await cliShapedRequest(api.port, '//:99999', { 'X-ZT1-Auth': TOKEN })).status).toBe(400);
     expect((await call('GET', '/status')).status).toBe(200);
+  });
+
+  it('serves /metrics with the node series only with the metrics token (not the API token)', async () => {
+    const get = (headers: Record<string, string>) => fetch(`http://127.0.0.1:${api.port}/metrics`, { headers });
+    expect((await get({})).status).toBe(401);
+    expect((await get({ 'X-ZT1-Auth': TOKEN })).status).toBe(401);
+    expect((await get({ authorization: `Bearer ${METRICS_TOKEN}x` })).status).toBe(401);
+    const r = await get({ authorization: `Bearer ${METRICS_TOKEN}` });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await r.text();
+    for (const series of ['ztroot_packets_total{verb="HELLO",direction="out"}', 'ztroot_datagrams_total{direction="in"}', 'ztroot_peers ', 'ztroot_paths ',
+      'ztroot_online ', 'ztroot_frames_total{direction="in"} 0', 'ztroot_frames_dropped_total{direction="out"} 0', 'ztroot_process_process_cpu_seconds_total']) {
+      expect(text, series).toContain(series);
+    }
+    expect((await get({ 'X-ZT1-Auth': METRICS_TOKEN })).status).toBe(200);
   });
 
   it('ztroot cli: info, listpeers, peers, -j, orbit, deorbit, leave, bad input and unknown commands as zerotier-cli 1.14.1', async () => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/root/config.ts';
 import { RootServer } from '../../src/root/root-server.ts';
-import { startRootHttp, type RootHttp } from '../../src/api/root-http.ts';
+import type { HttpListener } from '../../src/api/http-listener.ts';
+import { startRootApi } from '../../src/root/root-api.ts';
 import { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import type { Address } from '../../src/identity/address.ts';
 import { makeMoon } from '../../deploy/docker-entrypoint.ts';
@@ -17,7 +18,7 @@ export const METRICS_TOKEN = 'opstesttoken0123456789ab';
 
 export interface RootFixture {
   root: RootServer;
-  http: RootHttp;
+  http: HttpListener;
   moon: World;
   /** http://127.0.0.1:port */
   baseUrl: string;
@@ -32,7 +33,7 @@ export async function startRootFixture(): Promise<RootFixture> {
   await root.start();
   const port = root.sockets[0].port;
   const { world: moon } = makeMoon([{ identity: root.identity, endpoints: [`127.0.0.1/${port}`] }]);
-  const http = await startRootHttp(root, { listen: '127.0.0.1:0', metricsToken: METRICS_TOKEN });
+  const http = await startRootApi(root, { listen: '127.0.0.1:0', metricsToken: METRICS_TOKEN });
   const baseUrl = `http://127.0.0.1:${http.port}`;
   return {
     root, http, moon, baseUrl,

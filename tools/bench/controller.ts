@@ -6,9 +6,9 @@
 //   npx node tools/bench/controller.ts            (MEMBERS=10000 by default)
 
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import { Agent, get } from 'node:http';
-import { serveControllerApi } from '../../src/api/controller-routes.ts';
+import { controllerRoutes } from '../../src/api/controller-routes.ts';
+import { startHttpListener } from '../../src/api/http-listener.ts';
 import { NetworkController } from '../../src/controller/controller.ts';
 import { ControllerStore } from '../../src/controller/store.ts';
 import { generateIdentity, Identity } from '../../src/identity/identity.ts';
@@ -61,9 +61,8 @@ globalThis.gc?.();
 const heapAfter = process.memoryUsage().heapUsed;
 console.log(`heap per member (record, index, request state): ${((heapAfter - heapBefore) / MEMBERS / 1024).toFixed(2)} KiB${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
 
-const server = createServer((req, res) => serveControllerApi(controller, TOKEN, req, res, new URL(req.url ?? '/', 'http://localhost')));
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-const port = (server.address() as { port: number }).port;
+const server = await startHttpListener({ listen: '127.0.0.1:0', authToken: TOKEN, metricsToken: TOKEN, providers: [controllerRoutes(controller)] });
+const port = server.port;
 const agent = new Agent({ keepAlive: true, maxSockets: FANOUT_SOCKETS });
 const nw = nwid.toString(16);
 const start = performance.now();
@@ -76,5 +75,5 @@ const statuses = await Promise.all(members.map((m) => new Promise<number>((resol
 const seconds = (performance.now() - start) / 1000;
 console.log(`API fan-out: ${MEMBERS} member GETs at once over ${FANOUT_SOCKETS} keep-alive connections: ${(MEMBERS / seconds).toFixed(0)} GETs/s, ${statuses.filter((s) => s !== 200).length} errors`);
 agent.destroy();
-server.close();
+await server.close();
 store.close();

@@ -1,14 +1,15 @@
-// The HTTP campaign: every route of the root's HTTP listener (ROUTES — a role that adds routes
-// adds one line each) with missing and wrong tokens, path tricks, other methods, malformed and
+// The HTTP campaign: every route of the one HTTP listener (src/api/http-listener.ts), as each role
+// serves it — `ztroot root`, `ztroot leaf`, `ztroot controller` (ROUTES: a role that adds routes
+// adds one line each) — with missing and wrong tokens, path tricks, other methods, malformed and
 // truncated requests, huge headers and bodies, slow writers (slowloris), idle keep-alive
 // connections and many connections at once. Checks: the right status codes, no token-protected
 // route answered without its token, no secret in any answer, the listener's timeouts and limits
 // enforced, the process alive with bounded memory.
 
 import { request as httpRequest } from 'node:http';
-import { HTTP_LIMITS } from '../../src/api/root-http.ts';
+import { HTTP_LIMITS } from '../../src/api/http-listener.ts';
 import { rawExchange } from './http-raw.ts';
-import { RootTarget } from './target.ts';
+import { RootTarget, type TargetRole } from './target.ts';
 import { Rng } from './rng.ts';
 
 export interface HttpRoute {
@@ -16,26 +17,67 @@ export interface HttpRoute {
   path: string;
   /** Methods the route answers. */
   methods: string[];
-  /** Whether the route needs the token. */
-  token: boolean;
+  /** The token the route needs: none, the metrics token, or authtoken.secret. */
+  token: 'none' | 'metrics' | 'api';
   /** A valid body for methods that take one. */
   body?: string;
   /** A valid value for `{id}`. */
   id?: string;
+  /** What a method answers with the right token, when not any 2xx (a root refuses to join: 403). */
+  status?: Record<string, number[]>;
 }
 
-/** Every route of the listener. The controller's /controller routes join here, one line each. */
-export const ROUTES: HttpRoute[] = [
-  { path: '/health', methods: ['GET', 'HEAD'], token: false },
-  { path: '/metrics', methods: ['GET', 'HEAD'], token: true },
-  { path: '/peers', methods: ['GET', 'HEAD'], token: true },
+const NWID = '8056c2e21c000001';
+const CONTROLLER_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'];
+const ADDRESS = '00000000ab';
+
+/** The node routes every role serves (docs/protocol/09-local-api-and-cli.md §3). */
+const NODE_ROUTES: HttpRoute[] = [
+  { path: '/health', methods: ['GET', 'HEAD'], token: 'none' },
+  { path: '/metrics', methods: ['GET', 'HEAD'], token: 'metrics' },
+  { path: '/status', methods: ['GET', 'HEAD'], token: 'api' },
+  { path: '/config', methods: ['GET', 'HEAD'], token: 'api' },
+  { path: '/peer', methods: ['GET', 'HEAD'], token: 'api' },
+  { path: '/peer/{id}', methods: ['GET', 'HEAD'], token: 'api', id: ADDRESS },
+  { path: '/network', methods: ['GET', 'HEAD'], token: 'api' },
+  { path: '/moon', methods: ['GET', 'HEAD'], token: 'api' },
 ];
+
+/** Every route of the listener, by role. */
+export const ROUTES: Record<TargetRole, HttpRoute[]> = {
+  root: [
+    ...NODE_ROUTES,
+    { path: '/peers', methods: ['GET', 'HEAD'], token: 'metrics' },
+    // a root joins no network and takes its moons from its home
+    { path: '/network/{id}', methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'], token: 'api', id: NWID, body: '{}', status: { GET: [404], HEAD: [404], POST: [403], PUT: [403] } },
+    { path: '/moon/{id}', methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'], token: 'api', id: ADDRESS, body: `{"seed":"${ADDRESS}"}`, status: { POST: [403], PUT: [403], DELETE: [403] } },
+  ],
+  leaf: [
+    ...NODE_ROUTES,
+    // join first, so GET finds the network; DELETE leaves it (then {} with 200)
+    { path: '/network/{id}', methods: ['POST', 'PUT', 'GET', 'HEAD', 'DELETE'], token: 'api', id: NWID, body: '{"allowDNS":false}' },
+    { path: '/moon/{id}', methods: ['POST', 'PUT', 'GET', 'HEAD', 'DELETE'], token: 'api', id: ADDRESS, body: `{"seed":"${ADDRESS}"}` },
+  ],
+  controller: [
+    ...NODE_ROUTES,
+    { path: '/network/{id}', methods: ['POST', 'PUT', 'GET', 'HEAD', 'DELETE'], token: 'api', id: NWID, body: '{}' },
+    { path: '/moon/{id}', methods: ['POST', 'PUT', 'GET', 'HEAD', 'DELETE'], token: 'api', id: ADDRESS, body: `{"seed":"${ADDRESS}"}` },
+    // everything under /controller is one route of the listener (every method); 1.14 answers an empty 404 where it has no handler
+    { path: '/controller', methods: CONTROLLER_METHODS, token: 'api', body: '{}', status: { POST: [404], PUT: [404], DELETE: [404] } },
+    { path: '/controller/network', methods: CONTROLLER_METHODS, token: 'api', body: '{"name":"fuzz"}', status: { DELETE: [404] } },
+    { path: '/unstable/controller/network', methods: CONTROLLER_METHODS, token: 'api', body: '{}', status: { POST: [404], PUT: [404], DELETE: [404] } },
+    // POST makes the network, the first DELETE removes it (200), the next ones find none (404)
+    { path: '/controller/network/{id}', methods: ['POST', 'PUT', 'GET', 'HEAD', 'DELETE'], token: 'api', id: NWID, body: '{"name":"fuzz"}',
+      status: { DELETE: [200, 404] } },
+  ],
+};
 
 /** Identifiers with tricks in them (for `{id}` routes). */
 const TRICKY_IDS = ['..', '%2e%2e', '../../metrics', '%2F..%2Fmetrics', '', '0', 'ffffffffffffffffffffffff', '-1', 'zz', '%00', 'a'.repeat(5000), '%ff%fe', '\u00e9', '*'];
 
 export interface HttpCheck { name: string; ok: boolean; detail: string }
 export interface HttpReport {
+  role: TargetRole;
   checks: HttpCheck[];
   requests: number;
   alive: boolean;
@@ -82,6 +124,8 @@ function pathTricks(path: string): string[] {
 }
 
 export interface HttpCampaignOptions {
+  /** Which `ztroot` command serves the listener (default root). */
+  role?: TargetRole;
   seed: number;
   /** Connections of the slowloris check (each one slow writer). */
   slowConnections: number;
@@ -91,7 +135,10 @@ export interface HttpCampaignOptions {
 }
 
 export async function runHttpCampaign(o: HttpCampaignOptions): Promise<HttpReport> {
-  const target = await RootTarget.spawn({ args: ['--workers', '1', '--validation-threads', '1'] });
+  const role = o.role ?? 'root';
+  // a small peer table: the whole table turns resident at the root's first expiry scan (30 s after start), which would hide the listener's memory
+  const rootArgs = ['--workers', '1', '--validation-threads', '1', '--max-peers', '10000'];
+  const target = await RootTarget.spawn({ role, args: role === 'root' ? rootArgs : [] });
   try {
     return await campaign(o, target);
   } finally {
@@ -104,7 +151,10 @@ async function campaign(o: HttpCampaignOptions, target: RootTarget): Promise<Htt
   const rng = new Rng(o.seed);
   const http = target.http;
   const [host, port] = [http.slice(0, http.lastIndexOf(':')), Number(http.slice(http.lastIndexOf(':') + 1))];
+  const routes = ROUTES[target.role];
   const token = target.metricsToken;
+  const apiToken = target.authToken;
+  const tokenFor = (route: HttpRoute): string => (route.token === 'api' ? apiToken : token);
   const checks: HttpCheck[] = [];
   let requests = 0;
   const started = Date.now();
@@ -128,34 +178,47 @@ async function campaign(o: HttpCampaignOptions, target: RootTarget): Promise<Htt
     check(`listener still answers /health after ${section}`, a.status === 200, `got ${a.status} ${a.error ?? ''}`);
     log(`after ${section}: RSS ${(target.rssBytes() / 2 ** 20).toFixed(1)} MiB`);
   };
-  const wrongTokens = ['', ' ', token.slice(0, -1), `${token}x`, token.toUpperCase(), `${token} ${token}`, 'x'.repeat(token.length), '\u00e9'.repeat(8), token.slice(1), 'null', 'undefined', `${token}%00`];
+  // the other token is a wrong one too: the metrics token opens no API route and the API token no metrics route
+  const wrongTokensFor = (t: string): string[] => ['', ' ', t.slice(0, -1), `${t}x`, t.toUpperCase(), `${t} ${t}`, 'x'.repeat(t.length),
+    '\u00e9'.repeat(8), t.slice(1), 'null', 'undefined', `${t}%00`, t === apiToken ? token : apiToken];
 
   // ---- A: tokens, on every route and method ------------------------------------------------
-  for (const route of ROUTES) {
-    for (const path of pathsOf(route)) {
+  for (const route of routes) {
+    const routeToken = tokenFor(route);
+    const wrongTokens = wrongTokensFor(routeToken);
+    for (const [pathIndex, path] of pathsOf(route).entries()) {
       for (const method of route.methods) {
-        const body = method === 'GET' || method === 'HEAD' ? undefined : route.body;
+        // Node's client frames a body only for POST and PUT (another method's would arrive as the next request)
+        const body = method === 'POST' || method === 'PUT' ? route.body : undefined;
         const none = await ask(method, path, {}, body);
-        if (route.token) {
-          check(`${method} ${path.slice(0, 60)} without a token → 401`, none.status === 401, `got ${none.status}`);
-          for (const w of wrongTokens) {
+        if (route.token !== 'none') {
+          // a tricky ID may land on no route, on another one (`/moon/../../metrics`: 401 or 405) or be refused by the parser (400): never served
+          const denied = (st: number | undefined): boolean => (pathIndex === 0 ? st === 401 : st !== undefined && (st < 200 || st >= 300) && st < 500);
+          const deniedName = pathIndex === 0 ? '401' : 'not 2xx, not 5xx';
+          check(`${method} ${path.slice(0, 60)} without a token → ${deniedName}`, denied(none.status), `got ${none.status}`);
+          // tricky IDs get fewer wrong tokens (and not the other token: `/peer/../../metrics` is /metrics, where the metrics token is right)
+          for (const w of pathIndex > 0 ? wrongTokens.slice(0, 4) : wrongTokens) {
             for (const h of [{ authorization: `Bearer ${w}` }, { 'x-zt1-auth': w }] as Record<string, string>[]) {
               let a: Answer;
               try { a = await ask(method, path, h, body); } catch { continue; } // a header Node itself refuses to send
-              check(`${method} ${path.slice(0, 60)} wrong token (${Object.keys(h)[0]}, ${w.length} chars) → 401`, a.status === 401 || a.status === 400, `got ${a.status}`);
+              check(`${method} ${path.slice(0, 60)} wrong token (${Object.keys(h)[0]}, ${w.length} chars) → ${deniedName}`, denied(a.status) || a.status === 400, `got ${a.status}`);
             }
             const q = await ask(method, `${path}${path.includes('?') ? '&' : '?'}auth=${encodeURIComponent(w)}`, {}, body);
-            check(`${method} ${path.slice(0, 60)} wrong ?auth= → 401`, q.status === 401, `got ${q.status}`);
+            check(`${method} ${path.slice(0, 60)} wrong ?auth= → ${deniedName}`, denied(q.status), `got ${q.status}`);
           }
           // a wrong X-ZT1-Auth wins over a right bearer token: never let one good header excuse a bad one
-          const both = await ask(method, path, { 'x-zt1-auth': 'wrong', authorization: `Bearer ${token}` }, body);
-          check(`${method} ${path.slice(0, 60)} wrong X-ZT1-Auth with a right bearer → 401`, both.status === 401, `got ${both.status}`);
-          for (const h of [{ authorization: `Bearer ${token}` }, { authorization: `bearer   ${token}` }, { 'x-zt1-auth': token }] as Record<string, string>[]) {
+          const both = await ask(method, path, { 'x-zt1-auth': 'wrong', authorization: `Bearer ${routeToken}` }, body);
+          check(`${method} ${path.slice(0, 60)} wrong X-ZT1-Auth with a right bearer → ${deniedName}`, denied(both.status), `got ${both.status}`);
+          // with the right token: the route's answer for the real ID; a tricky one is no route (404) or the route's own answer
+          const want = route.status?.[method];
+          const right = (s: number | undefined): boolean => s !== undefined && (pathIndex > 0 ? s < 500 : want !== undefined ? want.includes(s) : s >= 200 && s < 300);
+          const wanted = pathIndex > 0 ? 'not 5xx' : want?.join(' or ') ?? '2xx';
+          for (const h of [{ authorization: `Bearer ${routeToken}` }, { authorization: `bearer   ${routeToken}` }, { 'x-zt1-auth': routeToken }] as Record<string, string>[]) {
             const a = await ask(method, path, h, body);
-            check(`${method} ${path.slice(0, 60)} right token (${Object.keys(h)[0]}) → 2xx`, a.status !== undefined && a.status >= 200 && a.status < 300, `got ${a.status}`);
+            check(`${method} ${path.slice(0, 60)} right token (${Object.keys(h)[0]}) → ${wanted}`, right(a.status), `got ${a.status}`);
           }
-          const q = await ask(method, `${path}?auth=${token}`, {}, body);
-          check(`${method} ${path.slice(0, 60)} right ?auth= → 2xx`, q.status !== undefined && q.status >= 200 && q.status < 300, `got ${q.status}`);
+          const q = await ask(method, `${path}?auth=${routeToken}`, {}, body);
+          check(`${method} ${path.slice(0, 60)} right ?auth= → ${wanted}`, right(q.status), `got ${q.status}`);
         } else {
           check(`${method} ${path} without a token → 2xx`, none.status !== undefined && none.status >= 200 && none.status < 300, `got ${none.status}`);
         }
@@ -166,8 +229,8 @@ async function campaign(o: HttpCampaignOptions, target: RootTarget): Promise<Htt
   await stillUp('tokens');
 
   // ---- B: path tricks never reach a token route without its token ----------------------------
-  for (const route of ROUTES.filter((r) => r.token)) {
-    for (const path of pathsOf(route).flatMap(pathTricks)) {
+  for (const route of routes.filter((r) => r.token !== 'none')) {
+    for (const path of pathsOf(route).slice(0, 1).flatMap(pathTricks)) {
       const r = await rawExchange(host, port, [`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`]);
       requests++;
       check(`GET ${JSON.stringify(path.slice(0, 60))} without a token: not 2xx, not 5xx`, r.status !== undefined && (r.status < 200 || r.status >= 300) && r.status < 500, `got ${r.status}`);
@@ -177,9 +240,9 @@ async function campaign(o: HttpCampaignOptions, target: RootTarget): Promise<Htt
   await stillUp('path tricks');
 
   // ---- C: other methods ----------------------------------------------------------------------
-  for (const route of ROUTES) {
+  for (const route of routes) {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'FOO'].filter((m) => !route.methods.includes(m))) {
-      for (const auth of [{}, { authorization: `Bearer ${token}` }] as Record<string, string>[]) {
+      for (const auth of [{}, { authorization: `Bearer ${tokenFor(route)}` }] as Record<string, string>[]) {
         const a = await ask(method, pathsOf(route)[0], { 'content-type': 'application/json', ...auth }, '{"x":1}');
         // Node's parser refuses a method it does not know (FOO) with 400 before any route sees it
         const want = method === 'FOO' ? [400, 405] : [405];
@@ -206,7 +269,7 @@ async function campaign(o: HttpCampaignOptions, target: RootTarget): Promise<Htt
     ['huge Content-Length', 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n'],
     ['bad chunk size', 'POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
     ['smuggled second request', `GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n`],
-    ['pipelined token-less request after a good one', `GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\nGET /peers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`],
+    ['pipelined token-less request after a good one', `GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\nGET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`],
     ['absolute-form', 'GET http://localhost/metrics HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['asterisk-form', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['CONNECT', 'CONNECT localhost:22 HTTP/1.1\r\nHost: x\r\n\r\n'],
@@ -278,7 +341,7 @@ async function campaign(o: HttpCampaignOptions, target: RootTarget): Promise<Htt
   {
     log(`before ${o.concurrent} at once: RSS ${(target.rssBytes() / 2 ** 20).toFixed(1)} MiB`);
     const all = await Promise.all(Array.from({ length: o.concurrent }, (_, i) =>
-      ask('GET', i % 3 === 0 ? '/health' : i % 3 === 1 ? '/metrics' : '/peers', i % 3 === 0 ? {} : { authorization: `Bearer ${token}` })));
+      ask('GET', ['/health', '/metrics', '/status'][i % 3], [{}, { authorization: `Bearer ${token}` }, { 'x-zt1-auth': apiToken }][i % 3])));
     const ok = all.filter((a) => a.status === 200).length;
     const refused = all.filter((a) => a.status === undefined).length;
     check(`${o.concurrent} requests at once: each answered 200 or refused at the connection limit, none 5xx`,
@@ -288,12 +351,14 @@ async function campaign(o: HttpCampaignOptions, target: RootTarget): Promise<Htt
   // ---- secrets never in an answer or the log ---------------------------------------------------
   {
     const denied = answers.filter((a) => a.status === 401 || a.status === 404 || a.status === 405 || a.status === 400);
-    check('no answer without the token contains the token', denied.every((a) => !a.body.includes(token)), `${denied.length} answers looked at`);
-    const metrics = await ask('GET', '/metrics', { authorization: `Bearer ${token}` });
+    check('no answer without the token contains a token', denied.every((a) => !a.body.includes(token) && !a.body.includes(apiToken)), `${denied.length} answers looked at`);
     const secretHex = (await import('node:fs')).readFileSync(`${target.home}/identity.secret`, 'utf8').trim().split(':')[3];
-    check('/metrics and /peers hold neither the token nor the identity secret', !metrics.body.includes(token) && !metrics.body.includes(secretHex) &&
-      !(await ask('GET', '/peers', { authorization: `Bearer ${token}` })).body.includes(secretHex), 'scanned');
-    check('the log holds neither the token nor the identity secret', !target.stderr.includes(token) && !target.stderr.includes(secretHex) && !target.stdout.includes(secretHex), 'scanned');
+    const bodies = [(await ask('GET', '/metrics', { authorization: `Bearer ${token}` })).body];
+    for (const path of ['/status', '/peer', '/config', '/moon']) bodies.push((await ask('GET', path, { 'x-zt1-auth': apiToken })).body);
+    if (target.role === 'root') bodies.push((await ask('GET', '/peers', { authorization: `Bearer ${token}` })).body);
+    check('/metrics and the node routes hold neither token nor the identity secret', bodies.every((b) => !b.includes(token) && !b.includes(apiToken) && !b.includes(secretHex)), 'scanned');
+    const logs = target.stderr + target.stdout;
+    check('the log holds neither token nor the identity secret', !logs.includes(token) && !logs.includes(apiToken) && !logs.includes(secretHex), 'scanned');
   }
 
   clearInterval(rssTimer);
@@ -301,15 +366,15 @@ async function campaign(o: HttpCampaignOptions, target: RootTarget): Promise<Htt
   const health = alive ? await ask('GET', '/health') : { status: undefined };
   check('still answering /health at the end', health.status === 200, `got ${health.status}`);
   return {
-    checks, requests, alive, logProblems: target.logProblems(), rssStartBytes: rssStart, rssEndBytes: target.rssBytes(), rssMaxBytes: rssMax,
+    role: target.role, checks, requests, alive, logProblems: target.logProblems(), rssStartBytes: rssStart, rssEndBytes: target.rssBytes(), rssMaxBytes: rssMax,
     seconds: (Date.now() - started) / 1000,
   };
 }
 
 export function httpFailures(r: HttpReport): string[] {
   const f = r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
-  if (!r.alive) f.push('the root process exited');
-  if (r.logProblems.length > 0) f.push(`${r.logProblems.length} problem lines in the root's log`);
+  if (!r.alive) f.push(`the ${r.role} process exited`);
+  if (r.logProblems.length > 0) f.push(`${r.logProblems.length} problem lines in the ${r.role}'s log: ${r.logProblems.slice(0, 3).join(' | ')}`);
   // memory: what a burst of connections may take, not growth without bound
   if (r.rssMaxBytes - r.rssStartBytes > 200 * 2 ** 20) f.push(`RSS grew by ${((r.rssMaxBytes - r.rssStartBytes) / 2 ** 20).toFixed(0)} MiB`);
   return f;
@@ -318,7 +383,7 @@ export function httpFailures(r: HttpReport): string[] {
 export function formatHttpReport(r: HttpReport): string {
   const passed = r.checks.filter((c) => c.ok).length;
   const lines = [
-    `HTTP campaign — routes ${ROUTES.map((x) => x.path).join(', ')}`,
+    `HTTP campaign (${r.role}) — routes ${ROUTES[r.role].map((x) => x.path).join(', ')}`,
     `  ${r.requests} requests in ${r.seconds.toFixed(1)} s; checks passed ${passed}/${r.checks.length}`,
     `  process alive: ${r.alive ? 'yes' : 'NO'}; log problems: ${r.logProblems.length}`,
     `  RSS start ${(r.rssStartBytes / 2 ** 20).toFixed(1)} MiB, max ${(r.rssMaxBytes / 2 ** 20).toFixed(1)} MiB, end ${(r.rssEndBytes / 2 ** 20).toFixed(1)} MiB`,

@@ -2,7 +2,7 @@
 // (README.md, "Abuse and failure campaign"):
 //
 //   npm run fuzz -- [--packets N] [--seed S] [--rate R] [--transports on,off] [--json FILE]
-//   npm run fuzz -- http [--seed S] [--json FILE]
+//   npm run fuzz -- http [--roles root,leaf,controller] [--seed S] [--json FILE]
 //
 // Every run is bounded (packets at a bounded rate, then a fixed drain); the root it starts is
 // killed on exit. Exit status 1 when a campaign fails (process died, errors logged, known peers
@@ -13,6 +13,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { formatSoakReport, runSoak, soakFailures } from './soak.ts';
 import { formatKill9Report, kill9Failures, runKill9Campaign } from './kill9.ts';
 import { formatHttpReport, httpFailures, runHttpCampaign } from './http.ts';
+import type { TargetRole } from './target.ts';
 import { datagramFailures, formatDatagramReport, runDatagramCampaign, type DatagramReport } from './datagrams.ts';
 
 function int(v: string): number {
@@ -55,18 +56,28 @@ program
 
 program
   .command('http')
-  .description('every route of the HTTP listener: tokens, path tricks, methods, malformed and slow requests, many connections')
+  .description('every route of the one HTTP listener, as each role serves it: tokens, path tricks, methods, malformed and slow requests, many connections')
+  .option('--roles <list>', 'comma-separated: root, leaf, controller', 'root,leaf,controller')
   .option('--seed <n>', 'PRNG seed', int, 1)
   .option('--slow <n>', 'slowloris connections', int, 200)
   .option('--concurrent <n>', 'requests at once', int, 400)
-  .option('--json <file>', 'also write the report as JSON')
-  .action(async (flags: { seed: number; slow: number; concurrent: number; json?: string }) => {
-    const r = await runHttpCampaign({ seed: flags.seed, slowConnections: flags.slow, concurrent: flags.concurrent, progress: (l) => console.error(`[http] ${l}`) });
-    console.log(formatHttpReport(r));
-    const f = httpFailures(r);
-    console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
-    if (flags.json) writeFileSync(flags.json, JSON.stringify(r, null, 2));
-    process.exitCode = f.length === 0 ? 0 : 1;
+  .option('--json <file>', 'also write the reports as JSON')
+  .action(async (flags: { roles: string; seed: number; slow: number; concurrent: number; json?: string }) => {
+    const roles = flags.roles.split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = roles.filter((r) => !['root', 'leaf', 'controller'].includes(r));
+    if (bad.length > 0) throw new InvalidArgumentError(`--roles: not a role: ${bad.join(', ')}`);
+    const reports = [];
+    let failed = false;
+    for (const role of roles as TargetRole[]) {
+      const r = await runHttpCampaign({ role, seed: flags.seed, slowConnections: flags.slow, concurrent: flags.concurrent, progress: (l) => console.error(`[http ${role}] ${l}`) });
+      reports.push(r);
+      console.log(formatHttpReport(r));
+      const f = httpFailures(r);
+      console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
+      failed ||= f.length > 0;
+    }
+    if (flags.json) writeFileSync(flags.json, JSON.stringify(reports, null, 2));
+    process.exitCode = failed ? 1 : 0;
   });
 
 program

@@ -1,6 +1,6 @@
-// The root under test: `ztroot root` spawned as a child process on loopback with a temporary
-// home (or an already running one named by its endpoints), with what a campaign reads about it —
-// its log lines (errors counted), /metrics, and its resident memory from /proc.
+// The node under test: `ztroot root` (or, with `role`, `ztroot leaf` / `ztroot controller`) spawned
+// as a child process on loopback with a temporary home, with what a campaign reads about it — its
+// log lines (errors counted), its tokens, /metrics, and its resident memory from /proc.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -17,7 +17,12 @@ const START_TIMEOUT_MS = 30_000;
 /** SIGTERM, then SIGKILL after this long. */
 const STOP_TIMEOUT_MS = 10_000;
 
+/** The `ztroot` command a target runs. */
+export type TargetRole = 'root' | 'leaf' | 'controller';
+
 export interface SpawnOptions {
+  /** Default 'root'. A leaf or controller takes its tokens from its home. */
+  role?: TargetRole;
   /** Home directory (created and removed by us when absent). */
   home?: string;
   /** identity.secret to install in a new home (text form with the private key). */
@@ -55,11 +60,14 @@ function installExitHandlers(): void {
 
 export interface LogLine { level?: string; msg?: string; [k: string]: unknown }
 
-/** A running `ztroot root` child. */
+/** A running `ztroot root` (or leaf, or controller) child. */
 export class RootTarget {
   readonly child: ChildProcess;
   readonly home: string;
+  readonly role: TargetRole;
   metricsToken: string;
+  /** authtoken.secret, read from the home once the node has started. */
+  authToken = '';
   private readonly ownsHome: boolean;
   stdout = '';
   stderr = '';
@@ -67,8 +75,9 @@ export class RootTarget {
   udp: { host: string; port: number } = { host: '127.0.0.1', port: 0 };
   http = '';
 
-  private constructor(child: ChildProcess, home: string, ownsHome: boolean, token: string) {
+  private constructor(child: ChildProcess, home: string, ownsHome: boolean, token: string, role: TargetRole) {
     this.child = child;
+    this.role = role;
     this.home = home;
     this.ownsHome = ownsHome;
     this.metricsToken = token;
@@ -83,22 +92,25 @@ export class RootTarget {
     mkdirSync(join(home, 'moons.d'), { recursive: true });
     if (o.identitySecret) writeFileSync(join(home, 'identity.secret'), o.identitySecret, { mode: 0o600 });
     for (const [path, bytes] of Object.entries(o.files ?? {})) writeFileSync(join(home, path), bytes);
+    const role = o.role ?? 'root';
+    const tokenFromHome = o.tokenFromHome === true || role !== 'root';
     const token = o.metricsToken ?? 'fuzz0metrics0token0000000';
-    const args = [ZTROOT_BIN, 'root', '--home', home, '--bind', '127.0.0.1', '--port', '0', '--http', '127.0.0.1:0',
-      ...(o.tokenFromHome ? [] : ['--metrics-token', token]), ...(o.args ?? [])];
+    const args = [ZTROOT_BIN, role, '--home', home, '--bind', '127.0.0.1', '--port', '0', '--http', '127.0.0.1:0',
+      ...(tokenFromHome ? [] : ['--metrics-token', token]), ...(o.args ?? [])];
     const child = o.shellPrefix
       ? spawn('bash', ['-c', `${o.shellPrefix}; exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env })
       : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
     installExitHandlers();
     live.add(child);
     child.once('exit', () => live.delete(child));
-    const t = new RootTarget(child, home, ownsHome, token);
+    const t = new RootTarget(child, home, ownsHome, token, role);
     await t.waitFor(() => /is running/.test(t.stdout) && t.logLines('http listening').length > 0, 'the start-up banner', START_TIMEOUT_MS);
-    const started = t.logLines('root started')[0];
+    const started = t.logLines(`${role} started`)[0];
     const [host, port] = String((started.udp as string[])[0]).split('/');
     t.udp = { host, port: Number(port) };
     t.http = String(t.logLines('http listening')[0].address);
-    if (o.tokenFromHome) t.metricsToken = readFileSync(join(home, 'metricstoken.secret'), 'utf8').trim();
+    if (tokenFromHome) t.metricsToken = readFileSync(join(home, 'metricstoken.secret'), 'utf8').trim();
+    t.authToken = readFileSync(join(home, 'authtoken.secret'), 'utf8').trim();
     return t;
   }
 
@@ -113,7 +125,7 @@ export class RootTarget {
   async waitFor(cond: () => boolean, what: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!cond()) {
-      if (!this.running) throw new Error(`ztroot root exited while waiting for ${what}\n${this.stderr.slice(-4000)}`);
+      if (!this.running) throw new Error(`ztroot ${this.role} exited while waiting for ${what}\n${this.stderr.slice(-4000)}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${this.stderr.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
