@@ -37,11 +37,6 @@ export function jsonString(v: Json | undefined, dfl: string): string {
 
 const rawJson = JSON as unknown as { rawJSON(text: string): unknown; isRawJSON(v: unknown): boolean };
 
-/** A u64 as an exact JSON number (1.14 prints uint64 in full; a double would round it). */
-export function u64Json(v: bigint): Json {
-  return rawJson.rawJSON(v.toString()) as Json;
-}
-
 function isRawJson(v: unknown): boolean {
   return typeof v === 'object' && v !== null && rawJson.isRawJSON(v);
 }

@@ -206,4 +206,15 @@ describe('ztroot controller: a controller node beside a plain root', () => {
     await until(() => members.every((m) => m.networks.get(nwid)?.status === 'OK'), 'configs from the controller node');
     expect(members[0].networks.get(nwid)!.config!.name).toBe('open');
   });
+
+  it('serves /metrics on the same listener with metricstoken.secret: the node series and the controller\'s', async () => {
+    const url = `http://127.0.0.1:${node.httpPort}/metrics`;
+    const authToken = readFileSync(join(home, 'authtoken.secret'), 'utf8');
+    expect((await fetch(url, { headers: { 'X-ZT1-Auth': authToken } })).status).toBe(401);
+    const text = await (await fetch(url, { headers: { authorization: `Bearer ${readFileSync(join(home, 'metricstoken.secret'), 'utf8')}` } })).text();
+    expect(text).toMatch(/^ztroot_controller_config_requests_total\{outcome="answered"\} [1-9]/m);
+    expect(text).toMatch(/^ztroot_packets_total\{verb="NETWORK_CONFIG_REQUEST",direction="in"\} [1-9]/m);
+    expect(text).toMatch(/^ztroot_controller_networks 1$/m);
+    expect(text).toMatch(/^ztroot_online 1$/m);
+  });
 });
