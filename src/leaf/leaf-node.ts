@@ -11,6 +11,7 @@ import { formatAddress, type Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
 import { choosePlanet, loadWorldFiles, saveWorldFile } from '../node/topology.ts';
 import { SOFTWARE_VERSION } from '../node/node.ts';
+import { PATH_EXPIRATION_MS } from '../node/peer.ts';
 import { ensureHome, HOME_FILES, loadOrCreateIdentity } from '../root/home.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
@@ -49,11 +50,6 @@ export interface LeafNodeOptions {
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-/** A path is "active" while heard within this (ZT_PEER_PATH_ACTIVITY... 1.14: 14 s heartbeat + 5 s). */
-const PATH_ACTIVE_MS = 19_000;
-/** and expired after this (ZT_PEER_PATH_EXPIRATION). */
-const PATH_EXPIRED_MS = 243_000;
 
 export class LeafNode {
   readonly home: string;
@@ -236,8 +232,9 @@ export class LeafNode {
         address: formatAddress(p.address),
         isBonded: false,
         latency: -1,
-        paths: [...p.paths.values()].map((x) => ({
-          active: now - x.lastReceiveMs < PATH_ACTIVE_MS, address: formatInetAddress(x.remote), expired: now - x.lastReceiveMs > PATH_EXPIRED_MS,
+        // as 1.14 lists them: every kept path (expired ones are dropped by the ping check) is active
+        paths: [...p.paths.values()].filter((x) => now - x.lastReceiveMs < PATH_EXPIRATION_MS).map((x) => ({
+          active: true, address: formatInetAddress(x.remote), expired: false,
           lastReceive: x.lastReceiveMs, lastSend: x.lastSendMs, localPort: x.socket.port, localSocket: x.socket.index,
           preferred: x === best, trustedPathId: 0,
         })),

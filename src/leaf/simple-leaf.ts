@@ -8,8 +8,10 @@ import { EventEmitter } from 'node:events';
 import type { Address } from '../identity/address.ts';
 import { generateIdentity, type Identity } from '../identity/identity.ts';
 import { IdentityStore } from '../node/identity-store.ts';
+import { DirectPaths, type DirectPathsPolicy } from '../node/direct-paths.ts';
 import { Node, type Inbound } from '../node/node.ts';
-import type { Peer, Path } from '../node/peer.ts';
+import { isActivePeer, pingAndKeepalive } from '../node/path-keepalive.ts';
+import { PATH_EXPIRATION_MS, type Peer, type Path } from '../node/peer.ts';
 import { Topology } from '../node/topology.ts';
 import { UpstreamContact } from '../node/upstreams.ts';
 import { UdpTransport } from '../node/udp.ts';
@@ -34,7 +36,7 @@ export interface SimpleLeafOptions {
   allowLoopbackPaths?: boolean;
   /** Ping check period (1.14: 5 s). */
   pingIntervalMs?: number;
-  /** Full HELLO to peers with a path at least this often (1.14: 60 s). */
+  /** Full HELLO to upstreams with a live path at least this often (1.14: 224 s). */
   helloIntervalMs?: number;
   /** Shared validation pool (tests with many leaves share one). */
   validation?: ValidationPool;
@@ -49,6 +51,9 @@ export interface LeafEvents {
   /** A verb, OK or ERROR this leaf does not handle itself (for roles built on it: network membership). */
   packet: [peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound];
 }
+
+/** Until a role says otherwise (NetworkMember does), no peer is trusted with pushes and no address is virtual. */
+const NO_NETWORKS: DirectPathsPolicy = { acceptsPushFrom: () => false, insideOurNetworks: () => false };
 
 /** Packets from unknown senders held while their WHOIS is out (1.14: ZT_RX_QUEUE_SIZE). */
 const UNKNOWN_SOURCE_QUEUE = 32;
@@ -66,6 +71,9 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   private readonly echoWaiters = new Map<bigint, Waiter<number>>();
   private readonly lastHelloMs = new Map<Address, number>();
   private readonly upstreams: UpstreamContact;
+  /** PUSH_DIRECT_PATHS both ways; the role that knows the networks sets `networks`. */
+  readonly directPaths: DirectPaths;
+  networks: DirectPathsPolicy = NO_NETWORKS;
   private wasOnline = false;
   private pendingUnknown = 0;
 
@@ -98,7 +106,13 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
         },
         onRendezvous: (peer, address) => this.emit('rendezvous', peer.address, address),
         onError: (peer, payload, inbound) => this.emit('packet', peer, Verb.ERROR, payload, inbound),
+        onReceived: (peer, _verb, inbound) => this.directPaths.received(peer, inbound),
+        pathCheck: (_peer, at) => !this.networks.insideOurNetworks(at),
       },
+    });
+    this.directPaths = new DirectPaths(this.node, {
+      acceptsPushFrom: (peer) => this.networks.acceptsPushFrom(peer),
+      insideOurNetworks: (at) => this.networks.insideOurNetworks(at),
     });
     this.upstreams = new UpstreamContact(this.node, {
       pingCheckMs: options.pingIntervalMs,
@@ -147,7 +161,10 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     for (const up of this.node.topology.upstreams().values()) this.node.addPeer(up.identity);
   }
 
-  /** The 5-s ping check: upstreams on 1.14's schedule (the core's UpstreamContact), seeds, other peers. */
+  /**
+   * The 5-s ping check: upstreams on 1.14's schedule (the core's UpstreamContact), seeds, and
+   * the paths of peers with recent real traffic kept open (path-keepalive.ts).
+   */
   ping(): void {
     const now = this.node.now();
     this.ensureUpstreamPeers();
@@ -160,14 +177,10 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
       else void this.whois(seed);
     }
     for (const peer of this.node.peers.values()) {
-      if (!upstreams.has(peer.address) && peer.paths.size > 0) this.helloOnPathsIfDue(peer, now);
+      if (upstreams.has(peer.address)) continue;
+      if (isActivePeer(peer, now)) pingAndKeepalive(this.node, peer, now);
+      else peer.expirePaths(now, PATH_EXPIRATION_MS);
     }
-  }
-
-  private helloOnPathsIfDue(peer: Peer, now: number): void {
-    if (now - (this.lastHelloMs.get(peer.address) ?? 0) < (this.options.helloIntervalMs ?? 60_000)) return;
-    this.lastHelloMs.set(peer.address, now);
-    for (const p of peer.paths.values()) this.node.sendHello(peer, p.socket, p.remote);
   }
 
   private helloVia(peer: Peer, now: number): void {
@@ -254,6 +267,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
       case Verb.HELLO: {
         const ok = decodeOkHello(payload);
         if (!ok.ok) return;
+        if (ok.value.externalAddress) this.directPaths.noteSurface(peer, inbound, ok.value.externalAddress);
         // worlds it carries were taken by the core (the onWorld hook)
         if (!this.wasOnline && this.online) {
           this.wasOnline = true;
@@ -302,6 +316,8 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
         if (f.ok) this.emit('frame', peer.address, f.value, inbound.hops > 0);
         return;
       }
+      case Verb.PUSH_DIRECT_PATHS:
+        return this.directPaths.receive(peer, payload, inbound);
       default:
         this.emit('packet', peer, verb, payload, inbound);
     }
