@@ -60,7 +60,7 @@ interface Surface { address: IpAddress; reportedMs: number }
 export class DirectPaths {
   private readonly node: Node;
   private readonly policy: DirectPathsPolicy;
-  /** SelfAwareness: our address as each reporter saw it, by reporter, local socket and reporter address. */
+  /** SelfAwareness: our address as each reporter saw it, by reporter, local socket, reporter address and scope. */
   private readonly surfaces = new Map<string, Surface>();
   /** Counters (tests, logs). */
   readonly counts = { pushesSent: 0, pushesIgnored: 0, addressesContacted: 0 };
@@ -123,7 +123,7 @@ export class DirectPaths {
     if (inbound.hops !== 0 || surface.family === 0) return;
     const scope = ipScope(surface);
     if (scope !== ipScope(inbound.from) || !isAddressValidForPath(surface)) return;
-    const key = `${reporter.address}|${inbound.socket.index}|${formatInetAddress(inbound.from)}`;
+    const key = `${reporter.address}|${inbound.socket.index}|${formatInetAddress(inbound.from)}|${scope}`;
     this.surfaces.set(key, { address: surface, reportedMs: this.node.now() });
   }
 
@@ -145,7 +145,7 @@ export class DirectPaths {
       if (!at || (record.flags & PushDirectPathsFlag.forget) !== 0) continue;
       const redirect = (record.flags & PushDirectPathsFlag.redirect) !== 0;
       if (!redirect && peer.hasActivePathTo(at, now)) continue;
-      if (!this.node.mayLearnPath(peer, at)) continue;
+      if (!this.node.mayLearnPath(peer, at) || this.policy.insideOurNetworks(at)) continue;
       if (redirect) {
         // a cluster redirect: 1.14 also ranks the new path above the old ones; ztroot only contacts it
         this.contact(peer, at, [inbound.socket], true);
