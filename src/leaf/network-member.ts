@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Inbound } from '../node/node.ts';
+import { DIRECT_PATH_LIMITS } from '../node/direct-paths.ts';
 import { containsAddress } from '../node/ip-scope.ts';
 import type { Peer } from '../node/peer.ts';
 import { CredentialType, ErrorCode, NetworkType, Verb } from '../wire/constants.ts';
@@ -68,7 +69,10 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     this.leaf = leaf;
     leaf.on('packet', (peer, verb, payload, inbound) => this.onPacket(peer, verb, payload, inbound));
     leaf.networks = {
-      acceptsPushFrom: (peer) => this.sharesNetworkWith(peer.address),
+      // a member we hold a COM of, or one we just sent ours to start talking: a 1.14 member pushes
+      // its paths as soon as our first frame passes its gate, before its own COM reaches us
+      acceptsPushFrom: (peer) => this.sharesNetworkWith(peer.address) ||
+        this.leaf.node.now() - peer.push.credentialsSentMs < DIRECT_PATH_LIMITS.trustExpirationMs,
       insideOurNetworks: (at) => this.insideOurNetworks(at),
     };
     leaf.on('frame', (source, frame) => this.onFrame(source, frame));

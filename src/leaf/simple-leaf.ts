@@ -246,6 +246,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     if (!path) return { how: 'unreachable' };
     const packetId = this.node.sendTo(peer, path.socket, path.remote, verb, payload);
     path.lastSendMs = this.node.now();
+    if (verb === Verb.NETWORK_CREDENTIALS) peer.push.credentialsSentMs = path.lastSendMs; // we talk to it as a member
     return { how: path === peer.bestPath() ? 'direct' : 'relayed', packetId };
   }
 

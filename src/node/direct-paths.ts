@@ -9,8 +9,9 @@
 //   roots' stable endpoints, not inside our own virtual networks) and among the first 8 of its
 //   scope and family is contacted (ECHO, or HELLO while the peer's version is unknown) from each
 //   of our sockets that can reach it.
-// ztroot is stricter than 1.14 on one point: it follows pushes only from peers it shares a
-// network with (the policy says which), so a stranger cannot make it probe addresses.
+// ztroot is stricter than 1.14 on one point: it follows pushes only from peers it talks to as a
+// network member (the policy says which: the leaf takes a peer whose COM it holds, or one it sent
+// its own COM to within 600 s), so a stranger cannot make it probe addresses.
 
 import { networkInterfaces } from 'node:os';
 import { PushDirectPathsFlag, Verb } from '../wire/constants.ts';

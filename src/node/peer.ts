@@ -53,7 +53,7 @@ export class Peer {
   /** Last full HELLO on its paths (the keepalive's 60-s period). */
   lastFullHelloMs = -Infinity;
   /** PUSH_DIRECT_PATHS state (direct-paths.ts). */
-  readonly push = { lastTrustMs: -Infinity, lastSentMs: -Infinity, lastReceivedMs: -Infinity, cutoffCount: 0 };
+  readonly push = { lastTrustMs: -Infinity, lastSentMs: -Infinity, lastReceivedMs: -Infinity, cutoffCount: 0, credentialsSentMs: -Infinity };
 
   constructor(identity: Identity, sharedKey: Uint8Array) {
     this.identity = identity.publicOnly();
