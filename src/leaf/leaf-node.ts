@@ -35,6 +35,8 @@ export interface LeafNodeOptions {
   bind: string[];
   /** Primary UDP port (0: any). */
   port: number;
+  /** Secondary UDP port on every address, as zerotier-one binds one (default 0: random; 'off': none). */
+  secondaryPort?: number | 'off';
   /** The planet: a file or "public"; unset, `<home>/planet` (never the public planet unless named). */
   planet?: string;
   /** Loopback tests only: 1.14 never uses loopback paths. */
@@ -74,6 +76,7 @@ export class LeafNode {
     if (!planet) this.log.warn('no planet: this leaf lives in no planet (give one with --planet FILE, or --planet public)');
     this.leaf = new SimpleLeaf({
       identity: this.identity, planet, moons: worlds.moons, bind: options.bind, port: options.port,
+      secondaryPort: options.secondaryPort === 'off' ? undefined : options.secondaryPort ?? 0,
       allowLoopbackPaths: options.allowLoopbackPaths, pingIntervalMs: options.pingIntervalMs,
     });
     this.member = new NetworkMember(this.leaf);
@@ -206,7 +209,7 @@ export class LeafNode {
       config: {
         settings: {
           allowTcpFallbackRelay: false, forceTcpRelay: false, homeDir: this.home, listeningOn: listening,
-          portMappingEnabled: false, primaryPort: this.primaryPort, softwareUpdate: 'disable', softwareUpdateChannel: 'release',
+          portMappingEnabled: false, primaryPort: this.primaryPort, secondaryPort: this.leaf.secondaryPort, softwareUpdate: 'disable', softwareUpdateChannel: 'release',
           surfaceAddresses: listening,
         },
       },

@@ -32,6 +32,11 @@ export interface SimpleLeafOptions {
   seeds?: { moonId: bigint; seed: Address }[];
   bind: string[];
   port?: number;
+  /**
+   * A second port bound on every address, as zerotier-one's allowSecondaryPort: a port number, 0
+   * for a random one from 1.14's range (20000–65535), undefined for none.
+   */
+  secondaryPort?: number;
   /** Loopback paths are refused by 1.14; loopback tests turn this on. */
   allowLoopbackPaths?: boolean;
   /** Ping check period (1.14: 5 s). */
@@ -54,6 +59,11 @@ export interface LeafEvents {
 
 /** Until a role says otherwise (NetworkMember does), no peer is trusted with pushes and no address is virtual. */
 const NO_NETWORKS: DirectPathsPolicy = { acceptsPushFrom: () => false, insideOurNetworks: () => false };
+
+/** Where 1.14 picks a random secondary port (OneService::_getRandomPort: 20000 + random % 45500). */
+const SECONDARY_PORT_RANGE = { first: 20000, count: 45500 } as const;
+/** Secondary ports tried before giving up (a primary port that is taken fails on the first). */
+const SECONDARY_PORT_ATTEMPTS = 20;
 
 /** Packets from unknown senders held while their WHOIS is out (1.14: ZT_RX_QUEUE_SIZE). */
 const UNKNOWN_SOURCE_QUEUE = 32;
@@ -125,11 +135,38 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   }
 
   async start(): Promise<void> {
-    await this.transport.open({ bind: this.options.bind, ports: [this.options.port ?? 0] });
+    await this.openSockets();
     this.ensureUpstreamPeers();
     this.ping();
     this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs ?? 5000);
     this.pingTimer.unref();
+  }
+
+  /**
+   * Bind the primary port and, when asked, the secondary one. A random secondary port that turns
+   * out to be taken is replaced by the next, as OneService::_getRandomPort does.
+   */
+  private async openSockets(): Promise<void> {
+    const { bind, port = 0, secondaryPort } = this.options;
+    if (secondaryPort === undefined || secondaryPort !== 0) {
+      await this.transport.open({ bind, ports: secondaryPort === undefined ? [port] : [port, secondaryPort] });
+      return;
+    }
+    let candidate = SECONDARY_PORT_RANGE.first + Math.floor(Math.random() * SECONDARY_PORT_RANGE.count);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.transport.open({ bind, ports: [port, candidate] });
+        return;
+      } catch (e) {
+        if (attempt >= SECONDARY_PORT_ATTEMPTS) throw e;
+        candidate = candidate + 1 >= 65536 ? SECONDARY_PORT_RANGE.first : candidate + 1;
+      }
+    }
+  }
+
+  /** The secondary port bound (0: none). */
+  get secondaryPort(): number {
+    return this.transport.sockets.find((s) => s.port !== this.transport.sockets[0]?.port)?.port ?? 0;
   }
 
   async stop(): Promise<void> {
