@@ -21,8 +21,8 @@ function sameRemote(a: IpAddress, b: IpAddress): boolean {
 }
 
 const second = 1000;
-/** ZT_MAX_PEER_NETWORK_PATHS: paths kept per peer. */
-export const MAX_PEER_PATHS = 16;
+/** ZT_MAX_PEER_NETWORK_PATHS (include/ZeroTierOne.h): paths kept per peer. */
+export const MAX_PEER_PATHS = 64;
 /** Path::alive: heard on within ZT_PATH_HEARTBEAT_PERIOD (14 s) + 5 s. */
 export const PATH_ALIVE_MS = 19 * second;
 /** ZT_PEER_PATH_EXPIRATION: a path not heard on for this long is dropped (4 × 60 s + 3 s). */

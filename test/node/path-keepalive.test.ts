@@ -43,11 +43,11 @@ it('keeps alive only peers that sent real traffic within 500 s', () => {
   expect(isActivePeer(peer, 1000 + KEEPALIVE_TIMERS.activityTimeoutMs)).toBe(false);
 });
 
-it('keeps 16 paths at most, replacing the oldest, and learns no second path beside an alive one to the same IP', () => {
+it('keeps 64 paths at most, replacing the oldest, and learns no second path beside an alive one to the same IP', () => {
   const peer = new Peer(VECTOR_IDENTITIES[1], new Uint8Array(48));
-  for (let i = 0; i < 17; i++) peer.learnPath(at(`10.3.0.${i + 1}/9993`), s4, 1000 + i);
-  expect(peer.paths.size).toBe(16);
+  for (let i = 0; i < 65; i++) peer.learnPath(at(`10.3.${i >> 8}.${(i & 255) + 1}/9993`), s4, 1000 + i);
+  expect(peer.paths.size).toBe(64);
   expect(peer.hasPath(at('10.3.0.1/9993'), s4)).toBe(false);
-  expect(peer.hasAlivePathToIp(at('10.3.0.17/4444'), s4, 2000)).toBe(true);
-  expect(peer.hasAlivePathToIp(at('10.3.0.17/4444'), s4, 1016 + 19_000)).toBe(false);
+  expect(peer.hasAlivePathToIp(at('10.3.0.65/4444'), s4, 2000)).toBe(true);
+  expect(peer.hasAlivePathToIp(at('10.3.0.65/4444'), s4, 1064 + 19_000)).toBe(false);
 });
