@@ -210,7 +210,7 @@ export class LeafNode {
         settings: {
           allowTcpFallbackRelay: false, forceTcpRelay: false, homeDir: this.home, listeningOn: listening,
           portMappingEnabled: false, primaryPort: this.primaryPort, secondaryPort: this.leaf.secondaryPort, softwareUpdate: 'disable', softwareUpdateChannel: 'release',
-          surfaceAddresses: listening,
+          surfaceAddresses: this.leaf.directPaths.surfaceAddresses().map(formatInetAddress),
         },
       },
       online: this.leaf.online,

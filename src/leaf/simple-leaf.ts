@@ -4,6 +4,7 @@
 // up with WHOIS, sends frames through the root, follows RENDEZVOUS to a direct path and keeps
 // paths alive. Networks, Ethernet taps and the local API belong to the full leaf role.
 
+import { createSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Address } from '../identity/address.ts';
 import { generateIdentity, type Identity } from '../identity/identity.ts';
@@ -62,8 +63,32 @@ const NO_NETWORKS: DirectPathsPolicy = { acceptsPushFrom: () => false, insideOur
 
 /** Where 1.14 picks a random secondary port (OneService::_getRandomPort: 20000 + random % 45500). */
 const SECONDARY_PORT_RANGE = { first: 20000, count: 45500 } as const;
-/** Secondary ports tried before giving up (a primary port that is taken fails on the first). */
+/** Secondary ports tried before going without one. */
 const SECONDARY_PORT_ATTEMPTS = 20;
+
+/** A random port from 1.14's secondary-port range that UDP can bind on IPv4 and IPv6 now (0: none found). */
+async function randomFreePort(): Promise<number> {
+  let candidate = SECONDARY_PORT_RANGE.first + Math.floor(Math.random() * SECONDARY_PORT_RANGE.count);
+  for (let attempt = 0; attempt < SECONDARY_PORT_ATTEMPTS; attempt++) {
+    if (await canBind(candidate)) return candidate;
+    candidate = candidate + 1 >= 65536 ? SECONDARY_PORT_RANGE.first : candidate + 1;
+  }
+  return 0;
+}
+
+async function canBind(port: number): Promise<boolean> {
+  for (const type of ['udp4', 'udp6'] as const) {
+    const s = createSocket({ type, ipv6Only: type === 'udp6' });
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.bind(port, () => resolve(true));
+    });
+    await new Promise<void>((r) => { try { s.close(() => r()); } catch { r(); } });
+    // a host without IPv6 cannot bind udp6 at all: only a taken IPv4 port rules the port out
+    if (!ok && type === 'udp4') return false;
+  }
+  return true;
+}
 
 /** Packets from unknown senders held while their WHOIS is out (1.14: ZT_RX_QUEUE_SIZE). */
 const UNKNOWN_SOURCE_QUEUE = 32;
@@ -143,25 +168,16 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   }
 
   /**
-   * Bind the primary port and, when asked, the secondary one. A random secondary port that turns
-   * out to be taken is replaced by the next, as OneService::_getRandomPort does.
+   * Bind the primary port and, when asked, the secondary one. A random secondary port is first
+   * tried on the wildcard addresses and replaced by the next when taken, as
+   * OneService::_getRandomPort does.
    */
   private async openSockets(): Promise<void> {
     const { bind, port = 0, secondaryPort } = this.options;
-    if (secondaryPort === undefined || secondaryPort !== 0) {
-      await this.transport.open({ bind, ports: secondaryPort === undefined ? [port] : [port, secondaryPort] });
-      return;
-    }
-    let candidate = SECONDARY_PORT_RANGE.first + Math.floor(Math.random() * SECONDARY_PORT_RANGE.count);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.transport.open({ bind, ports: [port, candidate] });
-        return;
-      } catch (e) {
-        if (attempt >= SECONDARY_PORT_ATTEMPTS) throw e;
-        candidate = candidate + 1 >= 65536 ? SECONDARY_PORT_RANGE.first : candidate + 1;
-      }
-    }
+    const ports = [port];
+    const second = secondaryPort === 0 ? await randomFreePort() : secondaryPort;
+    if (second) ports.push(second);
+    await this.transport.open({ bind, ports });
   }
 
   /** The secondary port bound (0: none). */

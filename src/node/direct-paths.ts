@@ -103,6 +103,13 @@ export class DirectPaths {
     return [...out.values()];
   }
 
+  /** SelfAwareness::whoami: our addresses as peers reported them (what 1.14's /status calls surfaceAddresses). */
+  surfaceAddresses(now = this.node.now()): IpAddress[] {
+    const out = new Map<string, IpAddress>();
+    for (const s of this.surfaces.values()) if (now - s.reportedMs < DIRECT_PATH_LIMITS.surfaceTimeoutMs) out.set(formatInetAddress(s.address), s.address);
+    return [...out.values()];
+  }
+
   /** The push packets' payloads: as many records as fit under 1200 bytes each. */
   private pushPayloads(now: number): Uint8Array[] {
     const all = this.addressesToPush(now);

@@ -153,6 +153,9 @@ describe.skipIf(unavailable)('direct paths between ztroot leaves behind NATs', (
       expect(listeningOn).toContain(`${leaves[2].ip}/${port}`);
       expect(listeningOn).toContain(`${leaves[2].ip6}/${port}`);
     }
+    // what the root saw it as: its NAT's outside address (pushed to members along with its own)
+    const surfaces: string[] = leafApi(0, 'GET', '/status').config.settings.surfaceAddresses;
+    expect(surfaces.some((a) => a.startsWith(`${sites[0].publicIp}/`))).toBe(true);
   });
 
   it('two leaves behind separate NATs ping through the root first, then over a direct path through both NATs', async () => {

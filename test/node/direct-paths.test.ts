@@ -149,6 +149,7 @@ describe('sending PUSH_DIRECT_PATHS', () => {
     expect(stub.sent).toHaveLength(1);
     expect(stub.sent[0]).toMatchObject({ verb: Verb.PUSH_DIRECT_PATHS, to: '198.18.0.1/9993', socket: 0 });
     expect(pushed(stub.sent[0])).toEqual(['10.1.0.2/9993', 'fd00::2/9993', '198.18.0.2/41000']);
+    expect(paths.surfaceAddresses().map(formatInetAddress)).toEqual(['198.18.0.2/41000']);
   });
 
   it('pushes every 15 s while packets arrive relayed, every 120 s once they come directly, and stops 600 s after trust', () => {
