@@ -2,7 +2,7 @@
 // clock: which pushes are followed and which addresses contacted; when and what we push; and the
 // IP scope and containment rules both directions depend on.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DIRECT_PATH_LIMITS, DirectPaths, type DirectPathsPolicy } from '../../src/node/direct-paths.ts';
+import { boundAddresses, DIRECT_PATH_LIMITS, DirectPaths, type DirectPathsPolicy } from '../../src/node/direct-paths.ts';
 import { containsAddress, IpScope, ipScope, isAddressValidForPath } from '../../src/node/ip-scope.ts';
 import type { Inbound, Node } from '../../src/node/node.ts';
 import { Peer } from '../../src/node/peer.ts';
@@ -208,5 +208,14 @@ describe('1.14 address rules', () => {
     expect(containsAddress(at('fd00::/64'), at('fd00::1234/1'))).toBe(true);
     expect(containsAddress(at('fd00::5/88'), at('fd00::6/1'))).toBe(false); // a static IP with host bits
     expect(containsAddress(at('10.0.0.0/8'), at('fd00::1/1'))).toBe(false);
+  });
+});
+
+describe('bound addresses', () => {
+  it('a socket on one address announces that address; a wildcard socket every interface address of its family, with its port', () => {
+    expect(boundAddresses({ index: 0, address: '10.1.0.2', port: 9993, family: 4 }).map(formatInetAddress)).toEqual(['10.1.0.2/9993']);
+    const wildcard = boundAddresses({ index: 0, address: '0.0.0.0', port: 29993, family: 4 }).map(formatInetAddress);
+    expect(wildcard).toContain('127.0.0.1/29993'); // every host has loopback; DirectPaths then leaves it out
+    expect(wildcard.every((a) => a.endsWith('/29993') && !a.includes(':'))).toBe(true);
   });
 });
