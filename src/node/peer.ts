@@ -28,6 +28,18 @@ export const PATH_ALIVE_MS = 19 * second;
 /** ZT_PEER_PATH_EXPIRATION: a path not heard on for this long is dropped (4 × 60 s + 3 s). */
 export const PATH_EXPIRATION_MS = 243 * second;
 
+/** What a node keeps per peer for PUSH_DIRECT_PATHS (times in ms). */
+export interface PushState {
+  /** Last packet of the peer that passed a network's membership gate (1.14's trust). */
+  lastTrustMs: number;
+  lastSentMs: number;
+  lastReceivedMs: number;
+  /** Pushes received in a row less than 30 s apart (the rate gate). */
+  cutoffCount: number;
+  /** Last time we sent it our COM (NETWORK_CREDENTIALS). */
+  credentialsSentMs: number;
+}
+
 export interface RemoteVersion {
   protocol: number;
   major: number;
@@ -52,8 +64,12 @@ export class Peer {
   lastNontrivialReceiveMs = -Infinity;
   /** Last full HELLO on its paths (the keepalive's 60-s period). */
   lastFullHelloMs = -Infinity;
-  /** PUSH_DIRECT_PATHS state (direct-paths.ts). */
-  readonly push = { lastTrustMs: -Infinity, lastSentMs: -Infinity, lastReceivedMs: -Infinity, cutoffCount: 0, credentialsSentMs: -Infinity };
+  private pushState: PushState | undefined;
+
+  /** PUSH_DIRECT_PATHS state (direct-paths.ts), made on first use: a root's many peers never need it. */
+  get push(): PushState {
+    return (this.pushState ??= { lastTrustMs: -Infinity, lastSentMs: -Infinity, lastReceivedMs: -Infinity, cutoffCount: 0, credentialsSentMs: -Infinity });
+  }
 
   constructor(identity: Identity, sharedKey: Uint8Array) {
     this.identity = identity.publicOnly();
