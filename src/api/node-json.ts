@@ -7,11 +7,6 @@ import { formatInetAddress } from '../wire/inet-address.ts';
 import type { World } from '../world/world.ts';
 import type { Json } from './http-listener.ts';
 
-/** A path is "active" while heard within this (1.14: the 14 s heartbeat + 5 s). */
-const PATH_ACTIVE_MS = 19_000;
-/** and expired after this (ZT_PEER_PATH_EXPIRATION). */
-const PATH_EXPIRED_MS = 243_000;
-
 const VERSION = `${SOFTWARE_VERSION.major}.${SOFTWARE_VERSION.minor}.${SOFTWARE_VERSION.revision}`;
 const VERSION_FIELDS = { versionBuild: 0, versionMajor: SOFTWARE_VERSION.major, versionMinor: SOFTWARE_VERSION.minor, versionRev: SOFTWARE_VERSION.revision };
 
@@ -33,6 +28,10 @@ export interface NodeStatus {
   /** "IP/port" of each UDP socket. */
   listeningOn: string[];
   primaryPort: number;
+  /** The second UDP port a leaf binds (1.14's secondaryPort), when there is one. */
+  secondaryPort?: number;
+  /** Our addresses as peers reported them (1.14's surface addresses); default: listeningOn. */
+  surfaceAddresses?: string[];
   planet: World | undefined;
 }
 
@@ -44,8 +43,8 @@ export function statusJson(s: NodeStatus): Json {
     config: {
       settings: {
         allowTcpFallbackRelay: false, forceTcpRelay: false, homeDir: s.homeDir, listeningOn: s.listeningOn,
-        portMappingEnabled: false, primaryPort: s.primaryPort, softwareUpdate: 'disable', softwareUpdateChannel: 'release',
-        surfaceAddresses: s.listeningOn,
+        portMappingEnabled: false, primaryPort: s.primaryPort, ...(s.secondaryPort === undefined ? {} : { secondaryPort: s.secondaryPort }),
+        softwareUpdate: 'disable', softwareUpdateChannel: 'release', surfaceAddresses: s.surfaceAddresses ?? s.listeningOn,
       },
     },
     online: s.online,
@@ -77,14 +76,15 @@ export interface PeerStatus {
 }
 
 /** One element of GET /peer. */
-export function peerJson(p: PeerStatus, now: number): Json {
+export function peerJson(p: PeerStatus): Json {
   const v = p.version;
   return {
     address: p.address,
     isBonded: false,
     latency: -1,
     paths: p.paths.map((x) => ({
-      active: now - x.lastReceiveMs < PATH_ACTIVE_MS, address: x.address, expired: now - x.lastReceiveMs > PATH_EXPIRED_MS,
+      // 1.14 lists only the paths it keeps, every one active and none expired
+      active: true, address: x.address, expired: false,
       lastReceive: x.lastReceiveMs, lastSend: x.lastSendMs, localPort: x.localPort, localSocket: x.localSocket,
       preferred: x.preferred, trustedPathId: 0,
     })),

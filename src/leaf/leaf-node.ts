@@ -13,6 +13,7 @@ import type { Json } from '../api/http-listener.ts';
 import { moonJson, peerJson, statusJson } from '../api/node-json.ts';
 import type { NodeApiView } from '../api/node-routes.ts';
 import { choosePlanet, loadWorldFiles, saveWorldFile } from '../node/topology.ts';
+import { PATH_EXPIRATION_MS } from '../node/peer.ts';
 import { ensureHome, HOME_FILES, loadOrCreateIdentity } from '../root/home.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
@@ -36,6 +37,8 @@ export interface LeafNodeOptions {
   bind: string[];
   /** Primary UDP port (0: any). */
   port: number;
+  /** Secondary UDP port on every address, as zerotier-one binds one (default 0: random; 'off': none). */
+  secondaryPort?: number | 'off';
   /** The planet: a file or "public"; unset, `<home>/planet` (never the public planet unless named). */
   planet?: string;
   /** Loopback tests only: 1.14 never uses loopback paths. */
@@ -76,6 +79,7 @@ export class LeafNode implements NodeApiView {
     if (!planet) this.log.warn('no planet: this leaf lives in no planet (give one with --planet FILE, or --planet public)');
     this.leaf = new SimpleLeaf({
       identity: this.identity, planet, moons: worlds.moons, bind: options.bind, port: options.port,
+      secondaryPort: options.secondaryPort === 'off' ? undefined : options.secondaryPort ?? 0,
       allowLoopbackPaths: options.allowLoopbackPaths, pingIntervalMs: options.pingIntervalMs,
     });
     this.member = new NetworkMember(this.leaf);
@@ -202,7 +206,8 @@ export class LeafNode implements NodeApiView {
   statusJson(): Json {
     return statusJson({
       address: formatAddress(this.address), publicIdentity: this.identity.toString(false), online: this.leaf.online, homeDir: this.home,
-      listeningOn: this.leaf.sockets.map((s) => `${s.address}/${s.port}`), primaryPort: this.primaryPort, planet: this.leaf.node.topology.planet,
+      listeningOn: this.leaf.sockets.map((s) => `${s.address}/${s.port}`), primaryPort: this.primaryPort, secondaryPort: this.leaf.secondaryPort,
+      surfaceAddresses: this.leaf.directPaths.surfaceAddresses().map(formatInetAddress), planet: this.leaf.node.topology.planet,
     });
   }
 
@@ -217,11 +222,12 @@ export class LeafNode implements NodeApiView {
         address: formatAddress(p.address),
         version: known ? p.version : undefined,
         role: upstreams.get(p.address)?.role ?? 'LEAF',
-        paths: [...p.paths.values()].map((x) => ({
+        // the paths 1.14 would still keep (expired ones go at its next ping check)
+        paths: [...p.paths.values()].filter((x) => now - x.lastReceiveMs < PATH_EXPIRATION_MS).map((x) => ({
           address: formatInetAddress(x.remote), lastReceiveMs: x.lastReceiveMs, lastSendMs: x.lastSendMs,
           localSocket: x.socket.index, localPort: x.socket.port, preferred: x === best,
         })),
-      }, now);
+      });
     });
   }
 

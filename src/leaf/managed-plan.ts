@@ -11,7 +11,7 @@
 // routes so that it wins over the host's own default without replacing it. Routes through a
 // gateway get metric 5000 (ZT_RTE_METRIC).
 
-import { ipScope } from '../node/ip-scope.ts';
+import { IpScope, ipScope } from '../node/ip-scope.ts';
 import { compareInetAddressLikeZeroTier, formatIp, type InetAddress, type IpAddress } from '../wire/inet-address.ts';
 import type { Route } from '../wire/netconf/network-config.ts';
 import type { NetworkSettings } from './leaf-home.ts';
@@ -47,8 +47,8 @@ export function managedAllowed(settings: NetworkSettings, target: IpAddress): bo
   if (!settings.allowManaged) return false;
   if (isDefaultRoute(target)) return settings.allowDefault;
   switch (ipScope(target)) {
-    case 'none': case 'multicast': case 'loopback': case 'link-local': return false;
-    case 'global': return settings.allowGlobal;
+    case IpScope.none: case IpScope.multicast: case IpScope.loopback: case IpScope.linkLocal: return false;
+    case IpScope.global: return settings.allowGlobal;
     default: return true;
   }
 }

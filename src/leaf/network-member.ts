@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 import type { Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Inbound } from '../node/node.ts';
+import { DIRECT_PATH_LIMITS } from '../node/direct-paths.ts';
+import { containsAddress } from '../node/ip-scope.ts';
 import type { Peer } from '../node/peer.ts';
 import { CredentialType, ErrorCode, NetworkType, Verb } from '../wire/constants.ts';
 import { comAgreesWith, comIsSignedByController, comTimestamp, verifyCom, type CertificateOfMembership } from '../wire/credentials/com.ts';
@@ -15,6 +17,7 @@ import { verifyRevocation } from '../wire/credentials/revocation.ts';
 import { encodeConfigRequestMetadata, standardConfigRequestMetadata } from '../wire/netconf/metadata.ts';
 import { decodeNetworkConfig, type NetworkConfig } from '../wire/netconf/network-config.ts';
 import { decodeError, encodeError } from '../wire/verbs/error.ts';
+import type { IpAddress } from '../wire/inet-address.ts';
 import type { Frame } from '../wire/verbs/frame.ts';
 import { decodeNetworkCredentials, encodeNetworkCredentials } from '../wire/verbs/network-credentials.ts';
 import { controllerForNetwork, encodeNetworkConfigRequest } from '../wire/verbs/network-config-request.ts';
@@ -74,6 +77,13 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     super();
     this.leaf = leaf;
     leaf.on('packet', (peer, verb, payload, inbound) => this.onPacket(peer, verb, payload, inbound));
+    leaf.networks = {
+      // a member we hold a COM of, or one we just sent ours to start talking: a 1.14 member pushes
+      // its paths as soon as our first frame passes its gate, before its own COM reaches us
+      acceptsPushFrom: (peer) => this.sharesNetworkWith(peer.address) ||
+        this.leaf.node.now() - peer.push.credentialsSentMs < DIRECT_PATH_LIMITS.trustExpirationMs,
+      insideOurNetworks: (at) => this.insideOurNetworks(at),
+    };
     leaf.on('frame', (source, frame, _relayed, packetId) => this.onFrame(source, frame, packetId));
   }
 
@@ -217,11 +227,33 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     if (!had || (comTimestamp(had) ?? 0n) <= ts) n.peerComs.set(peer.address, com);
   }
 
-  /** Whether frames from `source` are accepted on the network (public, or a valid COM). */
+  /**
+   * Whether frames from `source` are accepted on the network (public, or a valid COM). Like 1.14's
+   * Network::gate, a yes also marks the peer trusted, which lets us push it our direct paths.
+   */
   accepts(n: MemberNetwork, source: Address): boolean {
     if (!n.config) return false;
-    if (n.config.type === NetworkType.public) return true;
-    return n.peerComs.has(source);
+    const ok = n.config.type === NetworkType.public || n.peerComs.has(source);
+    const peer = ok ? this.leaf.node.peers.get(source) : undefined;
+    if (peer) this.leaf.directPaths.trust(peer);
+    return ok;
+  }
+
+  /** A configured network we are in has `address` as a member we accept, or as its controller. */
+  sharesNetworkWith(address: Address): boolean {
+    for (const n of this.networks.values()) {
+      if (!n.config) continue;
+      if (n.config.type === NetworkType.public || n.peerComs.has(address) || controllerForNetwork(n.nwid) === address) return true;
+    }
+    return false;
+  }
+
+  /** An address inside one of our networks' managed addresses (1.14 never uses one as a physical path). */
+  insideOurNetworks(at: IpAddress): boolean {
+    for (const n of this.networks.values()) {
+      for (const ip of n.config?.staticIps ?? []) if (ip.family !== 0 && containsAddress(ip, at)) return true;
+    }
+    return false;
   }
 
   /**

@@ -4,12 +4,15 @@
 // up with WHOIS, sends frames through the root, follows RENDEZVOUS to a direct path and keeps
 // paths alive. Networks, Ethernet taps and the local API belong to the full leaf role.
 
+import { createSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Address } from '../identity/address.ts';
 import { generateIdentity, type Identity } from '../identity/identity.ts';
 import { IdentityStore } from '../node/identity-store.ts';
+import { DirectPaths, type DirectPathsPolicy } from '../node/direct-paths.ts';
 import { Node, type Inbound } from '../node/node.ts';
-import type { Peer, Path } from '../node/peer.ts';
+import { isActivePeer, pingAndKeepalive } from '../node/path-keepalive.ts';
+import { PATH_EXPIRATION_MS, type Peer, type Path } from '../node/peer.ts';
 import { Topology } from '../node/topology.ts';
 import { UpstreamContact } from '../node/upstreams.ts';
 import { UdpTransport } from '../node/udp.ts';
@@ -30,11 +33,16 @@ export interface SimpleLeafOptions {
   seeds?: { moonId: bigint; seed: Address }[];
   bind: string[];
   port?: number;
+  /**
+   * A second port bound on every address, as zerotier-one's allowSecondaryPort: a port number, 0
+   * for a random one from 1.14's range (20000–65535), undefined for none.
+   */
+  secondaryPort?: number;
   /** Loopback paths are refused by 1.14; loopback tests turn this on. */
   allowLoopbackPaths?: boolean;
   /** Ping check period (1.14: 5 s). */
   pingIntervalMs?: number;
-  /** Full HELLO to peers with a path at least this often (1.14: 60 s). */
+  /** Full HELLO to upstreams with a live path at least this often (1.14: 224 s). */
   helloIntervalMs?: number;
   /** Shared validation pool (tests with many leaves share one). */
   validation?: ValidationPool;
@@ -48,6 +56,38 @@ export interface LeafEvents {
   online: [];
   /** A verb, OK or ERROR this leaf does not handle itself (for roles built on it: network membership). */
   packet: [peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound];
+}
+
+/** Until a role says otherwise (NetworkMember does), no peer is trusted with pushes and no address is virtual. */
+const NO_NETWORKS: DirectPathsPolicy = { acceptsPushFrom: () => false, insideOurNetworks: () => false };
+
+/** Where 1.14 picks a random secondary port (OneService::_getRandomPort: 20000 + random % 45500). */
+const SECONDARY_PORT_RANGE = { first: 20000, count: 45500 } as const;
+/** Secondary ports tried before going without one. */
+const SECONDARY_PORT_ATTEMPTS = 20;
+
+/** A random port from 1.14's secondary-port range that UDP can bind on IPv4 and IPv6 now (0: none found). */
+async function randomFreePort(): Promise<number> {
+  let candidate = SECONDARY_PORT_RANGE.first + Math.floor(Math.random() * SECONDARY_PORT_RANGE.count);
+  for (let attempt = 0; attempt < SECONDARY_PORT_ATTEMPTS; attempt++) {
+    if (await canBind(candidate)) return candidate;
+    candidate = candidate + 1 >= 65536 ? SECONDARY_PORT_RANGE.first : candidate + 1;
+  }
+  return 0;
+}
+
+async function canBind(port: number): Promise<boolean> {
+  for (const type of ['udp4', 'udp6'] as const) {
+    const s = createSocket({ type, ipv6Only: type === 'udp6' });
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.bind(port, () => resolve(true));
+    });
+    await new Promise<void>((r) => { try { s.close(() => r()); } catch { r(); } });
+    // a host without IPv6 cannot bind udp6 at all: only a taken IPv4 port rules the port out
+    if (!ok && type === 'udp4') return false;
+  }
+  return true;
 }
 
 /** Packets from unknown senders held while their WHOIS is out (1.14: ZT_RX_QUEUE_SIZE). */
@@ -66,6 +106,9 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   private readonly echoWaiters = new Map<bigint, Waiter<number>>();
   private readonly lastHelloMs = new Map<Address, number>();
   private readonly upstreams: UpstreamContact;
+  /** PUSH_DIRECT_PATHS both ways; the role that knows the networks sets `networks`. */
+  readonly directPaths: DirectPaths;
+  networks: DirectPathsPolicy = NO_NETWORKS;
   private wasOnline = false;
   private pendingUnknown = 0;
 
@@ -98,7 +141,13 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
         },
         onRendezvous: (peer, address) => this.emit('rendezvous', peer.address, address),
         onError: (peer, payload, inbound) => this.emit('packet', peer, Verb.ERROR, payload, inbound),
+        onReceived: (peer, _verb, inbound) => this.directPaths.received(peer, inbound),
+        pathCheck: (_peer, at) => !this.networks.insideOurNetworks(at),
       },
+    });
+    this.directPaths = new DirectPaths(this.node, {
+      acceptsPushFrom: (peer) => this.networks.acceptsPushFrom(peer),
+      insideOurNetworks: (at) => this.networks.insideOurNetworks(at),
     });
     this.upstreams = new UpstreamContact(this.node, {
       pingCheckMs: options.pingIntervalMs,
@@ -111,11 +160,29 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   }
 
   async start(): Promise<void> {
-    await this.transport.open({ bind: this.options.bind, ports: [this.options.port ?? 0] });
+    await this.openSockets();
     this.ensureUpstreamPeers();
     this.ping();
     this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs ?? 5000);
     this.pingTimer.unref();
+  }
+
+  /**
+   * Bind the primary port and, when asked, the secondary one. A random secondary port is first
+   * tried on the wildcard addresses and replaced by the next when taken, as
+   * OneService::_getRandomPort does.
+   */
+  private async openSockets(): Promise<void> {
+    const { bind, port = 0, secondaryPort } = this.options;
+    const ports = [port];
+    const second = secondaryPort === 0 ? await randomFreePort() : secondaryPort;
+    if (second) ports.push(second);
+    await this.transport.open({ bind, ports });
+  }
+
+  /** The secondary port bound (0: none). */
+  get secondaryPort(): number {
+    return this.transport.sockets.find((s) => s.port !== this.transport.sockets[0]?.port)?.port ?? 0;
   }
 
   async stop(): Promise<void> {
@@ -147,7 +214,10 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     for (const up of this.node.topology.upstreams().values()) this.node.addPeer(up.identity);
   }
 
-  /** The 5-s ping check: upstreams on 1.14's schedule (the core's UpstreamContact), seeds, other peers. */
+  /**
+   * The 5-s ping check: upstreams on 1.14's schedule (the core's UpstreamContact), seeds, and
+   * the paths of peers with recent real traffic kept open (path-keepalive.ts).
+   */
   ping(): void {
     const now = this.node.now();
     this.ensureUpstreamPeers();
@@ -160,14 +230,10 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
       else void this.whois(seed);
     }
     for (const peer of this.node.peers.values()) {
-      if (!upstreams.has(peer.address) && peer.paths.size > 0) this.helloOnPathsIfDue(peer, now);
+      if (upstreams.has(peer.address)) continue;
+      if (isActivePeer(peer, now)) pingAndKeepalive(this.node, peer, now);
+      else peer.expirePaths(now, PATH_EXPIRATION_MS);
     }
-  }
-
-  private helloOnPathsIfDue(peer: Peer, now: number): void {
-    if (now - (this.lastHelloMs.get(peer.address) ?? 0) < (this.options.helloIntervalMs ?? 60_000)) return;
-    this.lastHelloMs.set(peer.address, now);
-    for (const p of peer.paths.values()) this.node.sendHello(peer, p.socket, p.remote);
   }
 
   private helloVia(peer: Peer, now: number): void {
@@ -233,6 +299,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     if (!path) return { how: 'unreachable' };
     const packetId = this.node.sendTo(peer, path.socket, path.remote, verb, payload);
     path.lastSendMs = this.node.now();
+    if (verb === Verb.NETWORK_CREDENTIALS) peer.push.credentialsSentMs = path.lastSendMs; // we talk to it as a member
     return { how: path === peer.bestPath() ? 'direct' : 'relayed', packetId };
   }
 
@@ -254,6 +321,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
       case Verb.HELLO: {
         const ok = decodeOkHello(payload);
         if (!ok.ok) return;
+        if (ok.value.externalAddress) this.directPaths.noteSurface(peer, inbound, ok.value.externalAddress);
         // worlds it carries were taken by the core (the onWorld hook)
         if (!this.wasOnline && this.online) {
           this.wasOnline = true;
@@ -302,6 +370,8 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
         if (f.ok) this.emit('frame', peer.address, f.value, inbound.hops > 0, inbound.packetId);
         return;
       }
+      case Verb.PUSH_DIRECT_PATHS:
+        return this.directPaths.receive(peer, payload, inbound);
       default:
         this.emit('packet', peer, verb, payload, inbound);
     }

@@ -25,10 +25,75 @@ export function isHeNetTunnel(a: IpAddress): boolean {
   return a.family === 6 && a.ip[0] === 0x20 && a.ip[1] === 0x01 && a.ip[2] === 0x04 && a.ip[3] === 0x70;
 }
 
-/** shouldUsePathForZeroTierTraffic's address-scope part. */
+/** InetAddress::IpScope of 1.14 (node/InetAddress.hpp): the numbers are the wire-independent enum values. */
+export const IpScope = {
+  none: 0, multicast: 1, loopback: 2, pseudoPrivate: 3, global: 4, linkLocal: 5, shared: 6, private: 7,
+} as const;
+export type IpScope = (typeof IpScope)[keyof typeof IpScope];
+
+/** IPv4 /8 blocks 1.14 calls pseudo-private (unrouted blocks that are often borrowed). */
+const PSEUDO_PRIVATE_V4 = new Set([6, 11, 21, 22, 25, 26, 28, 29, 30, 51, 55, 56]);
+
+/** The scope 1.14 gives an address (InetAddress::ipScope), which decides where a path may go. */
+export function ipScope(a: IpAddress): IpScope {
+  const ip = a.ip;
+  if (a.family === 4) {
+    const [b0, b1, b2] = ip as unknown as [number, number, number];
+    if (b0 === 0 || b0 === 255) return IpScope.none;
+    if (b0 === 127) return IpScope.loopback;
+    if (b0 === 10) return IpScope.private;
+    if (PSEUDO_PRIVATE_V4.has(b0)) return IpScope.pseudoPrivate;
+    if (b0 === 100 && (b1 & 0xc0) === 64) return IpScope.private; // 100.64/10
+    if (b0 === 169 && b1 === 254) return IpScope.linkLocal;
+    if (b0 === 172 && (b1 & 0xf0) === 16) return IpScope.private;
+    if (b0 === 192 && (b1 === 168 || (b1 === 0 && b2 === 2))) return IpScope.private;
+    if (b0 === 198 && ((b1 & 0xfe) === 18 || (b1 === 51 && b2 === 100))) return IpScope.private; // 198.18/15, 198.51.100/24
+    if (b0 === 203 && b1 === 0 && b2 === 113) return IpScope.private;
+    if (b0 >> 4 === 0xe) return IpScope.multicast;
+    if (b0 >> 4 === 0xf) return IpScope.pseudoPrivate;
+    return IpScope.global;
+  }
+  if (ip[0] === 0xff) return IpScope.multicast;
+  if (ip[0] === 0xfe && (ip[1] & 0xc0) === 0x80) {
+    return ip.subarray(2, 15).every((b) => b === 0) && ip[15] === 1 ? IpScope.loopback : IpScope.linkLocal;
+  }
+  if ((ip[0] & 0xfe) === 0xfc) return IpScope.private;
+  // 1.14 looks at the first nine bytes only
+  if (ip.subarray(0, 9).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff && ip[12] === 127) return IpScope.loopback;
+  if (ip.subarray(0, 15).every((b) => b === 0)) {
+    if (ip[15] === 1) return IpScope.loopback;
+    if (ip[15] === 0) return IpScope.none;
+  }
+  return IpScope.global;
+}
+
+/**
+ * Path::isAddressValidForPath: private, pseudo-private, shared or global scope, and not an
+ * he.net tunnel. What 1.14 learns paths at, binds to and pushes in PUSH_DIRECT_PATHS.
+ */
+export function isAddressValidForPath(a: IpAddress): boolean {
+  const s = ipScope(a);
+  if (s !== IpScope.private && s !== IpScope.pseudoPrivate && s !== IpScope.shared && s !== IpScope.global) return false;
+  return !isHeNetTunnel(a);
+}
+
+/** shouldUsePathForZeroTierTraffic's address-scope part (loopback only when a loopback test allows it). */
 export function isUsablePathAddress(a: IpAddress, allowLoopback = false): boolean {
   if (isLoopback(a)) return allowLoopback;
-  return !isLinkLocal(a) && !isHeNetTunnel(a);
+  return isAddressValidForPath(a);
+}
+
+/**
+ * Every socket of ours that can reach `to`: same family, and loopback exactly when `to` is. Where
+ * 1.14 sends a first contact with no socket given (Binder::udpSendAll: each bound socket of the family).
+ */
+export function socketsToward<S extends { family: 4 | 6; address: string }>(sockets: readonly S[], to: IpAddress): S[] {
+  const loopback = isLoopback(to);
+  return sockets.filter((s) => {
+    if (s.family !== to.family) return false;
+    const local = s.family === 4 ? parseIpv4(s.address) : parseIpv6(s.address);
+    return !local || local.every((b) => b === 0) || isLoopback({ family: s.family, ip: local, port: 0 } as IpAddress) === loopback;
+  });
 }
 
 /**
@@ -53,44 +118,25 @@ export function sourceBucket(a: IpAddress): string {
   return a.family === 4 ? `${a.ip[0]}.${a.ip[1]}.${a.ip[2]}` : Buffer.from(a.ip.subarray(0, 6)).toString('hex');
 }
 
-/** InetAddress::IpScope of 1.14: what kind of network an address belongs to. */
-export type IpScope = 'none' | 'multicast' | 'loopback' | 'pseudoprivate' | 'global' | 'link-local' | 'private';
-
-/** IPv4 /8 blocks 1.14 calls pseudo-private: large military and government allocations never routed publicly. */
-const PSEUDOPRIVATE_V4_BLOCKS = new Set([6, 11, 21, 22, 25, 26, 28, 29, 30, 51, 55, 56]);
-
-/** 1.14's scope of an address (InetAddress::ipScope), prefix bits ignored. */
-export function ipScope(a: InetAddress): IpScope {
-  if (a.family === 4) {
-    const [b0, b1, b2] = a.ip;
-    if (b0 === 0 || b0 === 255) return 'none';
-    if (b0 === 127) return 'loopback';
-    if (PSEUDOPRIVATE_V4_BLOCKS.has(b0)) return 'pseudoprivate';
-    if (b0 === 10) return 'private';
-    if (b0 === 100 && (b1 & 0xc0) === 64) return 'private';
-    if (b0 === 169 && b1 === 254) return 'link-local';
-    if (b0 === 172 && (b1 & 0xf0) === 16) return 'private';
-    if (b0 === 192 && (b1 === 168 || (b1 === 0 && b2 === 2))) return 'private';
-    if (b0 === 198 && ((b1 & 0xfe) === 18 || (b1 === 51 && b2 === 100))) return 'private';
-    if (b0 === 203 && b1 === 0 && b2 === 113) return 'private';
-    if ((b0 & 0xf0) === 0xe0) return 'multicast';
-    if ((b0 & 0xf0) === 0xf0) return 'pseudoprivate';
-    return 'global';
+/**
+ * InetAddress::containsAddress: whether `ip` lies in `net`, whose port holds its prefix length
+ * (a network's static IPs and routes). As in 1.14, IPv6 compares the masked `ip` with `net`
+ * unmasked, so an IPv6 net with host bits set (a static IP like fd00::5/88) contains only itself
+ * at /128 — what 1.14 refuses as a path is exactly this.
+ */
+export function containsAddress(net: IpAddress, ip: IpAddress): boolean {
+  if (net.family !== ip.family) return false;
+  const bits = net.port;
+  if (net.family === 4) {
+    if (bits === 0) return true;
+    const shift = 32 - Math.min(bits, 32);
+    const v = (b: Uint8Array): number => ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+    return Math.floor(v(ip.ip) / 2 ** shift) === Math.floor(v(net.ip) / 2 ** shift);
   }
-  if (a.family === 6) {
-    const ip = a.ip;
-    if (ip[0] === 0xff) return 'multicast';
-    if (ip[0] === 0xfe && (ip[1] & 0xc0) === 0x80) {
-      // fe80::1 is loopback in 1.14's table
-      return ip.subarray(2, 15).every((b) => b === 0) && ip[15] === 1 ? 'loopback' : 'link-local';
-    }
-    if ((ip[0] & 0xfe) === 0xfc) return 'private';
-    if (ip.subarray(0, 9).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff && ip[12] === 0x7f) return 'loopback';
-    if (ip.subarray(0, 15).every((b) => b === 0)) {
-      if (ip[15] === 1) return 'loopback';
-      if (ip[15] === 0) return 'none';
-    }
-    return 'global';
+  for (let i = 0; i < 16; i++) {
+    const maskBits = Math.max(0, Math.min(8, bits - 8 * i));
+    const m = (0xff << (8 - maskBits)) & 0xff;
+    if ((ip.ip[i] & m) !== net.ip[i]) return false;
   }
-  return 'none';
+  return true;
 }

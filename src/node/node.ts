@@ -13,11 +13,12 @@ import { readAddress } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
 import { dearmor, type ArmorCipher } from '../wire/armor.ts';
 import { uncompressPacket } from '../wire/compression.ts';
-import { Cipher, HeaderFlag, PacketOffset, Verb, VerbFlag } from '../wire/constants.ts';
+import { Cipher, ECHO_MIN_PROTO_VERSION, HeaderFlag, PacketOffset, Verb, VerbFlag } from '../wire/constants.ts';
 import { hasExtendedArmor, removeExtendedArmor } from '../wire/extended-armor.ts';
 import { Reassembler } from '../wire/fragment.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { createDatagramPeek, packetVerb, peekDatagram, readPacketId } from '../wire/packet.ts';
+import { encodeEcho } from '../wire/verbs/echo.ts';
 import type { Hello } from '../wire/verbs/hello.ts';
 import { decodeOkHeader } from '../wire/verbs/ok.ts';
 import type { World } from '../world/world.ts';
@@ -69,6 +70,13 @@ export interface NodeHooks {
   onWorld?(world: World, from: Peer): void;
   /** An upstream introduced a peer we know at this address, and we contacted it there. */
   onRendezvous?(peer: Peer, address: IpAddress): void;
+  /** Any authenticated packet from a peer, after its verb was handled (1.14's Peer::received tail). */
+  onReceived?(peer: Peer, verb: number, inbound: Inbound): void;
+  /**
+   * The host's say on a physical address for a peer (1.14's pathCheckFunction): false keeps it
+   * from ever being a path — a leaf refuses addresses inside its own virtual networks.
+   */
+  pathCheck?(peer: Address, at: IpAddress): boolean;
 }
 
 export interface NodeOptions {
@@ -122,6 +130,8 @@ export interface NodeOptions {
 
 /** Slots of the table a node makes for itself when it is not given a shared one. */
 const PRIVATE_PEER_TABLE_SLOTS = 4096;
+/** Verbs that count as real traffic (Peer::received's _lastNontrivialReceive): their peers are kept alive. */
+const NONTRIVIAL_VERBS: ReadonlySet<number> = new Set([Verb.FRAME, Verb.EXT_FRAME, Verb.NETWORK_CONFIG_REQUEST, Verb.NETWORK_CONFIG, Verb.MULTICAST_FRAME]);
 /** A path may be probed with HELLO at most this often when an unexpected packet arrives on it. */
 const UNKNOWN_PATH_HELLO_SPACING_MS = 1000;
 
@@ -270,8 +280,13 @@ export class Node {
     const verb = packetVerb(p);
     this.stats.verbIn(verb);
     peer.lastReceiveMs = now;
+    if (NONTRIVIAL_VERBS.has(verb)) peer.lastNontrivialReceiveMs = now;
     if (!this.notePath(peer, verb, inbound, now)) return;
-    const payload = p.subarray(PacketOffset.payload);
+    this.dispatch(peer, verb, p.subarray(PacketOffset.payload), inbound, now);
+    this.hooks.onReceived?.(peer, verb, inbound);
+  }
+
+  private dispatch(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound, now: number): void {
     switch (verb) {
       case Verb.ECHO:
         return answerEcho(this, peer, payload, inbound, now);
@@ -311,10 +326,11 @@ export class Node {
       if (!this.topology.isProhibitedEndpoint(peer.address, from)) this.rememberPath(peer, from, socket, now);
       return true;
     }
-    // 1.14 leaf rules: learn only from a direct OK on a usable, permitted address; otherwise
-    // confirm the unknown path with a HELLO (at most once a second per path).
-    const usable = isUsablePathAddress(from, this.options.allowLoopbackPaths === true) &&
-      !this.topology.isProhibitedEndpoint(peer.address, from);
+    // 1.14 leaf rules: nothing new while an alive path to the same IP exists on this socket;
+    // learn only from a direct OK on a usable, permitted address; otherwise confirm the unknown
+    // path with a HELLO (at most once a second per path).
+    if (peer.hasAlivePathToIp(from, socket, now)) return true;
+    const usable = this.mayLearnPath(peer, from);
     if (verb === Verb.OK && usable) {
       this.rememberPath(peer, from, socket, now);
       return true;
@@ -372,7 +388,17 @@ export class Node {
   /** Whether a path to this peer may be learned or used at this address (08-root-behaviour.md §1.3). */
   mayLearnPath(peer: Peer, at: IpAddress): boolean {
     if (this.topology.isProhibitedEndpoint(peer.address, at)) return false;
-    return this.options.pathLearning === 'authenticated' || isUsablePathAddress(at, this.options.allowLoopbackPaths === true);
+    if (this.options.pathLearning === 'authenticated') return true;
+    return isUsablePathAddress(at, this.options.allowLoopbackPaths === true) && this.hooks.pathCheck?.(peer.address, at) !== false;
+  }
+
+  /**
+   * Peer::attemptToContactAt: an ECHO when the peer's version is known (its OK teaches the path),
+   * a HELLO otherwise or when `fullHello`.
+   */
+  contactAt(peer: Peer, socket: LocalSocket, at: IpAddress, fullHello = false): void {
+    if (!fullHello && peer.version.protocol >= ECHO_MIN_PROTO_VERSION) this.sendTo(peer, socket, at, Verb.ECHO, encodeEcho({ payload: new Uint8Array(0) }));
+    else this.sendHello(peer, socket, at);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -20,6 +20,26 @@ function sameRemote(a: IpAddress, b: IpAddress): boolean {
   return true;
 }
 
+const second = 1000;
+/** ZT_MAX_PEER_NETWORK_PATHS (include/ZeroTierOne.h): paths kept per peer. */
+export const MAX_PEER_PATHS = 64;
+/** Path::alive: heard on within ZT_PATH_HEARTBEAT_PERIOD (14 s) + 5 s. */
+export const PATH_ALIVE_MS = 19 * second;
+/** ZT_PEER_PATH_EXPIRATION: a path not heard on for this long is dropped (4 × 60 s + 3 s). */
+export const PATH_EXPIRATION_MS = 243 * second;
+
+/** What a node keeps per peer for PUSH_DIRECT_PATHS (times in ms). */
+export interface PushState {
+  /** Last packet of the peer that passed a network's membership gate (1.14's trust). */
+  lastTrustMs: number;
+  lastSentMs: number;
+  lastReceivedMs: number;
+  /** Pushes received in a row less than 30 s apart (the rate gate). */
+  cutoffCount: number;
+  /** Last time we sent it our COM (NETWORK_CREDENTIALS). */
+  credentialsSentMs: number;
+}
+
 export interface RemoteVersion {
   protocol: number;
   major: number;
@@ -40,6 +60,16 @@ export class Peer {
   /** Rate limits on replies (per peer). */
   lastHelloReplyMs = -Infinity;
   lastEchoReplyMs = -Infinity;
+  /** Last receipt of real traffic (frames, network configs): a peer with it is kept alive (1.14's isActive). */
+  lastNontrivialReceiveMs = -Infinity;
+  /** Last full HELLO on its paths (the keepalive's 60-s period). */
+  lastFullHelloMs = -Infinity;
+  private pushState: PushState | undefined;
+
+  /** PUSH_DIRECT_PATHS state (direct-paths.ts), made on first use: a root's many peers never need it. */
+  get push(): PushState {
+    return (this.pushState ??= { lastTrustMs: -Infinity, lastSentMs: -Infinity, lastReceivedMs: -Infinity, cutoffCount: 0, credentialsSentMs: -Infinity });
+  }
 
   constructor(identity: Identity, sharedKey: Uint8Array) {
     this.identity = identity.publicOnly();
@@ -53,10 +83,14 @@ export class Peer {
   /** The path last heard on: most packets come the way the previous one did. */
   private lastPath: Path | undefined;
 
-  /** Record a path the peer was heard on (or refresh it). */
+  /**
+   * Record a path the peer was heard on (or refresh it). At most MAX_PEER_PATHS are kept: a new
+   * one takes the place of the oldest (1.14 first reuses a dead path with the same IP and socket).
+   */
   learnPath(remote: IpAddress, socket: LocalSocket, nowMs: number): Path {
     let path = this.knownPath(remote, socket);
     if (!path) {
+      if (this.paths.size >= MAX_PEER_PATHS) this.dropPath(this.replaceablePath(remote, socket, nowMs));
       path = { remote, socket, lastReceiveMs: nowMs, lastSendMs: 0, tableSec: -1 };
       this.paths.set(pathKey(remote, socket), path);
     }
@@ -74,6 +108,39 @@ export class Peer {
 
   hasPath(remote: IpAddress, socket: LocalSocket): boolean {
     return this.knownPath(remote, socket) !== undefined;
+  }
+
+  /** Peer::hasActivePathTo: a path to this exact address (IP and port) heard on within the path expiry. */
+  hasActivePathTo(remote: IpAddress, nowMs: number): boolean {
+    for (const p of this.paths.values()) if (nowMs - p.lastReceiveMs < PATH_EXPIRATION_MS && sameRemote(p.remote, remote)) return true;
+    return false;
+  }
+
+  /**
+   * An alive path (heard within PATH_ALIVE_MS) on this socket to the same IP, any port: 1.14 then
+   * learns no new path there, so a NAT that changes ports does not make paths pile up.
+   */
+  hasAlivePathToIp(remote: IpAddress, socket: LocalSocket, nowMs: number): boolean {
+    for (const p of this.paths.values()) {
+      if (p.socket.index === socket.index && nowMs - p.lastReceiveMs < PATH_ALIVE_MS && sameRemote(p.remote, { ...remote, port: p.remote.port })) return true;
+    }
+    return false;
+  }
+
+  private replaceablePath(remote: IpAddress, socket: LocalSocket, nowMs: number): Path | undefined {
+    let oldest: Path | undefined;
+    for (const p of this.paths.values()) {
+      if (p.socket.index === socket.index && nowMs - p.lastReceiveMs >= PATH_ALIVE_MS && sameRemote(p.remote, { ...remote, port: p.remote.port })) return p;
+      if (!oldest || p.lastReceiveMs < oldest.lastReceiveMs) oldest = p;
+    }
+    return oldest;
+  }
+
+  /** Forget one path. */
+  dropPath(path: Path | undefined): void {
+    if (!path) return;
+    this.paths.delete(pathKey(path.remote, path.socket));
+    if (path === this.lastPath) this.lastPath = undefined;
   }
 
   /** The freshest path (most recent receipt), optionally of one IP family. */

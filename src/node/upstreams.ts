@@ -9,10 +9,8 @@
 //   send (docs/protocol/04-verbs.md §6): any packet thread may receive these, not only the one that contacts.
 
 import { formatAddress, type Address } from '../identity/address.ts';
-import { ECHO_MIN_PROTO_VERSION, Verb } from '../wire/constants.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { formatInetAddress } from '../wire/inet-address.ts';
-import { encodeEcho } from '../wire/verbs/echo.ts';
 import { decodeOkHello } from '../wire/verbs/hello.ts';
 import { decodeRendezvous } from '../wire/verbs/rendezvous.ts';
 import { World } from '../world/world.ts';
@@ -154,8 +152,7 @@ export function followRendezvous(node: Node, from: Peer, payload: Uint8Array, in
   if (!other || other === from || !node.mayLearnPath(other, at)) return node.stats.drop('not-for-us');
   const socket = at.family === inbound.from.family ? inbound.socket : socketToward(node.transport.sockets, at);
   if (!socket) return node.stats.drop('not-for-us');
-  if (other.version.protocol >= ECHO_MIN_PROTO_VERSION) node.sendTo(other, socket, at, Verb.ECHO, encodeEcho({ payload: new Uint8Array(0) }));
-  else node.sendHello(other, socket, at);
+  node.contactAt(other, socket, at);
   node.hooks.onRendezvous?.(other, at);
 }
 

@@ -66,7 +66,7 @@ export class RootNodeView implements NodeApiView {
 
   async peersJson(): Promise<Json[]> {
     const now = Date.now();
-    return (await this.root.peers()).map((p) => peerJson(peerStatus(p, now, this.root.sockets), now));
+    return (await this.root.peers()).map((p) => peerJson(peerStatus(p, now, this.root.sockets)));
   }
 
   networksJson(): Json[] {

@@ -61,3 +61,42 @@ export function buildNatLab(lab: NetnsLab, leaves: number): NatLab {
   }
   return { lab, wan, root: { ns: rootNs, ip: rootIp }, sites };
 }
+
+export interface SharedLanSite {
+  /** Namespace of the NAT router. */
+  nat: string;
+  /** The router's address on the WAN. */
+  publicIp: string;
+  /** The hosts on its LAN: namespace, IPv4 address and (when asked for) IPv6 address. */
+  hosts: { ns: string; ip: string; ip6?: string }[];
+}
+
+/**
+ * One more home router on an existing WAN bridge, with `hosts` namespaces on one LAN behind it
+ * (a bridge inside the router's namespace). `lanPrefix` is three octets ("198.19.3"): the router
+ * is .1, hosts .2 upwards. With `lan6Prefix` ("2001:2:0:3", a /64 of the 2001:2::/48 benchmarking
+ * range) the hosts also get IPv6 addresses that stay on the LAN (IPv6 is not routed out).
+ */
+export function addSharedLanSite(lab: NetnsLab, wan: { ns: string; bridge: string }, name: string, publicCidr: string, lanPrefix: string,
+  hosts: number, lan6Prefix?: string): SharedLanSite {
+  const nat = lab.namespace(name);
+  lab.veth({ ns: wan.ns, ifname: `w-${name}` }, { ns: nat, ifname: 'wan' });
+  lab.attach(wan.ns, `w-${name}`, wan.bridge);
+  lab.address(nat, 'wan', publicCidr);
+  lab.bridge(nat, 'lan');
+  lab.address(nat, 'lan', `${lanPrefix}.1/24`);
+  lab.natRouter(nat, 'wan');
+  const out: SharedLanSite = { nat, publicIp: publicCidr.split('/')[0], hosts: [] };
+  for (let i = 0; i < hosts; i++) {
+    const ns = lab.namespace(`${name}h${i}`);
+    lab.veth({ ns: nat, ifname: `l${i}` }, { ns, ifname: 'eth0' });
+    lab.attach(nat, `l${i}`, 'lan');
+    const ip = `${lanPrefix}.${2 + i}`;
+    lab.address(ns, 'eth0', `${ip}/24`);
+    lab.defaultRoute(ns, `${lanPrefix}.1`);
+    const ip6 = lan6Prefix ? `${lan6Prefix}::${2 + i}` : undefined;
+    if (ip6) lab.ip(ns, 'addr', 'add', `${ip6}/64`, 'dev', 'eth0', 'nodad'); // usable at once, no duplicate detection wait
+    out.hosts.push({ ns, ip, ip6 });
+  }
+  return out;
+}
