@@ -2,6 +2,7 @@
 // (README.md, "Abuse and failure campaign"):
 //
 //   npm run fuzz -- [--packets N] [--seed S] [--rate R] [--transports on,off] [--json FILE]
+//   npm run fuzz -- --target HOST:PORT --target-identity FILE|IDENTITY [--metrics-url URL --metrics-token T]
 //   npm run fuzz -- http [--seed S] [--json FILE]
 //
 // Every run is bounded (packets at a bounded rate, then a fixed drain); the root it starts is
@@ -13,7 +14,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { formatSoakReport, runSoak, soakFailures } from './soak.ts';
 import { formatKill9Report, kill9Failures, runKill9Campaign } from './kill9.ts';
 import { formatHttpReport, httpFailures, runHttpCampaign } from './http.ts';
-import { datagramFailures, formatDatagramReport, runDatagramCampaign, type DatagramReport } from './datagrams.ts';
+import { datagramFailures, formatDatagramReport, runDatagramCampaign, runLiveDatagramCampaign, type DatagramReport } from './datagrams.ts';
 
 function int(v: string): number {
   const n = Number(v);
@@ -25,23 +26,34 @@ const program = new Command('fuzz');
 
 program
   .command('datagrams', { isDefault: true })
-  .description('hostile datagrams against a spawned root, in each UDP transport')
+  .description('hostile datagrams against a spawned root, in each UDP transport, or against a running one (--target)')
   .option('--packets <n>', 'hostile datagrams in all (split evenly between transports)', int, 200_000)
   .option('--seed <n>', 'PRNG seed (same seed, same datagrams)', int, 1)
   .option('--rate <n>', 'datagrams per second, at most', int, 20_000)
   .option('--transports <list>', 'root --native-udp modes to run, comma-separated (on, off, auto)', 'on,off')
   .option('--workers <n>', 'packet workers of the root (default: one per core)', int)
   .option('--sockets <n>', 'source sockets per category, each on its own 127.c.k.1', int, 16)
+  .option('--target <host:port>', 'a root already running there instead of a spawned one (its UDP endpoint)')
+  .option('--target-identity <file|identity>', 'with --target: its identity.public (a file, or the identity itself)')
+  .option('--metrics-url <url>', 'with --target: its /metrics, for drop counters and RSS')
+  .option('--metrics-token <token>', 'with --metrics-url: the bearer token')
   .option('--json <file>', 'also write the reports as JSON')
-  .action(async (flags: { packets: number; seed: number; rate: number; transports: string; workers?: number; sockets: number; json?: string }) => {
-    const modes = flags.transports.split(',').map((s) => s.trim()).filter(Boolean) as ('on' | 'off' | 'auto')[];
+  .action(async (flags: {
+    packets: number; seed: number; rate: number; transports: string; workers?: number; sockets: number; json?: string;
+    target?: string; targetIdentity?: string; metricsUrl?: string; metricsToken?: string;
+  }) => {
+    if (flags.target && !flags.targetIdentity) program.error('--target needs --target-identity');
+    const modes = flags.target ? ['live'] : flags.transports.split(',').map((s) => s.trim()).filter(Boolean) as ('on' | 'off' | 'auto')[];
     const reports: DatagramReport[] = [];
     let failed = false;
     for (const [i, mode] of modes.entries()) {
-      const r = await runDatagramCampaign({
-        packets: Math.ceil(flags.packets / modes.length), seed: flags.seed + i, rate: flags.rate, nativeUdp: mode,
-        workers: flags.workers, socketsPerCategory: flags.sockets, progress: (l) => console.error(`[${mode}] ${l}`),
-      });
+      const common = {
+        packets: Math.ceil(flags.packets / modes.length), seed: flags.seed + i, rate: flags.rate, nativeUdp: 'auto' as const,
+        workers: flags.workers, socketsPerCategory: flags.sockets, progress: (l: string) => console.error(`[${mode}] ${l}`),
+      };
+      const r = mode === 'live'
+        ? await runLiveDatagramCampaign({ ...common, target: flags.target!, targetIdentity: flags.targetIdentity!, metricsUrl: flags.metricsUrl, metricsToken: flags.metricsToken })
+        : await runDatagramCampaign({ ...common, nativeUdp: mode as 'on' | 'off' | 'auto' });
       reports.push(r);
       console.log(formatDatagramReport(r));
       const f = datagramFailures(r);
