@@ -9,6 +9,7 @@ import type { Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Inbound } from '../node/node.ts';
 import type { Peer } from '../node/peer.ts';
+import type { DropReason } from '../node/stats.ts';
 import { CredentialType, ErrorCode, NetworkType, Verb } from '../wire/constants.ts';
 import { comAgreesWith, comIsSignedByController, comTimestamp, verifyCom, type CertificateOfMembership } from '../wire/credentials/com.ts';
 import { verifyRevocation } from '../wire/credentials/revocation.ts';
@@ -107,26 +108,37 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     return this.leaf.node.peers.get(controllerForNetwork(n.nwid))?.identity;
   }
 
+  private drop(reason: DropReason): void {
+    this.leaf.node.stats.drop(reason);
+  }
+
   private onPacket(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void {
     if (verb === Verb.OK && payload[0] === Verb.NETWORK_CONFIG_REQUEST) {
       const ok = decodeOkNetworkConfigRequest(payload);
       if (ok.ok) this.onChunk(peer, ok.value.chunk);
+      else this.drop('bad-payload');
     } else if (verb === Verb.NETWORK_CONFIG) {
       const chunk = decodeConfigChunk(payload);
-      if (!chunk.ok) return;
+      if (!chunk.ok) return this.drop('bad-payload');
       const updateId = this.onChunk(peer, chunk.value);
       if (updateId !== undefined) {
         this.leaf.node.send(peer, Verb.OK, encodeNetworkConfigAck({ inRePacketId: inbound.packetId, networkId: chunk.value.networkId, updateId }));
       }
     } else if (verb === Verb.ERROR) {
       const e = decodeError(payload);
-      if (!e.ok || e.value.inReVerb !== Verb.NETWORK_CONFIG_REQUEST || e.value.networkId === undefined) return;
+      if (!e.ok) return this.drop('bad-payload');
+      if (e.value.inReVerb !== Verb.NETWORK_CONFIG_REQUEST || e.value.networkId === undefined) return;
       const n = this.networks.get(e.value.networkId);
-      if (!n || peer.address !== controllerForNetwork(n.nwid)) return;
+      if (!n) return this.drop('unknown-network');
+      if (peer.address !== controllerForNetwork(n.nwid)) return this.drop('not-controller');
       if (e.value.errorCode === ErrorCode.NETWORK_ACCESS_DENIED) this.setStatus(n, 'ACCESS_DENIED');
       else if (e.value.errorCode === ErrorCode.OBJ_NOT_FOUND || e.value.errorCode === ErrorCode.UNSUPPORTED_OPERATION) this.setStatus(n, 'NOT_FOUND');
     } else if (verb === Verb.NETWORK_CREDENTIALS) {
       this.onCredentials(peer, payload);
+    } else if (verb === Verb.EXT_FRAME || verb === Verb.MULTICAST_FRAME) {
+      // each network's port takes its own; here only what no port will see
+      if (payload.length < 8) this.drop('bad-payload');
+      else if (!this.networks.has(new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0))) this.drop('unknown-network');
     }
   }
 
@@ -139,9 +151,10 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
   /** Network::handleConfigChunk: returns the update ID when the chunk was accepted. */
   private onChunk(peer: Peer, chunk: ConfigChunk): bigint | undefined {
     const n = this.networks.get(chunk.networkId);
-    if (!n || !chunk.signed || peer.address !== controllerForNetwork(n.nwid)) return undefined;
+    if (!n) return this.dropped('unknown-network');
+    if (peer.address !== controllerForNetwork(n.nwid)) return this.dropped('not-controller');
     const controller = this.controllerIdentity(n);
-    if (!controller || !verifyConfigChunk(chunk, controller)) return undefined;
+    if (!chunk.signed || !controller || !verifyConfigChunk(chunk, controller)) return this.dropped('bad-signature');
     const s = chunk.signed;
     let a = n.assembling.get(s.updateId);
     if (!a) {
@@ -149,7 +162,7 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
       a = { total: s.totalLength, parts: new Map() };
       n.assembling.set(s.updateId, a);
     }
-    if (a.total !== s.totalLength) return undefined;
+    if (a.total !== s.totalLength) return this.dropped('bad-config');
     a.parts.set(s.chunkIndex, Uint8Array.from(chunk.data));
     const have = [...a.parts.values()].reduce((sum, p) => sum + p.length, 0);
     if (have < a.total) return s.updateId;
@@ -157,31 +170,57 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     const whole = new Uint8Array(a.total);
     for (const [at, part] of a.parts) whole.set(part, at);
     const config = decodeNetworkConfig(whole);
-    if (!config.ok || config.value.issuedTo !== this.leaf.address || config.value.networkId !== n.nwid) return undefined;
+    if (!config.ok || config.value.issuedTo !== this.leaf.address || config.value.networkId !== n.nwid) return this.dropped('bad-config');
     n.config = config.value;
     this.setStatus(n, 'OK');
     this.emit('config', n.nwid, config.value);
     return s.updateId;
   }
 
+  /** Count a drop; undefined, for the chunk handler's "not accepted". */
+  private dropped(reason: DropReason): undefined {
+    this.drop(reason);
+    return undefined;
+  }
+
   private onCredentials(peer: Peer, payload: Uint8Array): void {
     const c = decodeNetworkCredentials(payload);
-    if (!c.ok) return;
+    if (!c.ok) return this.drop('bad-payload');
     for (const com of c.value.coms) {
       const nwid = com.qualifiers.find((q) => q.id === 1n)?.value;
       const n = nwid === undefined ? undefined : this.networks.get(nwid);
-      const controller = n && this.controllerIdentity(n);
-      if (!n?.config?.com || !controller || !comIsSignedByController(com) || !verifyCom(com, controller)) continue;
-      if (!comAgreesWith(n.config.com, com, peer.identity)) continue;
+      if (!n?.config?.com) {
+        this.drop('unknown-network');
+        continue;
+      }
+      const controller = this.controllerIdentity(n);
+      if (!controller || !comIsSignedByController(com) || !verifyCom(com, controller)) {
+        this.drop('bad-signature');
+        continue;
+      }
+      if (!comAgreesWith(n.config.com, com, peer.identity)) {
+        this.drop('credential-mismatch');
+        continue;
+      }
       const ts = comTimestamp(com) ?? 0n;
-      if (ts < (n.revokedBefore.get(peer.address) ?? 0n)) continue;
+      if (ts < (n.revokedBefore.get(peer.address) ?? 0n)) {
+        this.drop('credential-mismatch');
+        continue;
+      }
       const had = n.peerComs.get(peer.address);
       if (!had || (comTimestamp(had) ?? 0n) <= ts) n.peerComs.set(peer.address, com);
     }
     for (const rev of c.value.revocations) {
       const n = this.networks.get(rev.networkId);
-      const controller = n && this.controllerIdentity(n);
-      if (!n || !controller || rev.signedBy !== controller.address || !verifyRevocation(rev, controller)) continue;
+      if (!n) {
+        this.drop('unknown-network');
+        continue;
+      }
+      const controller = this.controllerIdentity(n);
+      if (!controller || rev.signedBy !== controller.address || !verifyRevocation(rev, controller)) {
+        this.drop('bad-signature');
+        continue;
+      }
       if (rev.credentialType !== CredentialType.com) continue;
       n.revokedBefore.set(rev.target, rev.threshold);
       const com = n.peerComs.get(rev.target);
@@ -199,9 +238,12 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
 
   private onFrame(source: Address, frame: Frame): void {
     const n = this.networks.get(frame.networkId);
-    if (!n) return;
+    if (!n) return this.drop('unknown-network');
     if (this.accepts(n, source)) this.emit('frame', n.nwid, source, frame);
-    else this.emit('refused', n.nwid, source);
+    else {
+      this.drop('not-member');
+      this.emit('refused', n.nwid, source);
+    }
   }
 
   /** Our COM to a member (as 1.14 pushes credentials before talking), then a frame. */

@@ -11,9 +11,11 @@
 // from our own MAC leave (no bridging yet).
 
 import { readFileSync } from 'node:fs';
+import { LRUCache } from 'lru-cache';
 import type { Address } from '../identity/address.ts';
 import type { Inbound } from '../node/node.ts';
 import type { Peer } from '../node/peer.ts';
+import type { DropReason } from '../node/stats.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { Verb } from '../wire/constants.ts';
 import { formatIp, type IpAddress } from '../wire/inet-address.ts';
@@ -47,6 +49,9 @@ const GATHER_REFRESH_MS = 30 * second;
 /** Frames held for a group while its first gather is out. */
 const PENDING_MULTICAST_FRAMES = 16;
 const COM_PUSH_INTERVAL_MS = 30 * second;
+/** Multicast groups, and members our COM went to, remembered at once (junk from the host must not grow them without bound). */
+const MAX_GROUPS = 1024;
+const MAX_COM_PUSHES = 4096;
 /** Names tried when a device name is taken (1.14 tries more; nine is plenty on one host). */
 const NAME_TRIALS = 9;
 const ETHERTYPE_ARP = 0x0806;
@@ -66,8 +71,8 @@ export class NetworkPort {
   deviceError: string | undefined;
   private applied: string[] = [];
   private config: NetworkConfig | undefined;
-  private readonly groups = new Map<string, GroupState>();
-  private readonly comPushedMs = new Map<Address, number>();
+  private readonly groups = new LRUCache<string, GroupState>({ max: MAX_GROUPS });
+  private readonly comPushedMs = new LRUCache<Address, number>({ max: MAX_COM_PUSHES });
   private readonly announceTimer: NodeJS.Timeout;
   private readonly onPacket = (peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void => this.fromPeer(peer, verb, payload, inbound);
   private readonly onFrame = (nwid: bigint, source: Address, f: { etherType: number; payload: Uint8Array }): void => {
@@ -167,11 +172,13 @@ export class NetworkPort {
   }
 
   private forwardFromHost(frame: Uint8Array): void {
-    if (frame.length < ETHERNET_HEADER || !this.config) return;
+    if (!this.config) return;
+    if (frame.length < ETHERNET_HEADER) return this.drop('frame-too-short');
     const destination = macFromBytes(frame, 0), source = macFromBytes(frame, 6);
-    if (source !== this.mac) return; // bridging other hosts' frames is not supported yet
+    if (source !== this.mac) return this.drop('foreign-source-mac'); // bridging other hosts' frames is not supported yet
     const etherType = (frame[12] << 8) | frame[13];
     const payload = frame.subarray(ETHERNET_HEADER);
+    if (payload.length > this.config.mtu) return this.drop('frame-too-big');
     const self = this.leaf.address;
     if (!isMulticastMac(destination)) {
       const to = addressFromMac(destination, this.nwid);
@@ -256,22 +263,35 @@ export class NetworkPort {
       for (const p of pending) this.sendMulticast(ok.value.group, g.members, p.etherType, p.payload);
       return;
     }
+    if ((verb === Verb.EXT_FRAME || verb === Verb.MULTICAST_FRAME) && !this.isOurs(payload)) return; // counted by NetworkMember
     if (verb === Verb.EXT_FRAME) {
       const f = decodeExtFrame(payload);
-      if (!f.ok || f.value.networkId !== this.nwid || !this.member.accepts(n, peer.address)) return;
+      if (!f.ok) return this.drop('bad-payload');
+      if (!this.member.accepts(n, peer.address)) return this.drop('not-member');
       if (f.value.destinationMac === this.mac || isMulticastMac(f.value.destinationMac)) this.toHost(peer.address, f.value.destinationMac, f.value.sourceMac, f.value.etherType, f.value.payload);
       return;
     }
     if (verb === Verb.MULTICAST_FRAME) {
       const f = decodeMulticastFrame(payload);
-      if (!f.ok || f.value.networkId !== this.nwid || !this.member.accepts(n, peer.address)) return;
+      if (!f.ok) return this.drop('bad-payload');
+      if (!this.member.accepts(n, peer.address)) return this.drop('not-member');
       this.toHost(peer.address, f.value.group.mac, f.value.sourceMac ?? macFromAddress(peer.address, this.nwid), f.value.etherType, f.value.payload);
     }
+  }
+
+  /** Whether a frame verb's payload names this network (its first 8 bytes). */
+  private isOurs(payload: Uint8Array): boolean {
+    return payload.length >= 8 && new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0) === this.nwid;
+  }
+
+  private drop(reason: DropReason): void {
+    this.leaf.node.stats.drop(reason);
   }
 
   /** A frame from member `from` to the host, if the rules let it in. */
   private toHost(from: Address, destination: number, source: number, etherType: number, payload: Uint8Array): void {
     if (!this.device || !this.config) return;
+    if (payload.length > this.config.mtu) return this.drop('frame-too-big');
     if (!frameAllowed(this.config, this.leaf.address, { inbound: true, ztSource: from, ztDest: this.leaf.address, macSource: source, macDest: destination, etherType, data: payload })) {
       this.dropped.inbound++;
       return;
