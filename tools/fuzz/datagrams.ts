@@ -15,7 +15,8 @@ import { Identity, parseIdentity } from '../../src/identity/identity.ts';
 import { readFileSync, existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { counter, RootTarget } from './target.ts';
-import { CATEGORIES, CATEGORY_NAMES, Corpus, type Category } from './corpus.ts';
+import { CATEGORIES, CATEGORY_NAMES, Corpus, NETWORK_CATEGORIES, type Category } from './corpus.ts';
+import type { NetworkContext } from './leaf-corpus.ts';
 import { endpoint, fixtureCapture, fixtureIdentities, KeyedPeer } from './peers.ts';
 import { Rng } from './rng.ts';
 import { scrapeMetrics, type Sample } from '../loadgen/target-stats.ts';
@@ -73,7 +74,7 @@ export interface DatagramReport {
 }
 
 /** What the campaign knows of the node it attacks. */
-interface CampaignTarget {
+export interface CampaignTarget {
   udp: { host: string; port: number };
   /** Its public identity. */
   identity: Identity;
@@ -87,6 +88,8 @@ interface CampaignTarget {
   logProblems(): string[] | null;
   /** Categories that cannot reach this target, with the reason. */
   skipped: Partial<Record<Category, string>>;
+  /** The network a leaf target has joined (enables the network categories). */
+  network?: NetworkContext;
 }
 
 /** One hostile source: a socket on its own loopback /24, counting what comes back. */
@@ -161,7 +164,7 @@ export async function runLiveDatagramCampaign(o: DatagramCampaignOptions & LiveT
   const rss = { last: Number.NaN };
   const opened: { close(): unknown }[] = [];
   try {
-    return await campaign({ ...o, weights: { ...o.weights, 'capture-replay': 0 } }, {
+    return await campaign(o, {
       udp, identity: identity.publicOnly(), description: `live target ${o.target}`, extraKeyed: [],
       skipped: { 'capture-replay': 'captured packets authenticate only to the capture\'s own root' },
       running: () => undefined,
@@ -180,7 +183,8 @@ export async function runLiveDatagramCampaign(o: DatagramCampaignOptions & LiveT
   }
 }
 
-async function campaign(o: DatagramCampaignOptions, target: CampaignTarget, captured: Uint8Array[], opened: { close(): unknown }[]): Promise<DatagramReport> {
+/** The campaign against any target; what it opens is pushed to `opened` for the caller to close. */
+export async function campaign(o: DatagramCampaignOptions, target: CampaignTarget, captured: Uint8Array[], opened: { close(): unknown }[]): Promise<DatagramReport> {
   const log = o.progress ?? (() => {});
   const rootId = target.identity;
   const via = endpoint(target.udp.host, target.udp.port);
@@ -205,7 +209,7 @@ async function campaign(o: DatagramCampaignOptions, target: CampaignTarget, capt
 
   const capture = fixtureCapture();
   const corpus = new Corpus({
-    root: rootId, via, captured, captureHosts: capture.hosts.map((h) => parseIdentity(h.identitySecret)!),
+    root: rootId, via, captured, captureHosts: capture.hosts.map((h) => parseIdentity(h.identitySecret)!), network: target.network,
     keyed: keyedPeers.slice(0, 4).map((p) => ({ identity: p.identity, key: p.key })),
   });
 
@@ -229,7 +233,9 @@ async function campaign(o: DatagramCampaignOptions, target: CampaignTarget, capt
     sources.push(list);
   }
 
-  const weights = CATEGORY_NAMES.map((c) => o.weights?.[c] ?? 1);
+  const skipped: Partial<Record<Category, string>> = { ...target.skipped };
+  if (!target.network) for (const c of NETWORK_CATEGORIES) skipped[c] = 'needs a leaf joined to a network (npm run fuzz -- leaf)';
+  const weights = CATEGORY_NAMES.map((c) => (skipped[c] ? 0 : o.weights?.[c] ?? 1));
   const weightSum = weights.reduce((a, b) => a + b, 0);
   const pickCategory = (rng: Rng): number => {
     let x = rng.int(weightSum * 1000) / 1000;
@@ -329,7 +335,7 @@ async function campaign(o: DatagramCampaignOptions, target: CampaignTarget, capt
     unauthenticatedAmplification: unauthSent === 0 ? 0 : unauthBack / unauthSent,
     rssStartBytes: rssStart, rssEndBytes: rssEnd, rssMaxBytes: Number.isNaN(rssStart) ? Number.NaN : Math.max(rssMax, rssEnd || 0),
     bytesBackPerByte: allSent === 0 ? 0 : allBack / allSent,
-    skipped: target.skipped,
+    skipped,
     reassemblyInFlight: counter(samples, 'ztroot_reassembly_in_flight'),
     probes: { duringSent: during.sent, duringAnswered: during.answered, afterSent: after.sent, afterAnswered: after.answered },
     root: {

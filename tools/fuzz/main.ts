@@ -4,6 +4,7 @@
 //   npm run fuzz -- [--packets N] [--seed S] [--rate R] [--transports on,off] [--json FILE]
 //   npm run fuzz -- --target HOST:PORT --target-identity FILE|IDENTITY [--metrics-url URL --metrics-token T]
 //   npm run fuzz -- http [--seed S] [--json FILE]
+//   npm run fuzz -- leaf [--packets N] [--ethernet N] [--seed S] [--json FILE]
 //
 // Every run is bounded (packets at a bounded rate, then a fixed drain); the root it starts is
 // killed on exit. Exit status 1 when a campaign fails (process died, errors logged, known peers
@@ -14,6 +15,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { formatSoakReport, runSoak, soakFailures } from './soak.ts';
 import { formatKill9Report, kill9Failures, runKill9Campaign } from './kill9.ts';
 import { formatHttpReport, httpFailures, runHttpCampaign } from './http.ts';
+import { formatLeafReport, leafFailures, runLeafCampaign } from './leaf.ts';
 import { datagramFailures, formatDatagramReport, runDatagramCampaign, runLiveDatagramCampaign, type DatagramReport } from './datagrams.ts';
 
 function int(v: string): number {
@@ -76,6 +78,24 @@ program
     const r = await runHttpCampaign({ seed: flags.seed, slowConnections: flags.slow, concurrent: flags.concurrent, progress: (l) => console.error(`[http] ${l}`) });
     console.log(formatHttpReport(r));
     const f = httpFailures(r);
+    console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
+    if (flags.json) writeFileSync(flags.json, JSON.stringify(r, null, 2));
+    process.exitCode = f.length === 0 ? 0 : 1;
+  });
+
+program
+  .command('leaf')
+  .description('a leaf joined to a network: hostile datagrams (network configs, credentials, frames too) and junk on its Ethernet side')
+  .option('--packets <n>', 'hostile datagrams', int, 100_000)
+  .option('--ethernet <n>', 'junk frames into its Ethernet side', int, 20_000)
+  .option('--seed <n>', 'PRNG seed', int, 1)
+  .option('--rate <n>', 'datagrams (and frames) per second, at most', int, 5000)
+  .option('--sockets <n>', 'source sockets per category', int, 8)
+  .option('--json <file>', 'also write the report as JSON')
+  .action(async (flags: { packets: number; ethernet: number; seed: number; rate: number; sockets: number; json?: string }) => {
+    const r = await runLeafCampaign({ packets: flags.packets, ethernetFrames: flags.ethernet, seed: flags.seed, rate: flags.rate, socketsPerCategory: flags.sockets, progress: (l) => console.error(`[leaf] ${l}`) });
+    console.log(formatLeafReport(r));
+    const f = leafFailures(r);
     console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
     if (flags.json) writeFileSync(flags.json, JSON.stringify(r, null, 2));
     process.exitCode = f.length === 0 ? 0 : 1;
