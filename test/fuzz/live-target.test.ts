@@ -28,9 +28,9 @@ it('a root started separately: 12k hostile datagrams from outside, known peers a
   const json = join(out, 'report.json');
   const r = await run(process.execPath, [join(REPO, 'tools/fuzz/main.ts'), '--target', `${root.udp.host}:${root.udp.port}`,
     '--target-identity', join(root.home, 'identity.public'), '--metrics-url', `http://${root.http}/metrics`, '--metrics-token', root.metricsToken,
-    '--packets', '12000', '--rate', '10000', '--sockets', '4', '--seed', '11', '--json', json], { timeout: 90_000 }).catch((e: { stdout: string; stderr: string; code: number }) => e);
+    '--packets', '12000', '--rate', '6000', '--sockets', '4', '--seed', '11', '--json', json], { timeout: 150_000 }).catch((e: { stdout: string; stderr: string; code: number }) => e);
   console.log(r.stdout);
-  expect(r.stdout).toMatch(/PASS/);
+  expect(r.stdout, r.stderr.slice(-3000)).toMatch(/PASS/);
   const [report] = JSON.parse(readFileSync(json, 'utf8')) as DatagramReport[];
   expect(report.transport).toBe(`live target ${root.udp.host}:${root.udp.port}`);
   expect(report.alive).toBe(true);
@@ -46,4 +46,4 @@ it('a root started separately: 12k hostile datagrams from outside, known peers a
   expect(report.root.datagramsIn).toBeGreaterThan(6000);
   expect(root.running).toBe(true);
   expect(root.logProblems()).toEqual([]);
-}, 120_000);
+}, 180_000);
