@@ -289,7 +289,7 @@ export async function campaign(o: DatagramCampaignOptions, target: CampaignTarge
       }
       if (Date.now() - lastReport >= 5000) {
         lastReport = Date.now();
-        log(`${sent} / ${o.packets} sent, probes ${during.answered}/${during.sent} answered, rss ${(target.rssBytes() / 2 ** 20).toFixed(0)} MiB`);
+        log(`${sent} / ${o.packets} sent, probes ${during.answered}/${during.sent} answered, rss ${MiB(target.rssBytes())}`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -89,7 +89,7 @@ program
   .option('--packets <n>', 'hostile datagrams', int, 100_000)
   .option('--ethernet <n>', 'junk frames into its Ethernet side', int, 20_000)
   .option('--seed <n>', 'PRNG seed', int, 1)
-  .option('--rate <n>', 'datagrams (and frames) per second, at most', int, 5000)
+  .option('--rate <n>', 'datagrams per second, at most', int, 5000)
   .option('--sockets <n>', 'source sockets per category', int, 8)
   .option('--json <file>', 'also write the report as JSON')
   .action(async (flags: { packets: number; ethernet: number; seed: number; rate: number; sockets: number; json?: string }) => {
