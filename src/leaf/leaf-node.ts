@@ -5,7 +5,7 @@
 // node); membership is NetworkMember's; each configured network gets a TAP device (NetworkPort)
 // where the host allows it — without one the node stays up and the network reports portError.
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatAddress, type Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
@@ -14,7 +14,7 @@ import { moonJson, peerJson, statusJson } from '../api/node-json.ts';
 import type { NodeApiView } from '../api/node-routes.ts';
 import { choosePlanet, loadWorldFiles, saveWorldFile } from '../node/topology.ts';
 import { PATH_EXPIRATION_MS } from '../node/peer.ts';
-import { ensureHome, HOME_FILES, loadOrCreateIdentity } from '../root/home.ts';
+import { ensureHome, HOME_FILES, HomeError, loadOrCreateIdentity } from '../root/home.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { NetconfFlag, NetworkType, SpecialistFlag } from '../wire/constants.ts';
@@ -65,6 +65,8 @@ export class LeafNode implements NodeApiView {
   readonly frames = new FrameCounts();
   private readonly ethernetMode: EthernetMode;
   private readonly log: Logger;
+  /** What could not be saved in the home (read-only, full): said once in the log until a save works again. */
+  private readonly unsaved = new Set<string>();
 
   constructor(options: LeafNodeOptions) {
     this.home = options.home;
@@ -72,6 +74,13 @@ export class LeafNode implements NodeApiView {
     this.ethernetMode = options.ethernet ?? 'tap';
     ensureHome(options.home);
     mkdirSync(join(options.home, LEAF_FILES.networksDir), { recursive: true, mode: 0o700 });
+    const writable = homeWritable(options.home);
+    if (writable !== true) {
+      if (!existsSync(join(options.home, HOME_FILES.identitySecret))) {
+        throw new HomeError(`home ${options.home} cannot be written (${writable}) and holds no ${HOME_FILES.identitySecret} to run with`);
+      }
+      this.log.warn('the home cannot be written: joins, network configs and worlds take effect but are not saved', { home: options.home, error: writable });
+    }
     this.identity = loadOrCreateIdentity(options.home).identity;
     const worlds = loadWorldFiles(options.home);
     for (const p of worlds.problems) this.log.warn('world file ignored', { problem: p });
@@ -86,7 +95,7 @@ export class LeafNode implements NodeApiView {
     this.leaf.on('world', (w) => this.saveWorld(w));
     this.member.on('config', (nwid, config) => {
       if (!this.member.networks.has(nwid)) return;
-      saveNetworkConfig(this.home, nwid, encodeNetworkConfig(config));
+      this.persist('network config', () => saveNetworkConfig(this.home, nwid, encodeNetworkConfig(config)));
       this.applyConfig(nwid, config);
     });
   }
@@ -97,7 +106,7 @@ export class LeafNode implements NodeApiView {
 
   async start(): Promise<void> {
     await this.leaf.start();
-    writeFileAtomic(join(this.home, LEAF_FILES.port), String(this.primaryPort));
+    this.persist('port file', () => writeFileAtomic(join(this.home, LEAF_FILES.port), String(this.primaryPort)));
     for (const saved of joinedNetworks(this.home)) {
       const n = this.joinInMemory(saved.nwid, saved.settings);
       // the last config applies until the controller sends a fresh one, as in 1.14
@@ -149,10 +158,21 @@ export class LeafNode implements NodeApiView {
 
   /** A world a root sent that the core took: saved where a restart finds it. */
   private saveWorld(w: World): void {
+    this.persist('world', () => saveWorldFile(this.home, w));
+  }
+
+  /**
+   * Save something in the home. A home that cannot be written (read-only, full) does not stop the
+   * leaf: the change stays in memory, and the log says so once per kind until a save works again.
+   */
+  private persist(what: string, save: () => void): void {
     try {
-      saveWorldFile(this.home, w);
+      save();
+      this.unsaved.delete(what);
     } catch (e) {
-      this.log.error('could not save a world', { world: w.idHex, error: (e as Error).message });
+      if (this.unsaved.has(what)) return;
+      this.unsaved.add(what);
+      this.log.warn('not saved in the home: kept in memory only', { what, error: (e as Error).message });
     }
   }
 
@@ -171,13 +191,15 @@ export class LeafNode implements NodeApiView {
   deorbit(moonId: bigint): void {
     const moon = this.leaf.node.topology.moons.find((m) => m.id === moonId);
     this.leaf.node.topology.removeMoon(moonId);
-    if (moon) rmSync(join(this.home, HOME_FILES.moonsDir, moon.fileName), { force: true });
+    if (moon) this.persist('world', () => rmSync(join(this.home, HOME_FILES.moonsDir, moon.fileName), { force: true }));
   }
 
   join(nwid: bigint, settings: Partial<NetworkSettings> = {}): Json {
     const merged = { ...(this.settings.get(nwid) ?? DEFAULT_NETWORK_SETTINGS), ...settings };
-    saveJoined(this.home, nwid, merged);
-    saveNetworkSettings(this.home, nwid, merged);
+    this.persist('joined network', () => {
+      saveJoined(this.home, nwid, merged);
+      saveNetworkSettings(this.home, nwid, merged);
+    });
     const n = this.joinInMemory(nwid, merged);
     if (n.config) this.applyConfig(nwid, n.config); // settings changed on a configured network
     return this.networkJson(nwid)!;
@@ -195,7 +217,7 @@ export class LeafNode implements NodeApiView {
     this.ports.delete(nwid);
     this.member.leave(nwid);
     this.settings.delete(nwid);
-    forgetNetwork(this.home, nwid);
+    this.persist('joined network', () => forgetNetwork(this.home, nwid));
     return was;
   }
 
@@ -268,6 +290,16 @@ export class LeafNode implements NodeApiView {
       status: n.status,
       type: c?.type === NetworkType.public ? 'PUBLIC' : 'PRIVATE',
     };
+  }
+}
+
+/** true, or why the home cannot be written (a read-only mount refuses root too: EROFS). */
+function homeWritable(home: string): true | string {
+  try {
+    accessSync(home, constants.W_OK);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
   }
 }
 

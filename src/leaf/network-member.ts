@@ -5,12 +5,14 @@
 // from a member whose COM is signed by the controller, agrees with ours and is not revoked.
 
 import { EventEmitter } from 'node:events';
+import { LRUCache } from 'lru-cache';
 import type { Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Inbound } from '../node/node.ts';
 import { DIRECT_PATH_LIMITS } from '../node/direct-paths.ts';
 import { containsAddress } from '../node/ip-scope.ts';
 import type { Peer } from '../node/peer.ts';
+import type { DropReason } from '../node/stats.ts';
 import { CredentialType, ErrorCode, NetworkType, Verb } from '../wire/constants.ts';
 import { comAgreesWith, comIsSignedByController, comTimestamp, verifyCom, type CertificateOfMembership } from '../wire/credentials/com.ts';
 import { verifyRevocation } from '../wire/credentials/revocation.ts';
@@ -44,13 +46,15 @@ export interface MemberNetwork {
   /** COM revocation thresholds by member (COMs older than this are refused). */
   readonly revokedBefore: Map<Address, bigint>;
   readonly assembling: Map<bigint, Assembly>;
-  /** When we last pushed our COM to each member. */
-  readonly comPushedMs: Map<Address, number>;
+  /** When we last pushed our COM to each member (bounded: junk from the host names any member). */
+  readonly comPushedMs: LRUCache<Address, number>;
   /** When the current config arrived (a newer COM is pushed again at once). */
   configuredMs: number;
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Members whose last COM push is remembered, per network. */
+const MAX_COM_PUSHES = 4096;
 /** Our COM goes unasked to a member we send to at most this often. */
 export const COM_PUSH_INTERVAL_MS = 30_000;
 /** ZT_PEER_CREDENTIALS_REQUEST_RATE_LIMIT: a member asking for our COM (ERROR NEED_MEMBERSHIP_CERTIFICATE) gets it at most this often. */
@@ -92,7 +96,7 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     if (n) return n;
     n = {
       nwid, status: 'REQUESTING_CONFIGURATION', config: undefined, peerComs: new Map(), revokedBefore: new Map(), assembling: new Map(),
-      comPushedMs: new Map(), configuredMs: 0, timer: undefined,
+      comPushedMs: new LRUCache({ max: MAX_COM_PUSHES }), configuredMs: 0, timer: undefined,
     };
     this.networks.set(nwid, n);
     this.schedule(n, 0);
@@ -129,20 +133,26 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     return this.leaf.node.peers.get(controllerForNetwork(n.nwid))?.identity;
   }
 
+  private drop(reason: DropReason): void {
+    this.leaf.node.stats.drop(reason);
+  }
+
   private onPacket(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void {
     if (verb === Verb.OK && payload[0] === Verb.NETWORK_CONFIG_REQUEST) {
       const ok = decodeOkNetworkConfigRequest(payload);
       if (ok.ok) this.onChunk(peer, ok.value.chunk);
+      else this.drop('bad-payload');
     } else if (verb === Verb.NETWORK_CONFIG) {
       const chunk = decodeConfigChunk(payload);
-      if (!chunk.ok) return;
+      if (!chunk.ok) return this.drop('bad-payload');
       const updateId = this.onChunk(peer, chunk.value);
       if (updateId !== undefined) {
         this.leaf.node.send(peer, Verb.OK, encodeNetworkConfigAck({ inRePacketId: inbound.packetId, networkId: chunk.value.networkId, updateId }));
       }
     } else if (verb === Verb.ERROR) {
       const e = decodeError(payload);
-      if (!e.ok || e.value.networkId === undefined) return;
+      if (!e.ok) return this.drop('bad-payload');
+      if (e.value.networkId === undefined) return;
       if (e.value.errorCode === ErrorCode.NEED_MEMBERSHIP_CERTIFICATE) {
         const asking = this.networks.get(e.value.networkId);
         if (asking) void this.pushCom(asking, peer.address, CREDENTIALS_REQUEST_INTERVAL_MS);
@@ -150,11 +160,16 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
       }
       if (e.value.inReVerb !== Verb.NETWORK_CONFIG_REQUEST) return;
       const n = this.networks.get(e.value.networkId);
-      if (!n || peer.address !== controllerForNetwork(n.nwid)) return;
+      if (!n) return this.drop('unknown-network');
+      if (peer.address !== controllerForNetwork(n.nwid)) return this.drop('not-controller');
       if (e.value.errorCode === ErrorCode.NETWORK_ACCESS_DENIED) this.setStatus(n, 'ACCESS_DENIED');
       else if (e.value.errorCode === ErrorCode.OBJ_NOT_FOUND || e.value.errorCode === ErrorCode.UNSUPPORTED_OPERATION) this.setStatus(n, 'NOT_FOUND');
     } else if (verb === Verb.NETWORK_CREDENTIALS) {
       this.onCredentials(peer, payload);
+    } else if (verb === Verb.EXT_FRAME || verb === Verb.MULTICAST_FRAME) {
+      // each network's port takes its own; here only what no port will see
+      if (payload.length < 8) this.drop('bad-payload');
+      else if (!this.networks.has(new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0))) this.drop('unknown-network');
     }
   }
 
@@ -167,9 +182,10 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
   /** Network::handleConfigChunk: returns the update ID when the chunk was accepted. */
   private onChunk(peer: Peer, chunk: ConfigChunk): bigint | undefined {
     const n = this.networks.get(chunk.networkId);
-    if (!n || !chunk.signed || peer.address !== controllerForNetwork(n.nwid)) return undefined;
+    if (!n) return this.dropped('unknown-network');
+    if (peer.address !== controllerForNetwork(n.nwid)) return this.dropped('not-controller');
     const controller = this.controllerIdentity(n);
-    if (!controller || !verifyConfigChunk(chunk, controller)) return undefined;
+    if (!chunk.signed || !controller || !verifyConfigChunk(chunk, controller)) return this.dropped('bad-signature');
     const s = chunk.signed;
     let a = n.assembling.get(s.updateId);
     if (!a) {
@@ -177,7 +193,7 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
       a = { total: s.totalLength, parts: new Map() };
       n.assembling.set(s.updateId, a);
     }
-    if (a.total !== s.totalLength) return undefined;
+    if (a.total !== s.totalLength) return this.dropped('bad-config');
     a.parts.set(s.chunkIndex, Uint8Array.from(chunk.data));
     const have = [...a.parts.values()].reduce((sum, p) => sum + p.length, 0);
     if (have < a.total) return s.updateId;
@@ -185,7 +201,7 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     const whole = new Uint8Array(a.total);
     for (const [at, part] of a.parts) whole.set(part, at);
     const config = decodeNetworkConfig(whole);
-    if (!config.ok || config.value.issuedTo !== this.leaf.address || config.value.networkId !== n.nwid) return undefined;
+    if (!config.ok || config.value.issuedTo !== this.leaf.address || config.value.networkId !== n.nwid) return this.dropped('bad-config');
     n.config = config.value;
     n.configuredMs = this.leaf.node.now();
     this.setStatus(n, 'OK');
@@ -193,18 +209,32 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     return s.updateId;
   }
 
+  /** Count a drop; undefined, for the chunk handler's "not accepted". */
+  private dropped(reason: DropReason): undefined {
+    this.drop(reason);
+    return undefined;
+  }
+
   private onCredentials(peer: Peer, payload: Uint8Array): void {
     const c = decodeNetworkCredentials(payload);
-    if (!c.ok) return;
+    if (!c.ok) return this.drop('bad-payload');
     for (const com of c.value.coms) {
       const nwid = com.qualifiers.find((q) => q.id === 1n)?.value;
       const n = nwid === undefined ? undefined : this.networks.get(nwid);
       if (n) this.addCom(n, peer, com);
+      else this.drop('unknown-network');
     }
     for (const rev of c.value.revocations) {
       const n = this.networks.get(rev.networkId);
-      const controller = n && this.controllerIdentity(n);
-      if (!n || !controller || rev.signedBy !== controller.address || !verifyRevocation(rev, controller)) continue;
+      if (!n) {
+        this.drop('unknown-network');
+        continue;
+      }
+      const controller = this.controllerIdentity(n);
+      if (!controller || rev.signedBy !== controller.address || !verifyRevocation(rev, controller)) {
+        this.drop('bad-signature');
+        continue;
+      }
       if (rev.credentialType !== CredentialType.com) continue;
       n.revokedBefore.set(rev.target, rev.threshold);
       const com = n.peerComs.get(rev.target);
@@ -218,11 +248,11 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
    * controller signed it, it was issued to that member, it agrees with ours and is not revoked.
    */
   addCom(n: MemberNetwork, peer: Peer, com: CertificateOfMembership): void {
+    if (!n.config?.com) return this.drop('unknown-network');
     const controller = this.controllerIdentity(n);
-    if (!n.config?.com || !controller || !comIsSignedByController(com) || !verifyCom(com, controller)) return;
-    if (!comAgreesWith(n.config.com, com, peer.identity)) return;
+    if (!controller || !comIsSignedByController(com) || !verifyCom(com, controller)) return this.drop('bad-signature');
     const ts = comTimestamp(com) ?? 0n;
-    if (ts < (n.revokedBefore.get(peer.address) ?? 0n)) return;
+    if (!comAgreesWith(n.config.com, com, peer.identity) || ts < (n.revokedBefore.get(peer.address) ?? 0n)) return this.drop('credential-mismatch');
     const had = n.peerComs.get(peer.address);
     if (!had || (comTimestamp(had) ?? 0n) <= ts) n.peerComs.set(peer.address, com);
   }
@@ -267,6 +297,7 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     if (peer) {
       this.leaf.node.send(peer, Verb.ERROR, encodeError({ inReVerb, inRePacketId, errorCode: ErrorCode.NEED_MEMBERSHIP_CERTIFICATE, networkId: n.nwid }));
     }
+    this.drop('not-member');
     this.emit('refused', n.nwid, source);
     return false;
   }
@@ -287,7 +318,8 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
 
   private onFrame(source: Address, frame: Frame, packetId: bigint): void {
     const n = this.networks.get(frame.networkId);
-    if (n && this.gate(n, source, Verb.FRAME, packetId)) this.emit('frame', n.nwid, source, frame);
+    if (!n) return this.drop('unknown-network');
+    if (this.gate(n, source, Verb.FRAME, packetId)) this.emit('frame', n.nwid, source, frame);
   }
 
   /** A frame to a member, our COM first when it has not had it lately (a 1.14 member of a private network drops frames from members it has no COM for). */

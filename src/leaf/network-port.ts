@@ -11,9 +11,11 @@
 // from our own MAC leave (no bridging yet).
 
 import { readFileSync } from 'node:fs';
+import { LRUCache } from 'lru-cache';
 import type { Address } from '../identity/address.ts';
 import type { Inbound } from '../node/node.ts';
 import type { Peer } from '../node/peer.ts';
+import type { DropReason } from '../node/stats.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { Verb } from '../wire/constants.ts';
 import { addressFromMac, arpGroupFor, BROADCAST_GROUP, formatMac, isMulticastMac, macFromAddress, macFromBytes, macToBytes, type MulticastGroup } from '../wire/mac.ts';
@@ -46,6 +48,8 @@ const ANNOUNCE_INTERVAL_MS = 60 * second;
 const GATHER_REFRESH_MS = 30 * second;
 /** Frames held for a group while its first gather is out. */
 const PENDING_MULTICAST_FRAMES = 16;
+/** Multicast groups remembered at once (junk from the host must not grow them without bound). */
+const MAX_GROUPS = 1024;
 /** Names tried when a device name is taken (1.14 tries more; nine is plenty on one host). */
 const NAME_TRIALS = 9;
 const ETHERTYPE_ARP = 0x0806;
@@ -74,7 +78,7 @@ export class NetworkPort {
   deviceError: string | undefined;
   private applied: TapApplied = { addresses: [], routes: [] };
   private config: NetworkConfig | undefined;
-  private readonly groups = new Map<string, GroupState>();
+  private readonly groups = new LRUCache<string, GroupState>({ max: MAX_GROUPS });
   private readonly announceTimer: NodeJS.Timeout;
   private readonly onPacket = (peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void => this.fromPeer(peer, verb, payload, inbound);
   private readonly onFrame = (nwid: bigint, source: Address, f: { etherType: number; payload: Uint8Array }): void => {
@@ -170,11 +174,13 @@ export class NetworkPort {
   }
 
   private forwardFromHost(frame: Uint8Array): void {
-    if (frame.length < ETHERNET_HEADER || !this.config) return;
+    if (!this.config) return;
+    if (frame.length < ETHERNET_HEADER) return this.drop('frame-too-short');
     const destination = macFromBytes(frame, 0), source = macFromBytes(frame, 6);
-    if (source !== this.mac) return; // bridging other hosts' frames is not supported yet
+    if (source !== this.mac) return this.drop('foreign-source-mac'); // bridging other hosts' frames is not supported yet
     const etherType = (frame[12] << 8) | frame[13];
     const payload = frame.subarray(ETHERNET_HEADER);
+    if (payload.length > this.config.mtu) return this.drop('frame-too-big');
     const self = this.leaf.address;
     if (!isMulticastMac(destination)) {
       const to = addressFromMac(destination, this.nwid);
@@ -257,9 +263,10 @@ export class NetworkPort {
       for (const p of pending) this.sendMulticast(ok.value.group, g.members, p.etherType, p.payload);
       return;
     }
+    if ((verb === Verb.EXT_FRAME || verb === Verb.MULTICAST_FRAME) && !this.isOurs(payload)) return; // counted by NetworkMember
     if (verb === Verb.EXT_FRAME) {
       const f = decodeExtFrame(payload);
-      if (!f.ok || f.value.networkId !== this.nwid) return;
+      if (!f.ok) return this.drop('bad-payload');
       if (f.value.com) this.member.addCom(n, peer, f.value.com);
       if (!this.member.gate(n, peer.address, verb, inbound.packetId)) return;
       if (f.value.destinationMac === this.mac || isMulticastMac(f.value.destinationMac)) this.toHost(peer.address, f.value.destinationMac, f.value.sourceMac, f.value.etherType, f.value.payload);
@@ -267,16 +274,26 @@ export class NetworkPort {
     }
     if (verb === Verb.MULTICAST_FRAME) {
       const f = decodeMulticastFrame(payload);
-      if (!f.ok || f.value.networkId !== this.nwid) return;
+      if (!f.ok) return this.drop('bad-payload');
       if (f.value.com) this.member.addCom(n, peer, f.value.com);
       if (!this.member.gate(n, peer.address, verb, inbound.packetId)) return;
       this.toHost(peer.address, f.value.group.mac, f.value.sourceMac ?? macFromAddress(peer.address, this.nwid), f.value.etherType, f.value.payload);
     }
   }
 
+  /** Whether a frame verb's payload names this network (its first 8 bytes). */
+  private isOurs(payload: Uint8Array): boolean {
+    return payload.length >= 8 && new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0) === this.nwid;
+  }
+
+  private drop(reason: DropReason): void {
+    this.leaf.node.stats.drop(reason);
+  }
+
   /** A frame from member `from` to the host, if the rules let it in. */
   private toHost(from: Address, destination: number, source: number, etherType: number, payload: Uint8Array): void {
     if (!this.device || !this.config) return;
+    if (payload.length > this.config.mtu) return this.drop('frame-too-big');
     if (!frameAllowed(this.config, this.leaf.address, { inbound: true, ztSource: from, ztDest: this.leaf.address, macSource: source, macDest: destination, etherType, data: payload })) {
       this.counts.dropped.inbound++;
       return;

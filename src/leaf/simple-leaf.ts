@@ -92,6 +92,11 @@ async function canBind(port: number): Promise<boolean> {
 
 /** Packets from unknown senders held while their WHOIS is out (1.14: ZT_RX_QUEUE_SIZE). */
 const UNKNOWN_SOURCE_QUEUE = 32;
+/**
+ * Lookups waiting at once. Frames to unknown members each start one; past this bound a
+ * lookup fails at once (counted whois-limited) instead of piling up timers and WHOIS traffic.
+ */
+const MAX_PENDING_WHOIS = 256;
 
 interface Waiter<T> { resolve: (v: T) => void; timer: NodeJS.Timeout }
 
@@ -111,6 +116,8 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   networks: DirectPathsPolicy = NO_NETWORKS;
   private wasOnline = false;
   private pendingUnknown = 0;
+  /** Lookups waiting for an answer (bounded by MAX_PENDING_WHOIS). */
+  private pendingWhois = 0;
 
   constructor(options: SimpleLeafOptions) {
     super();
@@ -258,19 +265,31 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   whois(address: Address, timeoutMs = 5000): Promise<Identity | undefined> {
     const known = this.node.peers.get(address);
     if (known) return Promise.resolve(known.identity);
+    if (this.pendingWhois >= MAX_PENDING_WHOIS) {
+      this.node.stats.drop('whois-limited');
+      return Promise.resolve(undefined);
+    }
+    this.pendingWhois++;
     return new Promise((resolve) => {
       const list = this.whoisWaiters.get(address) ?? [];
       const retry = setInterval(() => this.sendWhois(address), 500);
-      const timer = setTimeout(() => {
+      const done = (v: Identity | undefined): void => {
         clearInterval(retry);
-        this.whoisWaiters.set(address, (this.whoisWaiters.get(address) ?? []).filter((w) => w.timer !== timer));
-        resolve(undefined);
+        this.pendingWhois--;
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        const rest = (this.whoisWaiters.get(address) ?? []).filter((w) => w.timer !== timer);
+        if (rest.length > 0) this.whoisWaiters.set(address, rest);
+        else this.whoisWaiters.delete(address);
+        done(undefined);
       }, timeoutMs);
-      list.push({ resolve: (v) => { clearInterval(retry); resolve(v); }, timer });
+      list.push({ resolve: done, timer });
       this.whoisWaiters.set(address, list);
       this.sendWhois(address);
     });
   }
+
 
   private sendWhois(address: Address): void {
     const relay = this.bestUpstreamPath();
@@ -368,6 +387,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
       case Verb.FRAME: {
         const f = decodeFrame(payload);
         if (f.ok) this.emit('frame', peer.address, f.value, inbound.hops > 0, inbound.packetId);
+        else this.node.stats.drop('bad-payload');
         return;
       }
       case Verb.PUSH_DIRECT_PATHS:

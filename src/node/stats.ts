@@ -7,7 +7,10 @@ export type DropReason =
   | 'beacon' | 'too-short' | 'not-relaying' | 'hop-limit' | 'relay-unknown-destination' | 'unknown-peer'
   | 'bad-mac' | 'bad-cipher' | 'decompress-failed' | 'bad-payload' | 'old-protocol' | 'hello-address-mismatch'
   | 'identity-collision' | 'invalid-identity' | 'validation-queue-full' | 'admission-limited' | 'rate-limited'
-  | 'fragment-rejected' | 'unexpected-ok' | 'internal-error' | 'not-for-us' | 'prohibited-path' | 'too-long-to-send';
+  | 'fragment-rejected' | 'unexpected-ok' | 'internal-error' | 'not-for-us' | 'prohibited-path' | 'too-long-to-send'
+  // a leaf's networks: configs, credentials and frames from peers, frames from its Ethernet side
+  | 'unknown-network' | 'not-controller' | 'bad-signature' | 'bad-config' | 'credential-mismatch' | 'not-member'
+  | 'frame-too-big' | 'frame-too-short' | 'foreign-source-mac' | 'whois-limited';
 
 export type RelayOutcome = 'forwarded' | 'to-sibling' | 'hop-limit' | 'unknown-destination' | 'not-relaying';
 

@@ -2,7 +2,7 @@
 // (docs/protocol/09-local-api-and-cli.md §1): identity.secret / identity.public, planet, moons.d/*.moon,
 // authtoken.secret and metricstoken.secret, plus identities.db (the identity cache).
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { generateIdentity, parseIdentity, type Identity } from '../identity/identity.ts';
@@ -26,6 +26,22 @@ export function ensureHome(home: string): void {
     mkdirSync(join(home, HOME_FILES.moonsDir), { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new HomeError(`cannot create home directory ${home}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Refuse a home this process cannot write (a read-only mount refuses root too: EROFS). A root
+ * writes its identity cache there as peers arrive; run on a read-only home it would re-validate
+ * every peer after each restart and lose world updates, so it does not start.
+ */
+export function requireWritableHome(home: string): void {
+  if (!existsSync(home)) return; // ensureHome makes it, or says why not
+  try {
+    accessSync(home, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EROFS' ? 'is on a read-only file system' : `cannot be written (${code ?? (e as Error).message})`;
+    throw new HomeError(`home ${home} ${why}: the root keeps its identity cache (${HOME_FILES.identityCache}) there; give it a writable home`);
   }
 }
 

@@ -26,7 +26,7 @@ import type { MulticastGroup } from '../wire/mac.ts';
 import { World } from '../world/world.ts';
 import type { RootConfig } from './config.ts';
 import { ROOT_LIMITS, ROOT_TIMERS } from './constants.ts';
-import { ensureHome, HOME_FILES, loadOrCreateIdentity } from './home.ts';
+import { ensureHome, HOME_FILES, loadOrCreateIdentity, requireWritableHome } from './home.ts';
 import { MulticastStore } from './multicast.ts';
 import { mergePeerViews, RootCore, type MulticastService, type PeerView } from './root-core.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerStats, WorldFiles } from './worker-protocol.ts';
@@ -97,6 +97,7 @@ export class RootServer {
     this.log = options.log ?? silentLogger;
     this.clock = options.clock;
     this.firstWorkerExclusive = options.firstWorkerExclusive ?? false;
+    requireWritableHome(this.config.home);
     ensureHome(this.config.home);
     const { identity, created } = loadOrCreateIdentity(this.config.home);
     this.identity = identity;

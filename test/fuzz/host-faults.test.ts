@@ -9,8 +9,7 @@
 // - a low file-descriptor limit (ulimit -n in a child shell): the root runs, HTTP refuses while
 //   descriptors are exhausted and recovers, UDP peers keep being answered; too low to start, it
 //   exits 1 with the reason.
-// (A read-only home cannot be made here: the tests run as root, which writes through file modes;
-// the full disk exercises the same failing write.)
+// A read-only home has its own tests: read-only-home.test.ts.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';

@@ -18,6 +18,7 @@ import { encodeHelloWithCryptFieldOffset } from '../../src/wire/verbs/hello.ts';
 import { encodeWhois } from '../../src/wire/verbs/whois.ts';
 import { armor } from '../../src/wire/armor.ts';
 import { armored, keyBetween } from './peers.ts';
+import { LeafCorpus, type NetworkContext } from './leaf-corpus.ts';
 import type { Rng } from './rng.ts';
 
 /** Categories of hostile datagrams; `authenticated` ones carry a valid MAC from a known identity. */
@@ -31,7 +32,14 @@ export const CATEGORIES = {
   'verb-malformed': { authenticated: true, what: 'valid-MAC packets from known identities with mutated verb bodies (captured plaintexts) and any verb code, ciphers 0/1/3' },
   'lz4-hostile': { authenticated: true, what: 'valid-MAC packets with the compressed flag and hostile LZ4 (lying lengths, bad offsets, overruns, truncation)' },
   fragments: { authenticated: true, what: 'fragmented valid packets out of order, duplicated, overlapping, incomplete, with lying counts, random IDs, stray heads' },
+  // a leaf joined to a network (leaf-corpus.ts); skipped against a root
+  'network-config': { authenticated: true, what: 'NETWORK_CONFIG and OK(NETWORK_CONFIG_REQUEST) chunks: random, for unknown networks, from non-controllers, signed by the wrong key' },
+  'network-credentials': { authenticated: true, what: 'NETWORK_CREDENTIALS with forged COMs and revocations, for unknown networks, truncated, random' },
+  'network-frames': { authenticated: true, what: 'FRAME, EXT_FRAME, MULTICAST_FRAME for unknown networks, from non-members, over the MTU, cut short' },
+  'network-errors': { authenticated: true, what: 'ERROR(NETWORK_CONFIG_REQUEST) from non-controllers and for networks not joined' },
 } as const;
+/** Categories that need a leaf joined to a network (CorpusInput.network). */
+export const NETWORK_CATEGORIES: readonly Category[] = ['network-config', 'network-credentials', 'network-frames', 'network-errors'];
 export type Category = keyof typeof CATEGORIES;
 export const CATEGORY_NAMES = Object.keys(CATEGORIES) as Category[];
 
@@ -50,6 +58,8 @@ export interface CorpusInput {
   keyed: Keyed[];
   /** Capture hosts (identities with secrets) whose captured packets the corpus opens. */
   captureHosts: Identity[];
+  /** The network the target (a leaf) has joined: enables NETWORK_CATEGORIES. */
+  network?: NetworkContext;
 }
 
 /** A captured packet opened: verb byte (compression cleared) and plaintext payload. */
@@ -67,8 +77,10 @@ export class Corpus {
   /** An X25519 key pair of ours, put into identities that fail proof of work (their HELLOs carry a valid MAC). */
   private readonly attacker: Identity;
   private readonly attackerKey: PeerKey;
+  readonly leaf: LeafCorpus | undefined;
 
   constructor(c: CorpusInput) {
+    this.leaf = c.network ? new LeafCorpus(c.root, c.network) : undefined;
     this.root = c.root;
     this.via = c.via;
     this.captured = c.captured.filter((d) => d.length > 0);
@@ -111,7 +123,16 @@ export class Corpus {
       case 'verb-malformed': return [this.malformedVerb(rng)];
       case 'lz4-hostile': return [this.hostileLz4(rng)];
       case 'fragments': return this.fragments(rng);
+      case 'network-config': return this.networkCorpus().config(rng, rng.pick(this.keyed));
+      case 'network-credentials': return this.networkCorpus().credentials(rng, rng.pick(this.keyed));
+      case 'network-frames': return this.networkCorpus().frames(rng, rng.pick(this.keyed));
+      case 'network-errors': return this.networkCorpus().errors(rng, rng.pick(this.keyed));
     }
+  }
+
+  private networkCorpus(): LeafCorpus {
+    if (!this.leaf) throw new Error('network categories need CorpusInput.network');
+    return this.leaf;
   }
 
   // ---- mutations -------------------------------------------------------------------------

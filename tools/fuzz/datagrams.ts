@@ -3,14 +3,23 @@
 // asking (HELLO, WHOIS) and must keep being answered. The report: process alive, log problems,
 // drops by reason, bytes back per byte sent for each category (and all unauthenticated ones
 // together), RSS before and after, probes answered during and after.
+//
+// The root is one this campaign spawns (runDatagramCampaign: it holds the capture's moon-root
+// secret, so captured packets authenticate, and reads the root's log and /proc), or one already
+// running anywhere (runLiveDatagramCampaign: only its public identity is known, so the campaign
+// registers its own identities with real HELLOs first, and sees what the outside sees — answers,
+// bytes back — plus /metrics when given its URL and token).
 
 import { createSocket, type Socket } from 'node:dgram';
 import { Identity, parseIdentity } from '../../src/identity/identity.ts';
-import { counter, dropsByReason, RootTarget } from './target.ts';
-import { CATEGORIES, CATEGORY_NAMES, Corpus, type Category } from './corpus.ts';
+import { readFileSync, existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { counter, RootTarget } from './target.ts';
+import { CATEGORIES, CATEGORY_NAMES, Corpus, NETWORK_CATEGORIES, type Category } from './corpus.ts';
+import type { NetworkContext } from './leaf-corpus.ts';
 import { endpoint, fixtureCapture, fixtureIdentities, KeyedPeer } from './peers.ts';
 import { Rng } from './rng.ts';
-import type { Sample } from '../loadgen/target-stats.ts';
+import { scrapeMetrics, type Sample } from '../loadgen/target-stats.ts';
 
 export interface DatagramCampaignOptions {
   /** Hostile datagrams to send (fragment scenarios count each piece). */
@@ -37,23 +46,50 @@ export interface CategoryTotals {
 }
 
 export interface DatagramReport {
+  /** The spawned root's UDP transport, or "live target HOST:PORT". */
   transport: string;
   seed: number;
   packets: number;
   seconds: number;
+  /** The process is running (a live target: it still answers known peers after the run). */
   alive: boolean;
-  logProblems: string[];
+  /** Error-level or non-JSON log lines; null when the log cannot be seen (a live target). */
+  logProblems: string[] | null;
   drops: Record<string, number>;
   relay: Record<string, number>;
   categories: Record<string, CategoryTotals>;
   /** Bytes that came back to unauthenticated categories' sockets ÷ bytes they sent. */
   unauthenticatedAmplification: number;
+  /** NaN when not visible (a live target without --metrics-url). */
   rssStartBytes: number;
   rssEndBytes: number;
   rssMaxBytes: number;
+  /** Bytes that came back to all hostile sockets ÷ bytes they sent. */
+  bytesBackPerByte: number;
+  /** Categories not sent, and why. */
+  skipped: Partial<Record<Category, string>>;
   reassemblyInFlight: number;
   probes: { duringSent: number; duringAnswered: number; afterSent: number; afterAnswered: number };
   root: { datagramsIn: number; datagramsOut: number; bytesIn: number; bytesOut: number };
+}
+
+/** What the campaign knows of the node it attacks. */
+export interface CampaignTarget {
+  udp: { host: string; port: number };
+  /** Its public identity. */
+  identity: Identity;
+  description: string;
+  /** Identities registered with it besides the campaign's own (the capture's leaves, when captured packets authenticate). */
+  extraKeyed: Identity[];
+  /** undefined when it cannot be seen from here. */
+  running(): boolean | undefined;
+  rssBytes(): number;
+  metrics(): Promise<Sample[]>;
+  logProblems(): string[] | null;
+  /** Categories that cannot reach this target, with the reason. */
+  skipped: Partial<Record<Category, string>>;
+  /** The network a leaf target has joined (enables the network categories). */
+  network?: NetworkContext;
 }
 
 /** One hostile source: a socket on its own loopback /24, counting what comes back. */
@@ -87,7 +123,11 @@ export async function runDatagramCampaign(o: DatagramCampaignOptions): Promise<D
   const target = await RootTarget.spawn({ identitySecret: rootId.toString(true), args, files: { [`moons.d/${moonName}`]: Buffer.from(moonHex, 'hex') } });
   const opened: { close(): unknown }[] = [];
   try {
-    return await campaign(o, target, rootId, [hosts.a, hosts.b], capture.datagrams.map((d) => d.data), opened);
+    const transport = target.logLines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('UDP transport'))?.msg ?? 'unknown';
+    return await campaign(o, {
+      udp: target.udp, identity: rootId, description: transport, extraKeyed: [hosts.a, hosts.b], skipped: {},
+      running: () => target.running, rssBytes: () => target.rssBytes(), metrics: () => target.metrics(), logProblems: () => target.logProblems(),
+    }, capture.datagrams.map((d) => d.data), opened);
   } finally {
     for (const s of opened) {
       try { await s.close(); } catch { /* already closed */ }
@@ -96,17 +136,68 @@ export async function runDatagramCampaign(o: DatagramCampaignOptions): Promise<D
   }
 }
 
-async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: Identity, captureLeaves: Identity[], captured: Uint8Array[], opened: { close(): unknown }[]): Promise<DatagramReport> {
+export interface LiveTargetOptions {
+  /** HOST:PORT of its UDP socket (an IPv6 host in brackets: [::1]:9993). */
+  target: string;
+  /** Its identity.public: a file, or the identity itself. */
+  targetIdentity: string;
+  /** Its /metrics and the token, to read drop counters and RSS. */
+  metricsUrl?: string;
+  metricsToken?: string;
+}
+
+/** Parse HOST:PORT (IPv6 in brackets). */
+export function parseHostPort(text: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  const port = Number(m?.[2]);
+  if (!m || !isIP(m[1]) || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--target must be IP:PORT or [IPv6]:PORT, got ${JSON.stringify(text)}`);
+  return { host: m[1], port };
+}
+
+/** The campaign against a root that is already running: it knows only the root's public identity. */
+export async function runLiveDatagramCampaign(o: DatagramCampaignOptions & LiveTargetOptions): Promise<DatagramReport> {
+  const udp = parseHostPort(o.target);
+  const text = existsSync(o.targetIdentity) ? readFileSync(o.targetIdentity, 'utf8') : o.targetIdentity;
+  const identity = parseIdentity(text.trim());
+  if (!identity) throw new Error(`--target-identity: not an identity (a file holding identity.public, or the identity itself): ${JSON.stringify(o.targetIdentity.slice(0, 80))}`);
+  const metrics = async (): Promise<Sample[]> => (o.metricsUrl ? scrapeMetrics(o.metricsUrl, o.metricsToken ?? '') : []);
+  const rss = { last: Number.NaN };
+  const opened: { close(): unknown }[] = [];
+  try {
+    return await campaign(o, {
+      udp, identity: identity.publicOnly(), description: `live target ${o.target}`, extraKeyed: [],
+      skipped: { 'capture-replay': 'captured packets authenticate only to the capture\'s own root' },
+      running: () => undefined,
+      rssBytes: () => rss.last,
+      metrics: async () => {
+        const m = await metrics();
+        rss.last = m.length > 0 ? counter(m, 'ztroot_process_process_resident_memory_bytes') : Number.NaN;
+        return m;
+      },
+      logProblems: () => null,
+    }, fixtureCapture().datagrams.map((d) => d.data), opened);
+  } finally {
+    for (const s of opened) {
+      try { await s.close(); } catch { /* already closed */ }
+    }
+  }
+}
+
+/** The campaign against any target; what it opens is pushed to `opened` for the caller to close. */
+export async function campaign(o: DatagramCampaignOptions, target: CampaignTarget, captured: Uint8Array[], opened: { close(): unknown }[]): Promise<DatagramReport> {
   const log = o.progress ?? (() => {});
+  const rootId = target.identity;
   const via = endpoint(target.udp.host, target.udp.port);
   const ids = fixtureIdentities();
-  const transport = target.logLines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('UDP transport'))?.msg ?? 'unknown';
-  log(`target pid ${target.pid} on ${target.udp.host}/${target.udp.port}, ${transport}`);
+  const transport = target.description;
+  log(`target ${target.udp.host}/${target.udp.port}, ${transport}`);
+  const loopback = /^127\./.test(target.udp.host);
+  const metricsBefore = await target.metrics();
 
   // identities the root knows: four for valid-MAC junk, the two capture leaves (so captured
   // packets authenticate), and two probes that must keep being answered
   const keyedPeers: KeyedPeer[] = [];
-  for (const id of [...ids.slice(0, 4), ...captureLeaves]) {
+  for (const id of [...ids.slice(0, 4), ...target.extraKeyed]) {
     const p = await KeyedPeer.open(id, rootId, via);
     opened.push(p);
     keyedPeers.push(p);
@@ -116,8 +207,9 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
   await Promise.all([...keyedPeers, ...probes].map((p) => p.register()));
   log(`registered ${keyedPeers.length + probes.length} identities`);
 
+  const capture = fixtureCapture();
   const corpus = new Corpus({
-    root: rootId, via, captured, captureHosts: [rootId, ...captureLeaves],
+    root: rootId, via, captured, captureHosts: capture.hosts.map((h) => parseIdentity(h.identitySecret)!), network: target.network,
     keyed: keyedPeers.slice(0, 4).map((p) => ({ identity: p.identity, key: p.key })),
   });
 
@@ -126,7 +218,8 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
   for (const [ci, category] of CATEGORY_NAMES.entries()) {
     const list: Source[] = [];
     for (let k = 0; k < o.socketsPerCategory; k++) {
-      const socket = await bindSource(`127.${16 + ci}.${k + 1}.1`);
+      // on loopback each socket has its own /24 (per-source limits see many sources); elsewhere one address
+      const socket = await bindSource(loopback ? `127.${16 + ci}.${k + 1}.1` : (isIP(target.udp.host) === 6 ? '::' : '0.0.0.0'));
       socket.on('message', (m) => {
         const t = totals[category];
         t.datagramsBack++;
@@ -140,7 +233,9 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
     sources.push(list);
   }
 
-  const weights = CATEGORY_NAMES.map((c) => o.weights?.[c] ?? 1);
+  const skipped: Partial<Record<Category, string>> = { ...target.skipped };
+  if (!target.network) for (const c of NETWORK_CATEGORIES) skipped[c] = 'needs a leaf joined to a network (npm run fuzz -- leaf)';
+  const weights = CATEGORY_NAMES.map((c) => (skipped[c] ? 0 : o.weights?.[c] ?? 1));
   const weightSum = weights.reduce((a, b) => a + b, 0);
   const pickCategory = (rng: Rng): number => {
     let x = rng.int(weightSum * 1000) / 1000;
@@ -164,7 +259,10 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
     during.sent++;
     void q.then((ok) => { if (ok) during.answered++; });
   }, 200);
-  const rssTimer = setInterval(() => { rssMax = Math.max(rssMax, target.rssBytes() || 0); }, 1000);
+  const rssTimer = setInterval(() => {
+    if (target.running() === undefined) void target.metrics().then(() => { rssMax = Math.max(rssMax, target.rssBytes()); }, () => {});
+    else rssMax = Math.max(rssMax, target.rssBytes() || 0);
+  }, 1000);
   let lastReport = started;
 
   try {
@@ -173,7 +271,7 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
     let credit = 0;
     let lastTick = Date.now();
     while (sent < o.packets) {
-      if (!target.running) break;
+      if (target.running() === false) break;
       const now = Date.now();
       credit = Math.min(credit + ((now - lastTick) / 1000) * o.rate, o.rate / 50 + 1);
       lastTick = now;
@@ -182,7 +280,7 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
         const category = CATEGORY_NAMES[ci];
         const src = rng.pick(sources[ci]);
         for (const d of corpus.generate(rng, category)) {
-          src.socket.send(d, port, '127.0.0.1');
+          src.socket.send(d, port, target.udp.host);
           totals[category].sent++;
           totals[category].bytesSent += d.length;
           sent++;
@@ -191,7 +289,7 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
       }
       if (Date.now() - lastReport >= 5000) {
         lastReport = Date.now();
-        log(`${sent} / ${o.packets} sent, probes ${during.answered}/${during.sent} answered, rss ${(target.rssBytes() / 2 ** 20).toFixed(0)} MiB`);
+        log(`${sent} / ${o.packets} sent, probes ${during.answered}/${during.sent} answered, rss ${MiB(target.rssBytes())}`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -213,43 +311,56 @@ async function campaign(o: DatagramCampaignOptions, target: RootTarget, rootId: 
     if (await p.hello(3000)) after.answered++;
     await new Promise((r) => setTimeout(r, 300));
   }
-  const alive = target.running;
+  const alive = target.running() ?? after.answered > 0;
   const samples = alive ? await target.metrics() : [];
   const rssEnd = target.rssBytes();
+  const delta = (name: string, label: string): Record<string, number> => {
+    const before = labelled(metricsBefore, name, label);
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(labelled(samples, name, label))) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
+    return out;
+  };
+  const since = (name: string, labels: Record<string, string> = {}): number => counter(samples, name, labels) - counter(metricsBefore, name, labels);
+  const allSent = CATEGORY_NAMES.reduce((n, c) => n + totals[c].bytesSent, 0);
+  const allBack = CATEGORY_NAMES.reduce((n, c) => n + totals[c].bytesBack, 0);
   const unauth = CATEGORY_NAMES.filter((c) => !CATEGORIES[c].authenticated);
   const unauthSent = unauth.reduce((n, c) => n + totals[c].bytesSent, 0);
   const unauthBack = unauth.reduce((n, c) => n + totals[c].bytesBack, 0);
   return {
     transport, seed: o.seed, packets: sent, seconds, alive,
     logProblems: target.logProblems(),
-    drops: dropsByReason(samples),
-    relay: labelled(samples, 'ztroot_relay_total', 'outcome'),
+    drops: delta('ztroot_drops_total', 'reason'),
+    relay: delta('ztroot_relay_total', 'outcome'),
     categories: totals,
     unauthenticatedAmplification: unauthSent === 0 ? 0 : unauthBack / unauthSent,
-    rssStartBytes: rssStart, rssEndBytes: rssEnd, rssMaxBytes: Math.max(rssMax, rssEnd || 0),
+    rssStartBytes: rssStart, rssEndBytes: rssEnd, rssMaxBytes: Number.isNaN(rssStart) ? Number.NaN : Math.max(rssMax, rssEnd || 0),
+    bytesBackPerByte: allSent === 0 ? 0 : allBack / allSent,
+    skipped,
     reassemblyInFlight: counter(samples, 'ztroot_reassembly_in_flight'),
     probes: { duringSent: during.sent, duringAnswered: during.answered, afterSent: after.sent, afterAnswered: after.answered },
     root: {
-      datagramsIn: counter(samples, 'ztroot_datagrams_total', { direction: 'in' }),
-      datagramsOut: counter(samples, 'ztroot_datagrams_total', { direction: 'out' }),
-      bytesIn: counter(samples, 'ztroot_bytes_total', { direction: 'in' }),
-      bytesOut: counter(samples, 'ztroot_bytes_total', { direction: 'out' }),
+      datagramsIn: since('ztroot_datagrams_total', { direction: 'in' }),
+      datagramsOut: since('ztroot_datagrams_total', { direction: 'out' }),
+      bytesIn: since('ztroot_bytes_total', { direction: 'in' }),
+      bytesOut: since('ztroot_bytes_total', { direction: 'out' }),
     },
   };
 }
 
-const MiB = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const MiB = (b: number): string => (Number.isNaN(b) ? 'n/a' : `${(b / 2 ** 20).toFixed(1)} MiB`);
 
 /** The report as text. */
 export function formatDatagramReport(r: DatagramReport): string {
   const lines = [
     `datagram campaign — ${r.transport}, seed ${r.seed}`,
     `  sent ${r.packets} hostile datagrams in ${r.seconds.toFixed(1)} s (${Math.round(r.packets / r.seconds)}/s)`,
-    `  process alive: ${r.alive ? 'yes' : 'NO'}; log problems (error level or not JSON): ${r.logProblems.length}`,
+    `  process alive: ${r.alive ? 'yes' : 'NO'}; log problems (error level or not JSON): ${r.logProblems?.length ?? 'not visible'}`,
     `  RSS start ${MiB(r.rssStartBytes)}, end ${MiB(r.rssEndBytes)}, max ${MiB(r.rssMaxBytes)}; reassembly in flight at end ${r.reassemblyInFlight}`,
     `  known-peer probes answered: during ${r.probes.duringAnswered}/${r.probes.duringSent}, after ${r.probes.afterAnswered}/${r.probes.afterSent}`,
-    `  root: datagrams in ${r.root.datagramsIn} (the rest lost in the kernel's socket buffers), out ${r.root.datagramsOut}; bytes out/in ${(r.root.bytesOut / Math.max(1, r.root.bytesIn)).toFixed(3)}`,
-    `  bytes back per byte sent, unauthenticated sources: ${r.unauthenticatedAmplification.toFixed(4)}`,
+    r.root.datagramsIn > 0
+      ? `  root: datagrams in ${r.root.datagramsIn} (the rest lost in the kernel's socket buffers), out ${r.root.datagramsOut}; bytes out/in ${(r.root.bytesOut / Math.max(1, r.root.bytesIn)).toFixed(3)}`
+      : '  root: counters not visible (no /metrics)',
+    `  bytes back per byte sent: all hostile sources ${r.bytesBackPerByte.toFixed(4)}, unauthenticated sources ${r.unauthenticatedAmplification.toFixed(4)}`,
     '  category             auth   sent       bytes back/sent  datagrams back (root\'s own / relayed)',
     ...CATEGORY_NAMES.map((c) => {
       const t = r.categories[c];
@@ -258,7 +369,8 @@ export function formatDatagramReport(r: DatagramReport): string {
     `  drops by reason: ${Object.entries(r.drops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `  relay outcomes: ${Object.entries(r.relay).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
   ];
-  for (const p of r.logProblems.slice(0, 10)) lines.push(`  problem: ${p.slice(0, 300)}`);
+  for (const [c, why] of Object.entries(r.skipped)) lines.push(`  not sent: ${c} (${why})`);
+  for (const p of (r.logProblems ?? []).slice(0, 10)) lines.push(`  problem: ${p.slice(0, 300)}`);
   return lines.join('\n');
 }
 
@@ -266,7 +378,7 @@ export function formatDatagramReport(r: DatagramReport): string {
 export function datagramFailures(r: DatagramReport): string[] {
   const f: string[] = [];
   if (!r.alive) f.push('the root process exited');
-  if (r.logProblems.length > 0) f.push(`${r.logProblems.length} problem lines in the root's log`);
+  if (r.logProblems && r.logProblems.length > 0) f.push(`${r.logProblems.length} problem lines in the root's log`);
   if (r.probes.afterAnswered < r.probes.afterSent) f.push(`known peers answered after the campaign: ${r.probes.afterAnswered}/${r.probes.afterSent}`);
   if (r.probes.duringAnswered === 0) f.push('no known-peer probe was answered during the campaign');
   if (r.unauthenticatedAmplification > 1) f.push(`unauthenticated sources got back ${r.unauthenticatedAmplification.toFixed(3)} bytes per byte sent`);

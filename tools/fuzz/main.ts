@@ -2,7 +2,9 @@
 // (README.md, "Abuse and failure campaign"):
 //
 //   npm run fuzz -- [--packets N] [--seed S] [--rate R] [--transports on,off] [--json FILE]
+//   npm run fuzz -- --target HOST:PORT --target-identity FILE|IDENTITY [--metrics-url URL --metrics-token T]
 //   npm run fuzz -- http [--roles root,leaf,controller] [--seed S] [--json FILE]
+//   npm run fuzz -- leaf [--packets N] [--ethernet N] [--seed S] [--json FILE]
 //
 // Every run is bounded (packets at a bounded rate, then a fixed drain); the root it starts is
 // killed on exit. Exit status 1 when a campaign fails (process died, errors logged, known peers
@@ -14,7 +16,8 @@ import { formatSoakReport, runSoak, soakFailures } from './soak.ts';
 import { formatKill9Report, kill9Failures, runKill9Campaign } from './kill9.ts';
 import { formatHttpReport, httpFailures, runHttpCampaign } from './http.ts';
 import type { TargetRole } from './target.ts';
-import { datagramFailures, formatDatagramReport, runDatagramCampaign, type DatagramReport } from './datagrams.ts';
+import { formatLeafReport, leafFailures, runLeafCampaign } from './leaf.ts';
+import { datagramFailures, formatDatagramReport, runDatagramCampaign, runLiveDatagramCampaign, type DatagramReport } from './datagrams.ts';
 
 function int(v: string): number {
   const n = Number(v);
@@ -26,23 +29,34 @@ const program = new Command('fuzz');
 
 program
   .command('datagrams', { isDefault: true })
-  .description('hostile datagrams against a spawned root, in each UDP transport')
+  .description('hostile datagrams against a spawned root, in each UDP transport, or against a running one (--target)')
   .option('--packets <n>', 'hostile datagrams in all (split evenly between transports)', int, 200_000)
   .option('--seed <n>', 'PRNG seed (same seed, same datagrams)', int, 1)
   .option('--rate <n>', 'datagrams per second, at most', int, 20_000)
   .option('--transports <list>', 'root --native-udp modes to run, comma-separated (on, off, auto)', 'on,off')
   .option('--workers <n>', 'packet workers of the root (default: one per core)', int)
   .option('--sockets <n>', 'source sockets per category, each on its own 127.c.k.1', int, 16)
+  .option('--target <host:port>', 'a root already running there instead of a spawned one (its UDP endpoint)')
+  .option('--target-identity <file|identity>', 'with --target: its identity.public (a file, or the identity itself)')
+  .option('--metrics-url <url>', 'with --target: its /metrics, for drop counters and RSS')
+  .option('--metrics-token <token>', 'with --metrics-url: the bearer token')
   .option('--json <file>', 'also write the reports as JSON')
-  .action(async (flags: { packets: number; seed: number; rate: number; transports: string; workers?: number; sockets: number; json?: string }) => {
-    const modes = flags.transports.split(',').map((s) => s.trim()).filter(Boolean) as ('on' | 'off' | 'auto')[];
+  .action(async (flags: {
+    packets: number; seed: number; rate: number; transports: string; workers?: number; sockets: number; json?: string;
+    target?: string; targetIdentity?: string; metricsUrl?: string; metricsToken?: string;
+  }) => {
+    if (flags.target && !flags.targetIdentity) program.error('--target needs --target-identity');
+    const modes = flags.target ? ['live'] : flags.transports.split(',').map((s) => s.trim()).filter(Boolean) as ('on' | 'off' | 'auto')[];
     const reports: DatagramReport[] = [];
     let failed = false;
     for (const [i, mode] of modes.entries()) {
-      const r = await runDatagramCampaign({
-        packets: Math.ceil(flags.packets / modes.length), seed: flags.seed + i, rate: flags.rate, nativeUdp: mode,
-        workers: flags.workers, socketsPerCategory: flags.sockets, progress: (l) => console.error(`[${mode}] ${l}`),
-      });
+      const common = {
+        packets: Math.ceil(flags.packets / modes.length), seed: flags.seed + i, rate: flags.rate, nativeUdp: 'auto' as const,
+        workers: flags.workers, socketsPerCategory: flags.sockets, progress: (l: string) => console.error(`[${mode}] ${l}`),
+      };
+      const r = mode === 'live'
+        ? await runLiveDatagramCampaign({ ...common, target: flags.target!, targetIdentity: flags.targetIdentity!, metricsUrl: flags.metricsUrl, metricsToken: flags.metricsToken })
+        : await runDatagramCampaign({ ...common, nativeUdp: mode as 'on' | 'off' | 'auto' });
       reports.push(r);
       console.log(formatDatagramReport(r));
       const f = datagramFailures(r);
@@ -78,6 +92,24 @@ program
     }
     if (flags.json) writeFileSync(flags.json, JSON.stringify(reports, null, 2));
     process.exitCode = failed ? 1 : 0;
+  });
+
+program
+  .command('leaf')
+  .description('a leaf joined to a network: hostile datagrams (network configs, credentials, frames too) and junk on its Ethernet side')
+  .option('--packets <n>', 'hostile datagrams', int, 100_000)
+  .option('--ethernet <n>', 'junk frames into its Ethernet side', int, 20_000)
+  .option('--seed <n>', 'PRNG seed', int, 1)
+  .option('--rate <n>', 'datagrams per second, at most', int, 5000)
+  .option('--sockets <n>', 'source sockets per category', int, 8)
+  .option('--json <file>', 'also write the report as JSON')
+  .action(async (flags: { packets: number; ethernet: number; seed: number; rate: number; sockets: number; json?: string }) => {
+    const r = await runLeafCampaign({ packets: flags.packets, ethernetFrames: flags.ethernet, seed: flags.seed, rate: flags.rate, socketsPerCategory: flags.sockets, progress: (l) => console.error(`[leaf] ${l}`) });
+    console.log(formatLeafReport(r));
+    const f = leafFailures(r);
+    console.log(f.length === 0 ? '  PASS' : f.map((x) => `  FAIL: ${x}`).join('\n'));
+    if (flags.json) writeFileSync(flags.json, JSON.stringify(r, null, 2));
+    process.exitCode = f.length === 0 ? 0 : 1;
   });
 
 program

@@ -14,7 +14,7 @@ import { parseCaptureJson, type JsonCapture } from '../../src/wire/capture.ts';
 import { uncompressPacket } from '../../src/wire/compression.ts';
 import { Cipher, FRAGMENT_INDICATOR, HeaderFlag, MIN_PACKET_LENGTH, PacketOffset, Verb, VerbFlag } from '../../src/wire/constants.ts';
 import { cryptField } from '../../src/wire/crypt-field.ts';
-import { parseInetAddress, type IpAddress } from '../../src/wire/inet-address.ts';
+import { formatIp, parseInetAddress, type IpAddress } from '../../src/wire/inet-address.ts';
 import { markFragmentedIfNeeded, Reassembler, splitPacket } from '../../src/wire/fragment.ts';
 import { newPacket, readPacketId } from '../../src/wire/packet.ts';
 import { PeerKey } from '../../src/wire/peer-key.ts';
@@ -97,6 +97,8 @@ export class KeyedPeer {
   readonly target: IpAddress;
   private readonly waiting = new Map<bigint, (reply: Reply) => void>();
   private readonly reassembler = new Reassembler();
+  /** The target's IP as text, for send(). */
+  private readonly host: string;
   /** Every datagram received, as bytes (relayed junk lands here too). */
   bytesIn = 0;
   datagramsIn = 0;
@@ -109,6 +111,7 @@ export class KeyedPeer {
     this.key = keyBetween(identity, root);
     this.socket = socket;
     this.target = target;
+    this.host = formatIp(target);
     socket.on('message', (msg) => {
       this.bytesIn += msg.length;
       this.datagramsIn++;
@@ -132,8 +135,10 @@ export class KeyedPeer {
     });
   }
 
-  static async open(identity: Identity, root: Identity, target: IpAddress, bindAddress = '127.0.0.1'): Promise<KeyedPeer> {
-    const socket = createSocket('udp4');
+  /** A socket bound to `bindAddress` (default: loopback when the target is on loopback, else any address). */
+  static async open(identity: Identity, root: Identity, target: IpAddress, bindAddress?: string): Promise<KeyedPeer> {
+    const socket = createSocket(target.family === 6 ? 'udp6' : 'udp4');
+    bindAddress ??= target.family === 6 ? '::' : target.ip[0] === 127 ? '127.0.0.1' : '0.0.0.0';
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(0, bindAddress, () => resolve());
@@ -151,7 +156,7 @@ export class KeyedPeer {
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.waiting.delete(id); resolve(undefined); }, timeoutMs);
       this.waiting.set(id, (r) => { clearTimeout(timer); resolve(r); });
-      for (const d of datagrams) this.socket.send(d, this.target.port, this.target.family === 6 ? '::1' : '127.0.0.1');
+      for (const d of datagrams) this.socket.send(d, this.target.port, this.host);
     });
   }
 

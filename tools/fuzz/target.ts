@@ -35,6 +35,8 @@ export interface SpawnOptions {
   tokenFromHome?: boolean;
   /** Run the root under `bash -c`, after these shell commands (e.g. 'ulimit -n 64'). */
   shellPrefix?: string;
+  /** A command that execs the rest (e.g. ['unshare', '--mount', '--propagation', 'private']); the root keeps its PID. */
+  wrapper?: string[];
   /** Files to write into a new home (relative path → bytes), e.g. a moon under moons.d/. */
   files?: Record<string, Uint8Array>;
   env?: NodeJS.ProcessEnv;
@@ -97,9 +99,9 @@ export class RootTarget {
     const token = o.metricsToken ?? 'fuzz0metrics0token0000000';
     const args = [ZTROOT_BIN, role, '--home', home, '--bind', '127.0.0.1', '--port', '0', '--http', '127.0.0.1:0',
       ...(tokenFromHome ? [] : ['--metrics-token', token]), ...(o.args ?? [])];
-    const child = o.shellPrefix
-      ? spawn('bash', ['-c', `${o.shellPrefix}; exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env })
-      : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
+    const command = o.shellPrefix ? ['bash', '-c', `${o.shellPrefix}; exec "$0" "$@"`, process.execPath, ...args] : [process.execPath, ...args];
+    const [file, ...rest] = [...(o.wrapper ?? []), ...command];
+    const child = spawn(file, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
     installExitHandlers();
     live.add(child);
     child.once('exit', () => live.delete(child));

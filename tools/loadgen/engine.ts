@@ -606,7 +606,8 @@ export class LoadEngine {
         }
         await sleep(5);
       }
-      r.seconds = ((count === ids.length ? lastAdmit : performance.now()) - start) / 1000;
+      // all admitted: the stage lasted until the last one (never before it started: none to admit)
+      r.seconds = (Math.max(start, count === ids.length ? lastAdmit : performance.now()) - start) / 1000;
     } finally {
       await Promise.all(sockets.map(closeSocket));
     }
