@@ -8,7 +8,7 @@ import { startHttpListener, type HttpListener, type RouteProvider } from '../api
 import { metricsRoutes } from '../api/metrics-routes.ts';
 import { nodeRoutes } from '../api/node-routes.ts';
 import { createNodeRegistry } from '../metrics/node-metrics.ts';
-import { loadOrCreateAuthToken, loadOrCreateMetricsToken } from '../root/home.ts';
+import { loadOrCreateAuthToken } from '../root/home.ts';
 import type { LeafNode } from './leaf-node.ts';
 
 export interface LeafApiOptions {
@@ -16,7 +16,7 @@ export interface LeafApiOptions {
   listen: string;
   /** Default: authtoken.secret in the leaf's home (made if missing). */
   authToken?: string;
-  /** Default: metricstoken.secret in the leaf's home (made if missing). */
+  /** Default: metricstoken.secret in the leaf's home (made if missing; see LeafNode.metricsToken). */
   metricsToken?: string;
   /** Networks besides loopback that may use the node (and other roles') routes. */
   allowManagementFrom?: readonly ManagementNetwork[];
@@ -30,7 +30,7 @@ export function startLeafApi(leaf: LeafNode, options: LeafApiOptions): Promise<H
   return startHttpListener({
     listen: options.listen,
     authToken: options.authToken ?? loadOrCreateAuthToken(leaf.home),
-    metricsToken: options.metricsToken ?? loadOrCreateMetricsToken(leaf.home),
+    metricsToken: options.metricsToken ?? leaf.metricsToken(),
     allowManagementFrom: options.allowManagementFrom,
     providers: [metricsRoutes(registry), ...(options.role ? [options.role.routes] : []), nodeRoutes(leaf)],
   });

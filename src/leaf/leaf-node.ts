@@ -6,6 +6,7 @@
 // where the host allows it — without one the node stays up and the network reports portError.
 
 import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { formatAddress, type Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
@@ -14,7 +15,7 @@ import { moonJson, peerJson, statusJson } from '../api/node-json.ts';
 import type { NodeApiView } from '../api/node-routes.ts';
 import { choosePlanet, loadWorldFiles, saveWorldFile } from '../node/topology.ts';
 import { PATH_EXPIRATION_MS } from '../node/peer.ts';
-import { ensureHome, HOME_FILES, HomeError, loadOrCreateIdentity } from '../root/home.ts';
+import { ensureHome, HOME_FILES, HomeError, loadOrCreateIdentity, loadOrCreateMetricsToken } from '../root/home.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { NetconfFlag, NetworkType, SpecialistFlag } from '../wire/constants.ts';
@@ -159,6 +160,16 @@ export class LeafNode implements NodeApiView {
   /** A world a root sent that the core took: saved where a restart finds it. */
   private saveWorld(w: World): void {
     this.persist('world', () => saveWorldFile(this.home, w));
+  }
+
+  /**
+   * metricstoken.secret, made if missing. On a home that cannot be written, a random token kept in
+   * memory only, which nobody knows: /metrics stays closed rather than the leaf not starting.
+   */
+  metricsToken(): string {
+    let token: string | undefined;
+    this.persist('metrics token', () => { token = loadOrCreateMetricsToken(this.home); });
+    return token ?? randomBytes(24).toString('hex');
   }
 
   /**

@@ -144,7 +144,7 @@ class LeafProcess {
 
   /** The local API, with the token the image holds. */
   async api(method: string, path: string): Promise<{ status: number; body: any }> {
-    const port = String(this.logs().find((l) => l.msg === 'leaf started')!.api).replace('port ', '');
+    const port = String(this.logs().find((l) => l.msg === 'http listening')!.address).split(':').pop();
     const r = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { 'X-ZT1-Auth': LEAF_TOKEN }, body: method === 'POST' ? '{}' : undefined });
     return { status: r.status, body: await r.json() };
   }

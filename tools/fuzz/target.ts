@@ -3,7 +3,7 @@
 // log lines (errors counted), its tokens, /metrics, and its resident memory from /proc.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,7 +112,8 @@ export class RootTarget {
     t.udp = { host, port: Number(port) };
     t.http = String(t.logLines('http listening')[0].address);
     if (tokenFromHome) t.metricsToken = readFileSync(join(home, 'metricstoken.secret'), 'utf8').trim();
-    t.authToken = readFileSync(join(home, 'authtoken.secret'), 'utf8').trim();
+    // a home mounted in the child's own mount namespace is not seen from here
+    if (existsSync(join(home, 'authtoken.secret'))) t.authToken = readFileSync(join(home, 'authtoken.secret'), 'utf8').trim();
     return t;
   }
 
