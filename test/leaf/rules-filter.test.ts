@@ -11,7 +11,7 @@ import type { Capability } from '../../src/wire/credentials/capability.ts';
 const SELF = 0x11_2233_4455, PEER = 0x66_7788_99aa;
 
 function config(rules: Rule[], capabilities: Capability[] = [], flags = 0n): NetworkConfig {
-  return { rules, capabilities, tags: [], flags } as unknown as NetworkConfig;
+  return { rules, capabilities, tags: [], certificatesOfOwnership: [], flags } as unknown as NetworkConfig;
 }
 const r = (type: string, fields: Record<string, unknown> = {}, not = false, or = false): Rule => ({ type, not, or, ...fields }) as unknown as Rule;
 const accept = r('ACTION_ACCEPT'), drop = r('ACTION_DROP');
