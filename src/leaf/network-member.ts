@@ -64,6 +64,12 @@ const CREDENTIALS_REQUEST_INTERVAL_MS = 1000;
 const CREDENTIALS_RECEIVE_INTERVAL_MS = 1000;
 /** Senders whose last NETWORK_CREDENTIALS time is remembered for that limit. */
 const CREDENTIAL_SENDERS_REMEMBERED = 4096;
+/**
+ * Members whose credentials are kept per network. 1.14 keeps one Membership per node it deals with
+ * (dropped with the peer); a capability's custody addresses are not signed, so a member could name
+ * new holders at will: past this, credentials for members not yet known are refused.
+ */
+const MEMBERS_REMEMBERED = 16_384;
 /** What we know of a member that showed us nothing. */
 const NOTHING_SHOWN = new RemoteCredentials();
 
@@ -255,7 +261,12 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
       this.rejected[kind]++;
       return;
     }
-    const m = n.remote.get(issuedTo) ?? new RemoteCredentials();
+    const had = n.remote.get(issuedTo);
+    if (!had && n.remote.size >= MEMBERS_REMEMBERED) {
+      this.rejected[kind]++;
+      return;
+    }
+    const m = had ?? new RemoteCredentials();
     const result = m.add(kind, cred as never, () => verify(n, controller));
     if (result === 'rejected') this.rejected[kind]++;
     else n.remote.set(issuedTo, m); // only members with a credential that checked out are remembered
@@ -284,6 +295,10 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     const n = this.networks.get(rev.networkId);
     const controller = n && this.controllerIdentity(n);
     if (!n || !controller || rev.signedBy !== controllerForNetwork(n.nwid) || !verifyRevocation(rev, controller)) {
+      this.rejected.revocation++;
+      return;
+    }
+    if (!n.remote.has(rev.target) && n.remote.size >= MEMBERS_REMEMBERED) {
       this.rejected.revocation++;
       return;
     }

@@ -5,7 +5,6 @@
 // signature, custody chain, newest wins, revocations, the receive rate limit — on credentials
 // signed by the capture's controller.
 
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Identity } from '../../src/identity/identity.ts';
@@ -13,7 +12,6 @@ import { parseIdentity } from '../../src/identity/identity.ts';
 import { credentialPushPayloads } from '../../src/leaf/credential-push.ts';
 import { NetworkMember, type MemberNetwork } from '../../src/leaf/network-member.ts';
 import { capabilityIssuedTo, RemoteCredentials } from '../../src/leaf/remote-credentials.ts';
-import type { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import { parseCaptureJson } from '../../src/wire/capture.ts';
 import { uncompressPacket } from '../../src/wire/compression.ts';
 import { CredentialType, MAX_PACKET_LENGTH, PacketOffset, RevocationFlag, Verb } from '../../src/wire/constants.ts';
@@ -24,10 +22,11 @@ import { signTag, type Tag } from '../../src/wire/credentials/tag.ts';
 import { Keyring } from '../../src/wire/keyring.ts';
 import { decodeNetworkConfig, type NetworkConfig } from '../../src/wire/netconf/network-config.ts';
 import { classifyDatagram, packetDestination, packetSource, packetVerb } from '../../src/wire/packet.ts';
-import { decodeNetworkCredentials, encodeNetworkCredentials } from '../../src/wire/verbs/network-credentials.ts';
+import { decodeNetworkCredentials } from '../../src/wire/verbs/network-credentials.ts';
 import { decodeConfigChunk } from '../../src/wire/verbs/network-config.ts';
 import { captureExchange, isOkConfig } from '../controller/capture-exchange.ts';
 import { fixturePath } from '../support/vectors.ts';
+import { FakeLeaf } from './fake-leaf.ts';
 
 const x = captureExchange();
 const [idA, idB] = [...x.members.values()];
@@ -164,36 +163,14 @@ describe('RemoteCredentials (1.14 Membership bookkeeping)', () => {
   });
 });
 
-class FakeLeaf extends EventEmitter {
-  readonly address = idB.address;
-  clock = 1_000_000;
-  readonly sent: { to: number; verb: number; payload: Uint8Array }[] = [];
-  readonly node = {
-    peers: new Map([controller, idA, idB].map((id) => [id.address, { address: id.address, identity: id.publicOnly() }])),
-    now: () => this.clock,
-    send: () => {},
-  };
-
-  async sendVerb(to: number, verb: number, payload: Uint8Array): Promise<{ how: 'direct' }> {
-    this.sent.push({ to, verb, payload });
-    return { how: 'direct' };
-  }
-
-  /** NETWORK_CREDENTIALS from `from`, a second after the last (past the receive rate limit). */
-  push(from: Identity, c: Parameters<typeof encodeNetworkCredentials>[0]): void {
-    this.clock += 1000;
-    this.emit('packet', this.node.peers.get(from.address), Verb.NETWORK_CREDENTIALS, encodeNetworkCredentials(c), { packetId: 1n, hops: 0 });
-  }
-}
-
 describe('NetworkMember taking other members\' credentials', () => {
   let leaf: FakeLeaf;
   let member: NetworkMember;
   let n: MemberNetwork;
 
   beforeEach(() => {
-    leaf = new FakeLeaf();
-    member = new NetworkMember(leaf as unknown as SimpleLeaf);
+    leaf = new FakeLeaf(idB, [controller, idA]);
+    member = new NetworkMember(leaf.asLeaf);
     n = member.join(NWID);
     n.config = config();
     return () => member.close();
