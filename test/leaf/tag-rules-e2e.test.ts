@@ -3,7 +3,8 @@
 // (MATCH_TAGS_DIFFERENCE 0), the tags set per member through the controller API. The members push
 // their tags to each other (NETWORK_CREDENTIALS), so A and B (team 1) talk while C (team 2) is
 // dropped by the receiver's rules. Then a TEE rule sends copies of A→B frames to C (from A as
-// sender, from B as receiver), and a REDIRECT rule sends them to C instead of B.
+// sender, from B as receiver), a WATCH rule's truncated copies are acknowledged, and a REDIRECT
+// rule sends them to C instead of B.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { generateIdentity } from '../../src/identity/identity.ts';
 import { LeafNode } from '../../src/leaf/leaf-node.ts';
 import type { NetworkPort } from '../../src/leaf/network-port.ts';
 import type { VirtualEthernet } from '../../src/leaf/virtual-ethernet.ts';
+import { Verb } from '../../src/wire/constants.ts';
 import { macToBytes } from '../../src/wire/mac.ts';
 import { World } from '../../src/world/world.ts';
 import { WorldType } from '../../src/world/constants.ts';
@@ -150,6 +152,26 @@ describe('tag rules, TEE and REDIRECT between three members of a root --controll
     eth[0].send(ethernet(eth[1].mac, eth[0].mac, last));
     // two copies: A's (TEE outbound) and B's (TEE inbound)
     await until('two copies of one frame at C', () => got[2].filter((g) => g.text === last).length === 2);
+  });
+
+  it('a WATCH rule\'s copies ask for an ACK: C answers A with OK(EXT_FRAME)', async () => {
+    const C = formatAddress(leaves[2].address);
+    await setRules(sameTeamRules([{ type: 'ACTION_WATCH', address: C, length: 8, flags: 0 }]));
+    // (A drops the OK as 1.14 does, expecting no reply: count what C sends)
+    let acks = 0;
+    const node = leaves[2].leaf.node;
+    const send = node.send.bind(node);
+    node.send = ((peer, verb, payload, ...rest) => {
+      if (peer.address === leaves[0].address && verb === Verb.OK && payload[0] === Verb.EXT_FRAME) acks++;
+      return send(peer, verb, payload, ...rest);
+    }) as typeof node.send;
+    let k = 0;
+    await until('an OK(EXT_FRAME) from C', () => {
+      eth[0].send(ethernet(eth[1].mac, eth[0].mac, `watched ${k++}`));
+      return acks > 0;
+    });
+    // the copies carry the first 8 bytes of the payload only
+    expect(got[2].some((g) => g.text === 'watched ')).toBe(true);
   });
 
   it('a REDIRECT rule sends A→B frames to C instead of B', async () => {
