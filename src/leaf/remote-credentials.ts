@@ -6,10 +6,11 @@
 // controller's identity); this module holds the bookkeeping and the questions the rules ask.
 
 import type { Address } from '../identity/address.ts';
-import { CooThingType, CredentialType, MAX_CERTIFICATES_OF_OWNERSHIP, MAX_NETWORK_CAPABILITIES, MAX_NETWORK_TAGS } from '../wire/constants.ts';
+import { CooThingType, CredentialType, MAX_CERTIFICATES_OF_OWNERSHIP, MAX_NETWORK_CAPABILITIES, MAX_NETWORK_TAGS, NetconfFlag } from '../wire/constants.ts';
 import { encodeCapability, type Capability } from '../wire/credentials/capability.ts';
 import { encodeCoo, type CertificateOfOwnership } from '../wire/credentials/coo.ts';
 import { encodeTag, type Tag } from '../wire/credentials/tag.ts';
+import { rfc4193Address, sixPlaneAddress } from '../wire/netconf/managed-addresses.ts';
 import type { NetworkConfig } from '../wire/netconf/network-config.ts';
 import { macToBytes } from '../wire/mac.ts';
 
@@ -107,10 +108,14 @@ export class RemoteCredentials {
     return [...this.capability.values()].filter((c) => this.valid(config, CredentialType.capability, c));
   }
 
-  /** Membership::hasCertificateOfOwnershipFor (an IP as 4 or 16 bytes, or a MAC). */
+  /**
+   * Membership::hasCertificateOfOwnershipFor (an IP as 4 or 16 bytes, or a MAC): a valid COO of the
+   * member's covers it, or (IPv6, NDP emulation on) it lies in the prefix of our own 6PLANE (/40)
+   * or RFC4193 (/88) address, as 1.14 checks it.
+   */
   owns(config: NetworkConfig, thing: { ip: Uint8Array } | { mac: number }): boolean {
     for (const c of this.coo.values()) if (this.valid(config, CredentialType.coo, c) && cooOwns(c, thing)) return true;
-    return false;
+    return 'ip' in thing && ndpEmulated(config, thing.ip);
   }
 
   /** Membership::clean: forget what no longer counts under `config`. */
@@ -119,6 +124,17 @@ export class RemoteCredentials {
     for (const [id, c] of this.capability) if (!this.valid(config, CredentialType.capability, c)) this.capability.delete(id);
     for (const [id, c] of this.coo) if (!this.valid(config, CredentialType.coo, c)) this.coo.delete(id);
   }
+}
+
+/** Membership::_isV6NDPEmulated: the first of our 6PLANE / RFC4193 addresses we hold decides. */
+function ndpEmulated(config: NetworkConfig, ip: Uint8Array): boolean {
+  if (ip.length !== 16 || (config.flags & NetconfFlag.ipv6NdpEmulation) === 0n) return false;
+  for (const ours of [sixPlaneAddress(config.networkId, config.issuedTo), rfc4193Address(config.networkId, config.issuedTo)]) {
+    if (config.staticIps.some((a) => a.family === 6 && 'ip' in a && a.ip.every((b, i) => b === ours.ip[i]))) {
+      return ip.subarray(0, ours.port / 8).every((b, i) => b === ours.ip[i]);
+    }
+  }
+  return false;
 }
 
 /** CertificateOfOwnership::owns: a thing of the right type whose value starts with these bytes. */

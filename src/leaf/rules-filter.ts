@@ -15,8 +15,9 @@
 // TEE and WATCH name a member that gets a copy (the first `length` bytes, 0 = all), REDIRECT one
 // that gets the frame instead: the caller sends them as EXT_FRAME (FilterVerdict). A TEE/WATCH/
 // REDIRECT naming us makes an inbound frame "super-accepted" (delivered whatever its MACs).
-// Not modelled: VLAN IDs (frames carry none here, as for 1.14 on Linux), PRIORITY's QoS bucket,
-// the remote trace target, and 1.14's IPv6 NDP-emulation shortcut in ownership checks.
+// With NDP emulation on, an inbound IPv6 source within our own 6PLANE /40 or RFC4193 /88 prefix
+// also counts as IP-authenticated (1.14's shortcut). Not modelled: VLAN IDs (frames carry none
+// here, as for 1.14 on Linux), PRIORITY's QoS bucket, the remote trace target.
 
 import type { Address } from '../identity/address.ts';
 import type { NetworkConfig } from '../wire/netconf/network-config.ts';

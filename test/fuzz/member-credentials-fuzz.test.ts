@@ -100,7 +100,7 @@ describe('member credentials under hostile input', () => {
       const remote = new RemoteCredentials();
       for (const t of remoteTags) if (rng.int(2)) remote.add('tag', t, () => true);
       if (rng.int(4) === 0) remote.add('capability', { networkId: NWID, timestamp: T0, id: 9, rules: Array.from({ length: rng.int(6) }, randomRule), maxCustodyChainLength: 1, custody: [] }, () => true);
-      const config = { rules, capabilities: [], tags: tags.filter(() => rng.int(2)), certificatesOfOwnership: [], flags: BigInt(rng.int(16)), timestamp: T0, credentialTimeMaxDelta: 60_000n } as unknown as NetworkConfig;
+      const config = { rules, capabilities: [], tags: tags.filter(() => rng.int(2)), certificatesOfOwnership: [], flags: BigInt(rng.int(16)), staticIps: [], networkId: NWID, issuedTo: idB.address, timestamp: T0, credentialTimeMaxDelta: 60_000n } as unknown as NetworkConfig;
       const inbound = rng.int(2) === 1;
       const data = Uint8Array.from({ length: rng.int(100) }, () => rng.int(256));
       if (data.length > 0 && rng.int(2)) data[0] = 0x45;

@@ -14,7 +14,8 @@ import { NetworkMember, type MemberNetwork } from '../../src/leaf/network-member
 import { capabilityIssuedTo, RemoteCredentials } from '../../src/leaf/remote-credentials.ts';
 import { parseCaptureJson } from '../../src/wire/capture.ts';
 import { uncompressPacket } from '../../src/wire/compression.ts';
-import { CredentialType, MAX_PACKET_LENGTH, PacketOffset, RevocationFlag, Verb } from '../../src/wire/constants.ts';
+import { CredentialType, MAX_PACKET_LENGTH, NetconfFlag, PacketOffset, RevocationFlag, Verb } from '../../src/wire/constants.ts';
+import { rfc4193Address } from '../../src/wire/netconf/managed-addresses.ts';
 import { addCustodyLink, type Capability } from '../../src/wire/credentials/capability.ts';
 import { ownedIp, ownedMac, signCoo } from '../../src/wire/credentials/coo.ts';
 import { signRevocation } from '../../src/wire/credentials/revocation.ts';
@@ -63,7 +64,7 @@ function capability(id: number, ts = T0, holder = idA.address): Capability {
 function config(o: Partial<NetworkConfig> = {}): NetworkConfig {
   return {
     networkId: NWID, timestamp: T0, credentialTimeMaxDelta: 7_200_000n, issuedTo: idB.address, type: 1,
-    rules: [], capabilities: [], tags: [], certificatesOfOwnership: [], ...o,
+    rules: [], capabilities: [], tags: [], certificatesOfOwnership: [], flags: 0n, staticIps: [], ...o,
   } as unknown as NetworkConfig;
 }
 
@@ -158,6 +159,14 @@ describe('RemoteCredentials (1.14 Membership bookkeeping)', () => {
     expect(m.owns(config(), { ip: Uint8Array.of(10, 1, 2, 4) })).toBe(false);
     expect(m.owns(config(), { mac: 0x02_aabb_ccdd_ee })).toBe(true);
     expect(m.owns(config({ credentialTimeMaxDelta: 0n, timestamp: T0 + 1n }), { mac: 0x02_aabb_ccdd_ee })).toBe(false);
+    // NDP emulation: an IPv6 source inside our own RFC4193 /88 counts as owned (1.14's shortcut)
+    const ours = rfc4193Address(NWID, idB.address);
+    const neighbour = Uint8Array.from(ours.ip);
+    neighbour[15] ^= 0x5a;
+    const ndp = config({ flags: NetconfFlag.ipv6NdpEmulation, staticIps: [ours] });
+    expect(m.owns(ndp, { ip: neighbour })).toBe(true);
+    expect(m.owns(config({ staticIps: [ours] }), { ip: neighbour })).toBe(false);
+    expect(m.owns(ndp, { ip: rfc4193Address(NWID + 1n, idB.address).ip })).toBe(false);
     const handed = addCustodyLink(capability(1), idA, idB.address)!;
     expect(capabilityIssuedTo(handed)).toBe(idB.address);
   });

@@ -105,7 +105,7 @@ describe('rules with what the other member showed us (tags, capabilities, COOs) 
   const TEAM = 100;
   const tagOf = (value: number, issuedTo: number): Tag => signTag({ networkId: NWID, timestamp: T0, id: TEAM, value, issuedTo }, controller);
   const withTags = (rules: Rule[], mine?: number, o: Record<string, unknown> = {}): NetworkConfig => ({
-    rules, capabilities: [], certificatesOfOwnership: [], flags: 0n, timestamp: T0, credentialTimeMaxDelta: 60_000n,
+    rules, capabilities: [], certificatesOfOwnership: [], flags: 0n, staticIps: [], timestamp: T0, credentialTimeMaxDelta: 60_000n,
     tags: mine === undefined ? [] : [tagOf(mine, SELF)], ...o,
   }) as unknown as NetworkConfig;
   const showing = (value?: number, extra: (m: RemoteCredentials) => void = () => {}): RemoteCredentials => {
