@@ -17,9 +17,8 @@ import type { Address } from '../identity/address.ts';
 import type { Inbound } from '../node/node.ts';
 import type { Peer } from '../node/peer.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { ExtFrameFlag, Verb } from '../wire/constants.ts';
+import { ExtFrameFlag, NetconfFlag, Verb } from '../wire/constants.ts';
 import { addressFromMac, arpGroupFor, BROADCAST_GROUP, formatMac, isMulticastMac, macFromAddress, macFromBytes, macToBytes, type MulticastGroup } from '../wire/mac.ts';
-import { NetconfFlag } from '../wire/constants.ts';
 import type { NetworkConfig } from '../wire/netconf/network-config.ts';
 import { decodeExtFrame, encodeOkExtFrame } from '../wire/verbs/ext-frame.ts';
 import { encodeFrame } from '../wire/verbs/frame.ts';
@@ -275,7 +274,8 @@ export class NetworkPort {
       if (f.value.com) this.member.addCom(n, peer, f.value.com);
       if (!this.member.gate(n, peer.address, verb, inbound.packetId)) return;
       const { sourceMac, destinationMac } = f.value;
-      if (sourceMac !== 0 && sourceMac !== this.mac) this.toHost(peer.address, destinationMac, sourceMac, f.value.etherType, f.value.payload, 'ext');
+      if (sourceMac === 0 || sourceMac === this.mac) return; // 1.14 ignores these, unacknowledged
+      this.toHost(peer.address, destinationMac, sourceMac, f.value.etherType, f.value.payload, 'ext');
       if ((f.value.flags & ExtFrameFlag.ackRequested) !== 0) {
         this.leaf.node.send(peer, Verb.OK, encodeOkExtFrame({ inRePacketId: inbound.packetId, networkId: this.nwid }));
       }
