@@ -1,8 +1,11 @@
 // Network membership for the simple leaf, as a 1.14 member does it (07-network-config-controller.md
 // §6-§7): request the config from the controller (nwid >> 24), reassemble and verify signed
 // chunks, apply a config issued to us, acknowledge pushes with OK(ECHO), follow the controller's
-// errors, and on private networks exchange COMs with other members — a frame is accepted only
-// from a member whose COM is signed by the controller, agrees with ours and is not revoked.
+// errors, and exchange credentials with other members as 1.14.1 does (Membership::pushCredentials /
+// addCredential): we push our COM, capabilities, tags and certificates of ownership; we keep each
+// member's (RemoteCredentials) once the controller's signature and 1.14's checks pass, and apply
+// the controller's revocations. On a private network a frame is accepted only from a member whose
+// COM is signed by the controller, agrees with ours and is not revoked.
 
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
@@ -13,9 +16,12 @@ import { DIRECT_PATH_LIMITS } from '../node/direct-paths.ts';
 import { containsAddress } from '../node/ip-scope.ts';
 import type { Peer } from '../node/peer.ts';
 import type { DropReason } from '../node/stats.ts';
-import { CredentialType, ErrorCode, NetworkType, Verb } from '../wire/constants.ts';
+import { ErrorCode, NetworkType, RevocationFlag, Verb } from '../wire/constants.ts';
+import { verifyCustodyLink, type Capability } from '../wire/credentials/capability.ts';
 import { comAgreesWith, comIsSignedByController, comTimestamp, verifyCom, type CertificateOfMembership } from '../wire/credentials/com.ts';
-import { verifyRevocation } from '../wire/credentials/revocation.ts';
+import { verifyCoo } from '../wire/credentials/coo.ts';
+import { verifyRevocation, type Revocation } from '../wire/credentials/revocation.ts';
+import { verifyTag } from '../wire/credentials/tag.ts';
 import { encodeConfigRequestMetadata, standardConfigRequestMetadata } from '../wire/netconf/metadata.ts';
 import { decodeNetworkConfig, type NetworkConfig } from '../wire/netconf/network-config.ts';
 import { decodeError, encodeError } from '../wire/verbs/error.ts';
@@ -26,6 +32,8 @@ import { controllerForNetwork, encodeNetworkConfigRequest } from '../wire/verbs/
 import {
   decodeConfigChunk, decodeOkNetworkConfigRequest, encodeNetworkConfigAck, verifyConfigChunk, type ConfigChunk,
 } from '../wire/verbs/network-config.ts';
+import { credentialPushPayloads } from './credential-push.ts';
+import { capabilityIssuedTo, RemoteCredentials } from './remote-credentials.ts';
 import type { SimpleLeaf } from './simple-leaf.ts';
 
 export type NetworkStatus = 'REQUESTING_CONFIGURATION' | 'OK' | 'ACCESS_DENIED' | 'NOT_FOUND';
@@ -43,22 +51,34 @@ export interface MemberNetwork {
   config: NetworkConfig | undefined;
   /** Accepted COMs of other members. */
   readonly peerComs: Map<Address, CertificateOfMembership>;
-  /** COM revocation thresholds by member (COMs older than this are refused). */
-  readonly revokedBefore: Map<Address, bigint>;
+  /** Other members' tags, capabilities, COOs and revocation thresholds, by member. */
+  readonly remote: Map<Address, RemoteCredentials>;
   readonly assembling: Map<bigint, Assembly>;
-  /** When we last pushed our COM to each member (bounded: junk from the host names any member). */
-  readonly comPushedMs: LRUCache<Address, number>;
+  /** When we last pushed our credentials to each member (bounded: junk from the host names any member). */
+  readonly credentialsPushedMs: LRUCache<Address, number>;
   /** When the current config arrived (a newer COM is pushed again at once). */
   configuredMs: number;
   timer: NodeJS.Timeout | undefined;
 }
 
-/** Members whose last COM push is remembered, per network. */
-const MAX_COM_PUSHES = 4096;
-/** Our COM goes unasked to a member we send to at most this often. */
-export const COM_PUSH_INTERVAL_MS = 30_000;
-/** ZT_PEER_CREDENTIALS_REQUEST_RATE_LIMIT: a member asking for our COM (ERROR NEED_MEMBERSHIP_CERTIFICATE) gets it at most this often. */
+/** Members whose last credential push is remembered, per network. */
+const MAX_CREDENTIAL_PUSHES = 4096;
+/** Our credentials go unasked to a member we send to at most this often. */
+export const CREDENTIAL_PUSH_INTERVAL_MS = 30_000;
+/** ZT_PEER_CREDENTIALS_REQUEST_RATE_LIMIT: a member asking for our credentials (ERROR NEED_MEMBERSHIP_CERTIFICATE) gets them at most this often. */
 const CREDENTIALS_REQUEST_INTERVAL_MS = 1000;
+/** ZT_PEER_CREDENTIALS_RATE_LIMIT: NETWORK_CREDENTIALS from one node are read at most this often; the rest are dropped. */
+const CREDENTIALS_RECEIVE_INTERVAL_MS = 1000;
+/** Senders whose last NETWORK_CREDENTIALS time is remembered for that limit. */
+const CREDENTIAL_SENDERS_REMEMBERED = 4096;
+/**
+ * Members whose credentials are kept per network. 1.14 keeps one Membership per node it deals with
+ * (dropped with the peer); a capability's custody addresses are not signed, so a member could name
+ * new holders at will: past this, credentials for members not yet known are refused.
+ */
+const MEMBERS_REMEMBERED = 16_384;
+/** What we know of a member that showed us nothing. */
+const NOTHING_SHOWN = new RemoteCredentials();
 
 export interface MemberEvents {
   config: [nwid: bigint, config: NetworkConfig];
@@ -68,11 +88,16 @@ export interface MemberEvents {
   frame: [nwid: bigint, source: Address, frame: Frame];
   /** A frame refused for want of a valid COM. */
   refused: [nwid: bigint, source: Address];
+  /** A NETWORK_CREDENTIALS packet dropped by the receive rate limit. */
+  credentialsThrottled: [source: Address];
 }
 
 export class NetworkMember extends EventEmitter<MemberEvents> {
   readonly networks = new Map<bigint, MemberNetwork>();
+  /** Credentials we refused (bad signature, wrong signer or network, old, revoked), by kind. */
+  readonly rejected = { com: 0, capability: 0, tag: 0, coo: 0, revocation: 0, throttled: 0 };
   private readonly leaf: SimpleLeaf;
+  private readonly credentialsReceivedMs = new Map<Address, number>();
   private readonly metadata = encodeConfigRequestMetadata(standardConfigRequestMetadata({
     protocolVersion: 12, majorVersion: 1, minorVersion: 14, revision: 1, osArch: 'linux/x86_64',
   }));
@@ -95,8 +120,8 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     let n = this.networks.get(nwid);
     if (n) return n;
     n = {
-      nwid, status: 'REQUESTING_CONFIGURATION', config: undefined, peerComs: new Map(), revokedBefore: new Map(), assembling: new Map(),
-      comPushedMs: new LRUCache({ max: MAX_COM_PUSHES }), configuredMs: 0, timer: undefined,
+      nwid, status: 'REQUESTING_CONFIGURATION', config: undefined, peerComs: new Map(), remote: new Map(), assembling: new Map(),
+      credentialsPushedMs: new LRUCache({ max: MAX_CREDENTIAL_PUSHES }), configuredMs: 0, timer: undefined,
     };
     this.networks.set(nwid, n);
     this.schedule(n, 0);
@@ -155,7 +180,7 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
       if (e.value.networkId === undefined) return;
       if (e.value.errorCode === ErrorCode.NEED_MEMBERSHIP_CERTIFICATE) {
         const asking = this.networks.get(e.value.networkId);
-        if (asking) void this.pushCom(asking, peer.address, CREDENTIALS_REQUEST_INTERVAL_MS);
+        if (asking) void this.pushCredentials(asking, peer.address, CREDENTIALS_REQUEST_INTERVAL_MS);
         return;
       }
       if (e.value.inReVerb !== Verb.NETWORK_CONFIG_REQUEST) return;
@@ -204,6 +229,7 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     if (!config.ok || config.value.issuedTo !== this.leaf.address || config.value.networkId !== n.nwid) return this.dropped('bad-config');
     n.config = config.value;
     n.configuredMs = this.leaf.node.now();
+    for (const m of n.remote.values()) m.clean(config.value);
     this.setStatus(n, 'OK');
     this.emit('config', n.nwid, config.value);
     return s.updateId;
@@ -215,7 +241,16 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     return undefined;
   }
 
+  /** _doNETWORK_CREDENTIALS: each credential goes to the network it names, kept under the member it was issued to. */
   private onCredentials(peer: Peer, payload: Uint8Array): void {
+    const now = this.leaf.node.now();
+    if (now - (this.credentialsReceivedMs.get(peer.address) ?? -Infinity) < CREDENTIALS_RECEIVE_INTERVAL_MS) {
+      this.rejected.throttled++;
+      this.emit('credentialsThrottled', peer.address);
+      return;
+    }
+    if (this.credentialsReceivedMs.size >= CREDENTIAL_SENDERS_REMEMBERED) this.credentialsReceivedMs.clear();
+    this.credentialsReceivedMs.set(peer.address, now);
     const c = decodeNetworkCredentials(payload);
     if (!c.ok) return this.drop('bad-payload');
     for (const com of c.value.coms) {
@@ -224,22 +259,92 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
       if (n) this.addCom(n, peer, com);
       else this.drop('unknown-network');
     }
-    for (const rev of c.value.revocations) {
-      const n = this.networks.get(rev.networkId);
-      if (!n) {
-        this.drop('unknown-network');
-        continue;
-      }
-      const controller = this.controllerIdentity(n);
-      if (!controller || rev.signedBy !== controller.address || !verifyRevocation(rev, controller)) {
-        this.drop('bad-signature');
-        continue;
-      }
-      if (rev.credentialType !== CredentialType.com) continue;
-      n.revokedBefore.set(rev.target, rev.threshold);
-      const com = n.peerComs.get(rev.target);
-      if (com && (comTimestamp(com) ?? 0n) < rev.threshold) n.peerComs.delete(rev.target);
-      this.emit('revocation', n.nwid, rev.target);
+    for (const cap of c.value.capabilities) this.addRemote(cap.networkId, capabilityIssuedTo(cap), 'capability', cap, (n) => this.capabilityChainValid(n, cap));
+    for (const tag of c.value.tags) {
+      this.addRemote(tag.networkId, tag.issuedTo, 'tag', tag, (n, controller) => tag.signedBy === controllerForNetwork(n.nwid) && verifyTag(tag, controller));
+    }
+    for (const rev of c.value.revocations) this.addRevocation(peer.address, rev);
+    for (const coo of c.value.certificatesOfOwnership) {
+      this.addRemote(coo.networkId, coo.issuedTo, 'coo', coo, (n, controller) => coo.signedBy === controllerForNetwork(n.nwid) && verifyCoo(coo, controller));
+    }
+  }
+
+  /** What member `address` showed us on the network (an empty record when nothing). */
+  remoteOf(n: MemberNetwork, address: Address): RemoteCredentials {
+    return n.remote.get(address) ?? NOTHING_SHOWN;
+  }
+
+  private remoteFor(n: MemberNetwork, address: Address): RemoteCredentials {
+    let m = n.remote.get(address);
+    if (!m) {
+      m = new RemoteCredentials();
+      n.remote.set(address, m);
+    }
+    return m;
+  }
+
+  /** Network::addCredential for a tag, capability or COO: our network, a member, checked as 1.14 does. */
+  private addRemote<K extends 'tag' | 'capability' | 'coo'>(
+    nwid: bigint, issuedTo: Address, kind: K, cred: Parameters<RemoteCredentials['add']>[1] & { networkId: bigint },
+    verify: (n: MemberNetwork, controller: Identity) => boolean,
+  ): void {
+    const n = this.networks.get(nwid);
+    const controller = n && this.controllerIdentity(n);
+    if (!n || !controller || issuedTo === 0 || issuedTo === this.leaf.address) {
+      this.rejected[kind]++;
+      return;
+    }
+    const had = n.remote.get(issuedTo);
+    if (!had && n.remote.size >= MEMBERS_REMEMBERED) {
+      this.rejected[kind]++;
+      return;
+    }
+    const m = had ?? new RemoteCredentials();
+    const result = m.add(kind, cred as never, () => verify(n, controller));
+    if (result === 'rejected') this.rejected[kind]++;
+    else n.remote.set(issuedTo, m); // only members with a credential that checked out are remembered
+  }
+
+  /**
+   * Capability::verify: the first custody link from the network's controller, each further one
+   * from the previous holder, every signature good (a signer we do not know fails it: 1.14 would
+   * ask WHOIS and judge it on a later push).
+   */
+  private capabilityChainValid(n: MemberNetwork, cap: Capability): boolean {
+    if (cap.custody.length === 0 || cap.custody[0].from !== controllerForNetwork(n.nwid)) return false;
+    for (const [i, link] of cap.custody.entries()) {
+      if (link.to === 0 || link.from === 0 || (i > 0 && link.from !== cap.custody[i - 1].to)) return false;
+      const signer = this.leaf.node.peers.get(link.from)?.identity;
+      if (!signer || !verifyCustodyLink(cap, i, signer)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Network::addCredential(Revocation): signed by the network's controller, applied to its target;
+   * a new one flagged fast-propagate goes on to the other members we know, as 1.14 does.
+   */
+  private addRevocation(sentFrom: Address, rev: Revocation): void {
+    const n = this.networks.get(rev.networkId);
+    const controller = n && this.controllerIdentity(n);
+    if (!n || !controller || rev.signedBy !== controllerForNetwork(n.nwid) || !verifyRevocation(rev, controller)) {
+      this.rejected.revocation++;
+      return;
+    }
+    if (!n.remote.has(rev.target) && n.remote.size >= MEMBERS_REMEMBERED) {
+      this.rejected.revocation++;
+      return;
+    }
+    const result = this.remoteFor(n, rev.target).revoke(rev.credentialType, rev.credentialId, rev.threshold);
+    if (result === 'rejected') {
+      this.rejected.revocation++;
+      return;
+    }
+    this.emit('revocation', n.nwid, rev.target);
+    if (result !== 'new' || (rev.flags & RevocationFlag.fastPropagate) === 0n) return;
+    const payload = encodeNetworkCredentials({ revocations: [rev] });
+    for (const member of new Set([...n.remote.keys(), ...n.peerComs.keys()])) {
+      if (member !== sentFrom && member !== rev.signedBy && member !== this.leaf.address) void this.leaf.sendVerb(member, Verb.NETWORK_CREDENTIALS, payload).catch(() => {});
     }
   }
 
@@ -250,9 +355,15 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
   addCom(n: MemberNetwork, peer: Peer, com: CertificateOfMembership): void {
     if (!n.config?.com) return this.drop('unknown-network');
     const controller = this.controllerIdentity(n);
-    if (!controller || !comIsSignedByController(com) || !verifyCom(com, controller)) return this.drop('bad-signature');
     const ts = comTimestamp(com) ?? 0n;
-    if (!comAgreesWith(n.config.com, com, peer.identity) || ts < (n.revokedBefore.get(peer.address) ?? 0n)) return this.drop('credential-mismatch');
+    if (!controller || !comIsSignedByController(com) || !verifyCom(com, controller)) {
+      this.rejected.com++;
+      return this.drop('bad-signature');
+    }
+    if (ts <= this.remoteOf(n, peer.address).comRevokedAtOrBefore || !comAgreesWith(n.config.com, com, peer.identity)) {
+      this.rejected.com++;
+      return this.drop('credential-mismatch');
+    }
     const had = n.peerComs.get(peer.address);
     if (!had || (comTimestamp(had) ?? 0n) <= ts) n.peerComs.set(peer.address, com);
   }
@@ -263,7 +374,8 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
    */
   accepts(n: MemberNetwork, source: Address): boolean {
     if (!n.config) return false;
-    const ok = n.config.type === NetworkType.public || n.peerComs.has(source);
+    const com = n.config.type === NetworkType.public ? undefined : n.peerComs.get(source);
+    const ok = n.config.type === NetworkType.public || (com !== undefined && (comTimestamp(com) ?? 0n) > this.remoteOf(n, source).comRevokedAtOrBefore);
     const peer = ok ? this.leaf.node.peers.get(source) : undefined;
     if (peer) this.leaf.directPaths.trust(peer);
     return ok;
@@ -303,17 +415,18 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
   }
 
   /**
-   * Our COM to a member, unless it had it less than `minIntervalMs` ago and our config has not
-   * changed since. Never rejects.
+   * Our credentials to a member (Membership::pushCredentials), unless it had them less than
+   * `minIntervalMs` ago and our config has not changed since. Never rejects.
    */
-  async pushCom(n: MemberNetwork, to: Address, minIntervalMs = COM_PUSH_INTERVAL_MS): Promise<void> {
-    const com = n.config?.com;
-    if (!com) return;
+  async pushCredentials(n: MemberNetwork, to: Address, minIntervalMs = CREDENTIAL_PUSH_INTERVAL_MS): Promise<void> {
+    if (!n.config) return;
     const now = this.leaf.node.now();
-    const last = n.comPushedMs.get(to) ?? -Infinity;
+    const last = n.credentialsPushedMs.get(to) ?? -Infinity;
     if (now - last < minIntervalMs && last >= n.configuredMs) return;
-    n.comPushedMs.set(to, now);
-    await this.leaf.sendVerb(to, Verb.NETWORK_CREDENTIALS, encodeNetworkCredentials({ coms: [com] })).catch(() => {});
+    n.credentialsPushedMs.set(to, now);
+    for (const payload of credentialPushPayloads(n.config)) {
+      await this.leaf.sendVerb(to, Verb.NETWORK_CREDENTIALS, payload).catch(() => {});
+    }
   }
 
   private onFrame(source: Address, frame: Frame, packetId: bigint): void {
@@ -322,10 +435,10 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
     if (this.gate(n, source, Verb.FRAME, packetId)) this.emit('frame', n.nwid, source, frame);
   }
 
-  /** A frame to a member, our COM first when it has not had it lately (a 1.14 member of a private network drops frames from members it has no COM for). */
+  /** A frame to a member, our credentials first when it has not had them lately (a 1.14 member of a private network drops frames from members it has no COM for). */
   async sendFrame(to: Address, frame: Frame): Promise<'direct' | 'relayed' | 'unreachable'> {
     const n = this.networks.get(frame.networkId);
-    if (n) await this.pushCom(n, to);
+    if (n) await this.pushCredentials(n, to);
     return this.leaf.sendFrame(to, frame);
   }
 }

@@ -6,9 +6,11 @@
 // - network → host: FRAME, EXT_FRAME and MULTICAST_FRAME from members whose COM we accept;
 // - our subscriptions (ARP groups of our addresses, broadcast, and what the host joined on the
 //   device, read from /proc/net/dev_mcast) announced to the roots with MULTICAST_LIKE every 60 s;
-// - our COM pushed to a member before we send it frames (NetworkMember.pushCom rate-limits it).
-// Every frame in either direction first passes the network's rules (rules-filter.ts). Only frames
-// from our own MAC leave (no bridging yet).
+// - our credentials pushed to a member before we send it frames (NetworkMember.pushCredentials
+//   rate-limits it).
+// Every frame in either direction first passes the network's rules (rules-filter.ts), judged with
+// what the other member showed us; the TEE/WATCH copies and REDIRECTs they ask for go out as
+// EXT_FRAME (rule-forwarding.ts). Only frames from our own MAC leave (no bridging yet).
 
 import { readFileSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
@@ -17,20 +19,20 @@ import type { Inbound } from '../node/node.ts';
 import type { Peer } from '../node/peer.ts';
 import type { DropReason } from '../node/stats.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { Verb } from '../wire/constants.ts';
+import { ExtFrameFlag, NetconfFlag, Verb } from '../wire/constants.ts';
 import { addressFromMac, arpGroupFor, BROADCAST_GROUP, formatMac, isMulticastMac, macFromAddress, macFromBytes, macToBytes, type MulticastGroup } from '../wire/mac.ts';
-import { NetconfFlag } from '../wire/constants.ts';
 import type { NetworkConfig } from '../wire/netconf/network-config.ts';
-import { decodeExtFrame } from '../wire/verbs/ext-frame.ts';
+import { decodeExtFrame, encodeOkExtFrame } from '../wire/verbs/ext-frame.ts';
 import { encodeFrame } from '../wire/verbs/frame.ts';
 import { decodeMulticastFrame, encodeMulticastFrame } from '../wire/verbs/multicast-frame.ts';
 import { decodeOkMulticastGather, encodeMulticastGather } from '../wire/verbs/multicast-gather.ts';
 import { encodeMulticastLike } from '../wire/verbs/multicast-like.ts';
-import { encodeNetworkCredentials } from '../wire/verbs/network-credentials.ts';
 import type { NetworkSettings } from './leaf-home.ts';
 import type { NetworkMember } from './network-member.ts';
 import type { SimpleLeaf } from './simple-leaf.ts';
-import { frameAllowed } from './rules-filter.ts';
+import { filterFrame, type FilteredFrame, type FilterVerdict } from './rules-filter.ts';
+import { forwardedFrames } from './rule-forwarding.ts';
+import type { RemoteCredentials } from './remote-credentials.ts';
 import { managedPlan } from './managed-plan.ts';
 import { configureTap, openTap, tapDeviceName, type EthernetDevice, type TapApplied } from './tap-device.ts';
 import { VirtualEthernet } from './virtual-ethernet.ts';
@@ -82,7 +84,7 @@ export class NetworkPort {
   private readonly announceTimer: NodeJS.Timeout;
   private readonly onPacket = (peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void => this.fromPeer(peer, verb, payload, inbound);
   private readonly onFrame = (nwid: bigint, source: Address, f: { etherType: number; payload: Uint8Array }): void => {
-    if (nwid === this.nwid) this.toHost(source, this.mac, macFromAddress(source, nwid), f.etherType, f.payload);
+    if (nwid === this.nwid) this.toHost(source, this.mac, macFromAddress(source, nwid), f.etherType, f.payload, 'frame');
   };
   private readonly counts: FrameCounts;
 
@@ -185,18 +187,14 @@ export class NetworkPort {
     if (!isMulticastMac(destination)) {
       const to = addressFromMac(destination, this.nwid);
       if (to === self) return;
-      if (!frameAllowed(this.config, self, { inbound: false, ztSource: self, ztDest: to, macSource: source, macDest: destination, etherType, data: payload })) {
-        this.counts.dropped.outbound++;
-        return;
-      }
+      const f: FilteredFrame = { inbound: false, ztSource: self, ztDest: to, macSource: source, macDest: destination, etherType, data: payload };
+      if (!this.obey(f, filterFrame(this.config, self, f, this.remoteOf(to)))) return;
       this.counts.out++;
       void this.sendToMember(to, Verb.FRAME, encodeFrame({ networkId: this.nwid, etherType, payload: Uint8Array.from(payload) }));
       return;
     }
-    if (!frameAllowed(this.config, self, { inbound: false, ztSource: self, ztDest: 0, macSource: source, macDest: destination, etherType, data: payload })) {
-      this.counts.dropped.outbound++;
-      return;
-    }
+    const f: FilteredFrame = { inbound: false, ztSource: self, ztDest: 0, macSource: source, macDest: destination, etherType, data: payload };
+    if (!this.obey(f, filterFrame(this.config, self, f))) return;
     const group = destination === BROADCAST_GROUP.mac && etherType === ETHERTYPE_ARP && payload.length >= 28 && payload[7] === 1
       ? arpGroupFor(payload.subarray(24, 28)) // an ARP request goes to its target's group
       : { mac: destination, adi: 0 };
@@ -225,7 +223,31 @@ export class NetworkPort {
   private sendMulticast(group: MulticastGroup, members: readonly Address[], etherType: number, payload: Uint8Array): void {
     const frame = encodeMulticastFrame({ networkId: this.nwid, flags: 0, group, etherType, payload });
     const limit = this.config?.multicastLimit ?? 32;
-    for (const m of members.slice(0, limit)) if (m !== this.leaf.address) void this.sendToMember(m, Verb.MULTICAST_FRAME, frame);
+    const self = this.leaf.address;
+    for (const m of members.slice(0, limit)) {
+      if (m === self || !this.config) continue;
+      // each recipient is judged again, without copies (OutboundMulticast::sendOnly)
+      const f: FilteredFrame = { inbound: false, ztSource: self, ztDest: m, macSource: this.mac, macDest: group.mac, etherType, data: payload };
+      if (this.obey(f, filterFrame(this.config, self, f, this.remoteOf(m)), false)) void this.sendToMember(m, Verb.MULTICAST_FRAME, frame);
+    }
+  }
+
+  private remoteOf(member: Address): RemoteCredentials | undefined {
+    const n = this.member.networks.get(this.nwid);
+    return n ? this.member.remoteOf(n, member) : undefined;
+  }
+
+  /**
+   * Send the copies (unless `copies` is false) and the redirected frame a verdict asks for;
+   * returns whether the frame itself goes on as addressed. A drop is counted.
+   */
+  private obey(f: FilteredFrame, v: FilterVerdict, copies = true): boolean {
+    if (v.accept === 0) {
+      this.counts.dropped[f.inbound ? 'inbound' : 'outbound']++;
+      return false;
+    }
+    for (const x of forwardedFrames(this.nwid, f, v, copies)) void this.sendToMember(x.to, Verb.EXT_FRAME, x.payload, false);
+    return v.redirectTo === undefined;
   }
 
   /**
@@ -242,7 +264,7 @@ export class NetworkPort {
 
   private async sendToMemberUnsafe(to: Address, verb: number, payload: Uint8Array, withCom: boolean): Promise<void> {
     const n = this.member.networks.get(this.nwid);
-    if (withCom && n) await this.member.pushCom(n, to);
+    if (withCom && n) await this.member.pushCredentials(n, to);
     await this.leaf.sendVerb(to, verb, payload);
   }
 
@@ -269,7 +291,12 @@ export class NetworkPort {
       if (!f.ok) return this.drop('bad-payload');
       if (f.value.com) this.member.addCom(n, peer, f.value.com);
       if (!this.member.gate(n, peer.address, verb, inbound.packetId)) return;
-      if (f.value.destinationMac === this.mac || isMulticastMac(f.value.destinationMac)) this.toHost(peer.address, f.value.destinationMac, f.value.sourceMac, f.value.etherType, f.value.payload);
+      const { sourceMac, destinationMac } = f.value;
+      if (sourceMac === 0 || sourceMac === this.mac) return; // 1.14 ignores these, unacknowledged
+      this.toHost(peer.address, destinationMac, sourceMac, f.value.etherType, f.value.payload, 'ext');
+      if ((f.value.flags & ExtFrameFlag.ackRequested) !== 0) {
+        this.leaf.node.send(peer, Verb.OK, encodeOkExtFrame({ inRePacketId: inbound.packetId, networkId: this.nwid }));
+      }
       return;
     }
     if (verb === Verb.MULTICAST_FRAME) {
@@ -277,7 +304,7 @@ export class NetworkPort {
       if (!f.ok) return this.drop('bad-payload');
       if (f.value.com) this.member.addCom(n, peer, f.value.com);
       if (!this.member.gate(n, peer.address, verb, inbound.packetId)) return;
-      this.toHost(peer.address, f.value.group.mac, f.value.sourceMac ?? macFromAddress(peer.address, this.nwid), f.value.etherType, f.value.payload);
+      this.toHost(peer.address, f.value.group.mac, f.value.sourceMac ?? macFromAddress(peer.address, this.nwid), f.value.etherType, f.value.payload, 'multicast');
     }
   }
 
@@ -290,13 +317,20 @@ export class NetworkPort {
     this.leaf.node.stats.drop(reason);
   }
 
-  /** A frame from member `from` to the host, if the rules let it in. */
-  private toHost(from: Address, destination: number, source: number, etherType: number, payload: Uint8Array): void {
-    if (!this.device || !this.config) return;
+  /**
+   * A frame from member `from` to the host, if the rules let it in (judged with the sender's
+   * credentials). An EXT_FRAME the rules merely accept (not a TEE/REDIRECT to us) must also come
+   * from the sender's own MAC and go to ours or to a group, as 1.14 requires of a non-bridge.
+   */
+  private toHost(from: Address, destination: number, source: number, etherType: number, payload: Uint8Array, verb: 'frame' | 'ext' | 'multicast'): void {
+    if (!this.config) return;
     if (payload.length > this.config.mtu) return this.drop('frame-too-big');
-    if (!frameAllowed(this.config, this.leaf.address, { inbound: true, ztSource: from, ztDest: this.leaf.address, macSource: source, macDest: destination, etherType, data: payload })) {
-      this.counts.dropped.inbound++;
-      return;
+    const f: FilteredFrame = { inbound: true, ztSource: from, ztDest: this.leaf.address, macSource: source, macDest: destination, etherType, data: payload };
+    const v = filterFrame(this.config, this.leaf.address, f, this.remoteOf(from));
+    if (!this.obey(f, v) || !this.device) return;
+    if (verb === 'ext' && v.accept === 1) {
+      if (source !== macFromAddress(from, this.nwid)) return; // bridging is not supported
+      if (destination !== this.mac && (!isMulticastMac(destination) || this.config.multicastLimit === 0)) return;
     }
     const frame = new Uint8Array(ETHERNET_HEADER + payload.length);
     frame.set(macToBytes(destination), 0);

@@ -1,32 +1,47 @@
-// A network's rules applied to an Ethernet frame, as a 1.14 member applies them to what it sends
-// and what it receives (docs/protocol/07-network-config-controller.md §4): rules run in order;
-// consecutive matches form a set (AND, or OR with the 0x40 bit; the 0x80 bit inverts one match);
-// an action ends the set — taken if the set matched, otherwise the next set starts. ACCEPT (or
-// PRIORITY) accepts, DROP drops, BREAK and running off the end are "no match", after which the
-// capabilities the config grants are tried the same way; only an accept lets the frame through.
+// A network's rules applied to an Ethernet frame, as a 1.14.1 member applies them to what it
+// sends and what it receives (Network::filterOutgoingPacket / filterIncomingPacket / _doZtFilter;
+// docs/protocol/07-network-config-controller.md §4): rules run in order; consecutive matches form
+// a set (AND, or OR with the 0x40 bit; the 0x80 bit inverts one match); an action ends the set —
+// taken if the set matched, otherwise the next set starts. ACCEPT (or PRIORITY) accepts, DROP
+// drops, BREAK and running off the end are "no match", after which capabilities are tried the same
+// way: on a frame we send, those our config grants us; on a frame we receive, those the sender
+// showed us (its valid capabilities, RemoteCredentials). Only an accept lets the frame through.
 //
-// Not modelled (counted as what 1.14 does when it lacks the information): the sender's tags and
-// certificates of ownership on inbound frames (a tag rule then does not match, as for a member
-// that sent no tag), and TEE/WATCH/REDIRECT, which forward copies elsewhere: they change nothing
-// here except that a TEE/WATCH/REDIRECT to ourselves on an inbound frame is a super-accept.
+// What the other member showed us counts as in 1.14: its tags in MATCH_TAGS_* and
+// MATCH_TAG_SENDER/RECEIVER (on outbound frames the receiver's, when we hold them; without them a
+// tag match is lenient outbound and on TEE/REDIRECT targets, strict inbound), and its certificates
+// of ownership for the sender-IP / sender-MAC authenticated characteristics of inbound frames (ours
+// for outbound ones; an IPv6 neighbour solicitation counts as IP-authenticated).
+// TEE and WATCH name a member that gets a copy (the first `length` bytes, 0 = all), REDIRECT one
+// that gets the frame instead: the caller sends them as EXT_FRAME (FilterVerdict). A TEE/WATCH/
+// REDIRECT naming us makes an inbound frame "super-accepted" (delivered whatever its MACs).
+// With NDP emulation on, an inbound IPv6 source within our own 6PLANE /40 or RFC4193 /88 prefix
+// also counts as IP-authenticated (1.14's shortcut). Not modelled: VLAN IDs (frames carry none
+// here, as for 1.14 on Linux), PRIORITY's QoS bucket, the remote trace target.
 
 import type { Address } from '../identity/address.ts';
 import type { NetworkConfig } from '../wire/netconf/network-config.ts';
 import { NetconfFlag } from '../wire/constants.ts';
 import type { Rule } from '../wire/rules.ts';
+import { cooOwns, type RemoteCredentials } from './remote-credentials.ts';
 
 const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_ARP = 0x0806;
 const ETHERTYPE_IPV6 = 0x86dd;
 /** IP protocols whose first four payload bytes are source and destination ports. */
 const PORTED_PROTOCOLS = new Set([0x06, 0x11, 0x84, 0x88]);
 /** IPv6 extension headers walked to find the payload (hop-by-hop, routing, destination, mobility). */
 const IPV6_EXTENSION_HEADERS = new Set([0, 43, 60, 135]);
+const ICMPV6 = 0x3a;
+const NEIGHBOR_SOLICITATION = 0x87, NEIGHBOR_ADVERTISEMENT = 0x88;
 
 /** ZT_RULE_PACKET_CHARACTERISTICS_* bits (the TCP flags are the low 12 bits). */
 const Characteristic = {
   inbound: 0x8000_0000_0000_0000n,
   multicast: 0x4000_0000_0000_0000n,
   broadcast: 0x2000_0000_0000_0000n,
+  senderIpAuthenticated: 0x1000_0000_0000_0000n,
+  senderMacAuthenticated: 0x0800_0000_0000_0000n,
 } as const;
 
 export interface FilteredFrame {
@@ -41,24 +56,72 @@ export interface FilteredFrame {
   data: Uint8Array;
 }
 
-type Outcome = 'accept' | 'super-accept' | 'drop' | 'no-match';
-
-/** Whether the frame may pass (docs/protocol/07-network-config-controller.md §4), for a member holding `config`. */
-export function frameAllowed(config: NetworkConfig, self: Address, f: FilteredFrame): boolean {
-  const first = runRules(config, self, f, config.rules);
-  if (first === 'accept' || first === 'super-accept') return true;
-  if (first === 'drop') return false;
-  // no match: the capabilities this member was granted (outbound); an inbound frame would be
-  // judged by the sender's, which it has not shown us
-  if (f.inbound) return false;
-  for (const c of config.capabilities) {
-    const r = runRules(config, self, f, c.rules);
-    if (r === 'accept' || r === 'super-accept') return true;
-  }
-  return false;
+/** A copy of the frame a TEE or WATCH asks for. */
+export interface FrameCopy {
+  to: Address;
+  /** Bytes of the payload to copy. */
+  length: number;
+  watch: boolean;
 }
 
-function runRules(config: NetworkConfig, self: Address, f: FilteredFrame, rules: readonly Rule[]): Outcome {
+export interface FilterVerdict {
+  /** 0 drop, 1 accept, 2 super-accept (we are a TEE/WATCH/REDIRECT target: deliver whatever the MACs). */
+  accept: 0 | 1 | 2;
+  /** Copies to send (TEE/WATCH), in the order 1.14 sends them. */
+  copies: FrameCopy[];
+  /** Set when a REDIRECT sends the frame to this member instead (it is then not delivered as addressed). */
+  redirectTo?: Address;
+}
+
+type Outcome = 'accept' | 'super-accept' | 'drop' | 'redirect' | 'no-match';
+
+/** The mutable state of one _doZtFilter run. */
+interface Run {
+  ztDest: Address;
+  cc: FrameCopy | undefined;
+}
+
+/**
+ * The network's verdict on a frame (docs/protocol/07-network-config-controller.md §4), for a member
+ * holding `config`. `remote` is what the other member (the receiver of an outbound unicast frame,
+ * the sender of an inbound one) showed us; undefined when there is none (outbound multicast).
+ */
+export function filterFrame(config: NetworkConfig, self: Address, f: FilteredFrame, remote?: RemoteCredentials): FilterVerdict {
+  const copies: FrameCopy[] = [];
+  const main: Run = { ztDest: f.ztDest, cc: undefined };
+  let accept: 0 | 1 | 2 = 0;
+  const first = runRules(config, self, f, config.rules, remote, main);
+  if (first === 'drop') return { accept: 0, copies };
+  if (first === 'no-match') {
+    const capabilities = f.inbound ? remote?.capabilities(config) ?? [] : config.capabilities;
+    for (const c of capabilities) {
+      const run: Run = { ztDest: f.ztDest, cc: undefined };
+      const r = runRules(config, self, f, c.rules, remote, run);
+      if (r === 'no-match' || r === 'drop') continue; // a DROP in a capability only ends it
+      accept = r === 'super-accept' && f.inbound ? 2 : 1;
+      main.ztDest = run.ztDest;
+      if (run.cc) copies.push(run.cc);
+      break;
+    }
+  } else accept = first === 'super-accept' ? 2 : 1;
+  if (accept === 0) return { accept, copies };
+  if (main.cc) copies.push(main.cc);
+  if (main.ztDest !== f.ztDest && main.ztDest !== 0) return { accept, copies, redirectTo: main.ztDest };
+  return { accept, copies };
+}
+
+/** Whether the frame may pass, ignoring copies and redirection. */
+export function frameAllowed(config: NetworkConfig, self: Address, f: FilteredFrame, remote?: RemoteCredentials): boolean {
+  const v = filterFrame(config, self, f, remote);
+  return v.accept > 0 && v.redirectTo === undefined;
+}
+
+/** The member a TEE/WATCH/REDIRECT names (its u64 field holds a 40-bit address). */
+function forwardAddress(rule: { address: bigint }): Address {
+  return Number(rule.address & 0xff_ffff_ffffn);
+}
+
+function runRules(config: NetworkConfig, self: Address, f: FilteredFrame, rules: readonly Rule[], remote: RemoteCredentials | undefined, run: Run): Outcome {
   let superAccept = false;
   let setMatches = true;
   let skipDrop = false;
@@ -75,18 +138,32 @@ function runRules(config: NetworkConfig, self: Address, f: FilteredFrame, rules:
             return 'drop';
           case 'ACTION_ACCEPT': return superAccept ? 'super-accept' : 'accept';
           case 'ACTION_BREAK': return 'no-match';
-          case 'ACTION_TEE': case 'ACTION_WATCH': case 'ACTION_REDIRECT':
-            if (Number(rule.address) === self && f.inbound) return 'super-accept';
+          case 'ACTION_TEE': case 'ACTION_WATCH': case 'ACTION_REDIRECT': {
+            const to = forwardAddress(rule);
+            if (to === f.ztSource) continue;
+            if (to === self) {
+              if (f.inbound) return 'super-accept';
+              continue;
+            }
+            if (to === run.ztDest) continue;
+            if (rule.type === 'ACTION_REDIRECT') {
+              run.ztDest = to;
+              return 'redirect';
+            }
+            const length = rule.length !== 0 ? Math.min(f.data.length, rule.length) : f.data.length;
+            run.cc = { to, length, watch: rule.type === 'ACTION_WATCH' };
             continue;
+          }
+          default: continue; // unknown actions are no-ops
         }
-      } else if (f.inbound && (rule.type === 'ACTION_TEE' || rule.type === 'ACTION_WATCH' || rule.type === 'ACTION_REDIRECT') && Number(rule.address) === self) {
+      } else if (f.inbound && (rule.type === 'ACTION_TEE' || rule.type === 'ACTION_WATCH' || rule.type === 'ACTION_REDIRECT') && forwardAddress(rule) === self) {
         superAccept = true;
       }
       setMatches = true;
       continue;
     }
     if (!setMatches && !rule.or) continue;
-    const m = matches(config, f, rule, superAccept, () => { skipDrop = true; });
+    const m = matches(config, f, rule, superAccept, remote, () => { skipDrop = true; });
     const value = m !== rule.not; // the NOT bit inverts (hard yes/no below are already inverted back)
     setMatches = rule.or ? setMatches || value : setMatches && value;
   }
@@ -98,7 +175,7 @@ function runRules(config: NetworkConfig, self: Address, f: FilteredFrame, rules:
  * result whatever the NOT bit ("hard" yes/no): those come back pre-inverted so that the caller's
  * inversion restores them.
  */
-function matches(config: NetworkConfig, f: FilteredFrame, rule: Rule, superAccept: boolean, setSkipDrop: () => void): boolean {
+function matches(config: NetworkConfig, f: FilteredFrame, rule: Rule, superAccept: boolean, remote: RemoteCredentials | undefined, setSkipDrop: () => void): boolean {
   const hardNo = rule.not; // after the caller's XOR with NOT: false
   const hardYes = !rule.not; // after the XOR: true
   const d = f.data;
@@ -155,13 +232,16 @@ function matches(config: NetworkConfig, f: FilteredFrame, rule: Rule, superAccep
       if (!v4 && port === 0) return false; // 1.14 takes port 0 as "none" for IPv6 only
       return port >= rule.start && port <= rule.end;
     }
-    case 'MATCH_CHARACTERISTICS': return (characteristics(f) & rule.mask) !== 0n;
+    case 'MATCH_CHARACTERISTICS': return (characteristics(config, f, remote) & rule.mask) !== 0n;
     case 'MATCH_FRAME_SIZE_RANGE': return d.length >= rule.start && d.length <= rule.end;
     case 'MATCH_RANDOM': return Math.floor(Math.random() * 2 ** 32) <= rule.probability;
     case 'MATCH_TAGS_DIFFERENCE': case 'MATCH_TAGS_BITWISE_AND': case 'MATCH_TAGS_BITWISE_OR':
     case 'MATCH_TAGS_BITWISE_XOR': case 'MATCH_TAGS_EQUAL': {
-      // we hold our own tags; the other member's are not tracked, so this is 1.14's "no remote tag" case
-      if (!config.tags.some((t) => t.id === rule.id)) return hardNo;
+      const local = config.tags.find((t) => t.id === rule.id);
+      if (!local) return hardNo;
+      const other = remote?.getTag(config, rule.id);
+      if (other) return tagsMatch(rule.type, local.value, other.value, rule.value);
+      // outbound (the receiver's tags may not have arrived yet) and TEE/REDIRECT targets are lenient
       if (f.inbound && !superAccept) return hardNo;
       setSkipDrop();
       return hardYes;
@@ -173,6 +253,8 @@ function matches(config: NetworkConfig, f: FilteredFrame, rule: Rule, superAccep
       }
       const remoteSide = (rule.type === 'MATCH_TAG_SENDER') === f.inbound;
       if (remoteSide) {
+        const other = remote?.getTag(config, rule.id);
+        if (other) return other.value === rule.value;
         if (rule.type === 'MATCH_TAG_RECEIVER') {
           setSkipDrop();
           return hardYes;
@@ -192,11 +274,23 @@ function matches(config: NetworkConfig, f: FilteredFrame, rule: Rule, superAccep
   }
 }
 
-/** Broadcast/multicast/inbound bits and the TCP flags (ownership bits are not known here). */
-function characteristics(f: FilteredFrame): bigint {
+/** Two members' tag values against a MATCH_TAGS_* rule's value. */
+function tagsMatch(type: string, mine: number, theirs: number, value: number): boolean {
+  switch (type) {
+    case 'MATCH_TAGS_DIFFERENCE': return Math.abs(mine - theirs) <= value;
+    case 'MATCH_TAGS_BITWISE_AND': return ((mine & theirs) >>> 0) === value;
+    case 'MATCH_TAGS_BITWISE_OR': return ((mine | theirs) >>> 0) === value;
+    case 'MATCH_TAGS_BITWISE_XOR': return ((mine ^ theirs) >>> 0) === value;
+    default: return mine === value && theirs === value; // MATCH_TAGS_EQUAL
+  }
+}
+
+/** The frame's characteristics: direction, broadcast/multicast, sender ownership proven by a COO, TCP flags. */
+function characteristics(config: NetworkConfig, f: FilteredFrame, remote: RemoteCredentials | undefined): bigint {
   let cf = f.inbound ? Characteristic.inbound : 0n;
   if (isMulticast(f.macDest)) cf |= Characteristic.multicast;
   if (f.macDest === 0xffff_ffff_ffff) cf |= Characteristic.broadcast;
+  cf |= ownership(config, f, remote);
   const d = f.data;
   if (f.etherType === ETHERTYPE_IPV4 && d.length >= 20 && d[9] === 0x06) {
     const at = (d[0] & 0xf) * 4;
@@ -206,6 +300,37 @@ function characteristics(f: FilteredFrame): bigint {
     if (p && p.proto === 0x06 && d.length > p.pos + 14) cf |= BigInt(d[p.pos + 13]) | (BigInt(d[p.pos + 12] & 0x0f) << 8n);
   }
   return cf;
+}
+
+/**
+ * The sender-IP / sender-MAC authenticated bits: whether a certificate of ownership covers the
+ * frame's source — the sender's (shown to us) for inbound frames, ours for outbound ones.
+ */
+function ownership(config: NetworkConfig, f: FilteredFrame, remote: RemoteCredentials | undefined): bigint {
+  const d = f.data;
+  let mask = 0n;
+  let source: Uint8Array | undefined;
+  if (f.etherType === ETHERTYPE_IPV4 && d.length >= 20) source = d.subarray(12, 16);
+  else if (f.etherType === ETHERTYPE_IPV6 && d.length >= 40) {
+    if (d.length >= 40 + 8 + 16 && d[6] === ICMPV6 && (d[40] === NEIGHBOR_SOLICITATION || d[40] === NEIGHBOR_ADVERTISEMENT)) {
+      // a solicitation has no reliable source: 1.14 takes it as authenticated; an advertisement
+      // is judged by its target address
+      if (d[40] === NEIGHBOR_SOLICITATION) mask |= Characteristic.senderIpAuthenticated;
+      else source = d.subarray(48, 64);
+    } else source = d.subarray(8, 24);
+  } else if (f.etherType === ETHERTYPE_ARP && d.length >= 28) source = d.subarray(14, 18);
+  const ip = source;
+  if (f.inbound) {
+    if (!remote) return mask;
+    if (ip && remote.owns(config, { ip })) mask |= Characteristic.senderIpAuthenticated;
+    if (remote.owns(config, { mac: f.macSource })) mask |= Characteristic.senderMacAuthenticated;
+    return mask;
+  }
+  for (const c of config.certificatesOfOwnership) {
+    if (ip && cooOwns(c, { ip })) mask |= Characteristic.senderIpAuthenticated;
+    if (cooOwns(c, { mac: f.macSource })) mask |= Characteristic.senderMacAuthenticated;
+  }
+  return mask;
 }
 
 function isMulticast(mac: number): boolean {

@@ -281,6 +281,10 @@ export const ExtFrameFlag = {
   /** Receiver answers OK(EXT_FRAME) + u64 network ID. */
   ackRequested: 0x10,
 } as const;
+/** EXT_FRAME subtypes, (flags & subtypeMask) >> 1 (docs/protocol/04-verbs.md §8). */
+export const ExtFrameSubtype = {
+  normal: 0, teeOutbound: 1, redirectOutbound: 2, watchOutbound: 3, teeInbound: 4, redirectInbound: 5, watchInbound: 6,
+} as const;
 /**
  * MULTICAST_FRAME flag bits; OK(MULTICAST_FRAME) reuses com (0x01) and gatherLimit (0x02)
  * (docs/protocol/04-verbs.md §14).
