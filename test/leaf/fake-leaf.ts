@@ -11,7 +11,12 @@ export class FakeLeaf extends EventEmitter {
   readonly address: number;
   clock = 1_000_000;
   readonly sent: { to: number; verb: number; payload: Uint8Array }[] = [];
-  readonly node: { peers: Map<number, { address: number; identity: Identity }>; now: () => number; send: () => void };
+  readonly node: {
+    peers: Map<number, { address: number; identity: Identity }>; now: () => number; send: () => void;
+    stats: { drops: Map<string, number>; drop(reason: string): void };
+  };
+  /** Direct-path trust is not under test here. */
+  readonly directPaths = { trust: (): void => {} };
 
   constructor(self: Identity, known: Identity[]) {
     super();
@@ -20,6 +25,7 @@ export class FakeLeaf extends EventEmitter {
       peers: new Map([self, ...known].map((id) => [id.address, { address: id.address, identity: id.publicOnly() }])),
       now: () => this.clock,
       send: () => {},
+      stats: { drops: new Map(), drop(reason) { this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1); } },
     };
   }
 
