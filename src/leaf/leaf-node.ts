@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatAddress, type Address } from '../identity/address.ts';
 import type { Identity } from '../identity/identity.ts';
+import type { NativeUdpMode } from '../node/batch-udp.ts';
 import { choosePlanet, loadWorldFiles, saveWorldFile } from '../node/topology.ts';
 import { SOFTWARE_VERSION } from '../node/node.ts';
 import { ensureHome, HOME_FILES, loadOrCreateIdentity } from '../root/home.ts';
@@ -45,6 +46,8 @@ export interface LeafNodeOptions {
   ethernet?: EthernetMode;
   /** Ping check period (1.14: 5 s); tests shorten it. */
   pingIntervalMs?: number;
+  /** UDP through the batch addon: 'auto' (default), 'on' or 'off' (dgram). */
+  nativeUdp?: NativeUdpMode;
   log?: Logger;
 }
 
@@ -78,7 +81,7 @@ export class LeafNode {
     if (!planet) this.log.warn('no planet: this leaf lives in no planet (give one with --planet FILE, or --planet public)');
     this.leaf = new SimpleLeaf({
       identity: this.identity, planet, moons: worlds.moons, bind: options.bind, port: options.port,
-      allowLoopbackPaths: options.allowLoopbackPaths, pingIntervalMs: options.pingIntervalMs,
+      allowLoopbackPaths: options.allowLoopbackPaths, pingIntervalMs: options.pingIntervalMs, nativeUdp: options.nativeUdp,
     });
     this.member = new NetworkMember(this.leaf);
     this.leaf.on('world', (w) => this.saveWorld(w));
