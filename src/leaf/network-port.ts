@@ -17,11 +17,12 @@ import type { Peer } from '../node/peer.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { Verb } from '../wire/constants.ts';
 import { formatIp, type IpAddress } from '../wire/inet-address.ts';
-import { addressFromMac, arpGroupFor, BROADCAST_GROUP, formatMac, isMulticastMac, macFromAddress, macFromBytes, macToBytes, type MulticastGroup } from '../wire/mac.ts';
+import { addressFromMac, arpGroupFor, BROADCAST_GROUP, ETHERNET_HEADER_LENGTH, formatMac, isMulticastMac, macFromAddress, macFromBytes, type MulticastGroup } from '../wire/mac.ts';
 import { NetconfFlag } from '../wire/constants.ts';
 import type { NetworkConfig } from '../wire/netconf/network-config.ts';
 import { decodeExtFrame } from '../wire/verbs/ext-frame.ts';
-import { encodeFrame } from '../wire/verbs/frame.ts';
+import { copyPayload, type PacketPayload } from '../wire/packet.ts';
+import { FRAME_HEADER_LENGTH, writeFrameHeader } from '../wire/verbs/frame.ts';
 import { decodeMulticastFrame, encodeMulticastFrame } from '../wire/verbs/multicast-frame.ts';
 import { decodeOkMulticastGather, encodeMulticastGather } from '../wire/verbs/multicast-gather.ts';
 import { encodeMulticastLike } from '../wire/verbs/multicast-like.ts';
@@ -50,7 +51,6 @@ const COM_PUSH_INTERVAL_MS = 30 * second;
 /** Names tried when a device name is taken (1.14 tries more; nine is plenty on one host). */
 const NAME_TRIALS = 9;
 const ETHERTYPE_ARP = 0x0806;
-const ETHERNET_HEADER = 14;
 
 interface GroupState { members: Address[]; askedMs: number; pending: { etherType: number; payload: Uint8Array }[] }
 
@@ -73,6 +73,8 @@ export class NetworkPort {
   private readonly onFrame = (nwid: bigint, source: Address, f: { etherType: number; payload: Uint8Array }): void => {
     if (nwid === this.nwid) this.toHost(source, this.mac, macFromAddress(source, nwid), f.etherType, f.payload);
   };
+  /** FRAME's header for the frame being sent (reused: each packet is built before the next frame). */
+  private readonly frameHeader = new Uint8Array(FRAME_HEADER_LENGTH);
   /** Frames the rules dropped, by direction. */
   readonly dropped = { outbound: 0, inbound: 0 };
 
@@ -150,7 +152,7 @@ export class NetworkPort {
     const subscriptions = this.subscriptions().map((group) => ({ networkId: this.nwid, group }));
     if (subscriptions.length === 0) return;
     const payload = encodeMulticastLike({ subscriptions });
-    for (const up of this.leaf.node.topology.upstreams().keys()) void this.sendToMember(up, Verb.MULTICAST_LIKE, payload, false);
+    for (const up of this.leaf.node.topology.upstreams().keys()) this.sendToMember(up, Verb.MULTICAST_LIKE, payload, false);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -167,11 +169,11 @@ export class NetworkPort {
   }
 
   private forwardFromHost(frame: Uint8Array): void {
-    if (frame.length < ETHERNET_HEADER || !this.config) return;
+    if (frame.length < ETHERNET_HEADER_LENGTH || !this.config) return;
     const destination = macFromBytes(frame, 0), source = macFromBytes(frame, 6);
     if (source !== this.mac) return; // bridging other hosts' frames is not supported yet
     const etherType = (frame[12] << 8) | frame[13];
-    const payload = frame.subarray(ETHERNET_HEADER);
+    const payload = frame.subarray(ETHERNET_HEADER_LENGTH);
     const self = this.leaf.address;
     if (!isMulticastMac(destination)) {
       const to = addressFromMac(destination, this.nwid);
@@ -180,7 +182,8 @@ export class NetworkPort {
         this.dropped.outbound++;
         return;
       }
-      void this.sendToMember(to, Verb.FRAME, encodeFrame({ networkId: this.nwid, etherType, payload: Uint8Array.from(payload) }));
+      writeFrameHeader(this.frameHeader, this.nwid, etherType);
+      this.sendToMember(to, Verb.FRAME, [this.frameHeader, payload]);
       return;
     }
     if (!frameAllowed(this.config, self, { inbound: false, ztSource: self, ztDest: 0, macSource: source, macDest: destination, etherType, data: payload })) {
@@ -205,7 +208,7 @@ export class NetworkPort {
       g.askedMs = now;
       if (g.pending.length < PENDING_MULTICAST_FRAMES) g.pending.push({ etherType, payload });
       const ask = encodeMulticastGather({ networkId: this.nwid, flags: 0, group, gatherLimit: this.config?.multicastLimit ?? 32, com: this.config?.com });
-      for (const up of this.leaf.node.topology.upstreams().keys()) void this.sendToMember(up, Verb.MULTICAST_GATHER, ask, false);
+      for (const up of this.leaf.node.topology.upstreams().keys()) this.sendToMember(up, Verb.MULTICAST_GATHER, ask, false);
       if (g.members.length === 0) return;
     }
     this.sendMulticast(group, g.members, etherType, payload);
@@ -214,29 +217,46 @@ export class NetworkPort {
   private sendMulticast(group: MulticastGroup, members: readonly Address[], etherType: number, payload: Uint8Array): void {
     const frame = encodeMulticastFrame({ networkId: this.nwid, flags: 0, group, etherType, payload });
     const limit = this.config?.multicastLimit ?? 32;
-    for (const m of members.slice(0, limit)) if (m !== this.leaf.address) void this.sendToMember(m, Verb.MULTICAST_FRAME, frame);
+    for (const m of members.slice(0, limit)) if (m !== this.leaf.address) this.sendToMember(m, Verb.MULTICAST_FRAME, frame);
   }
 
   /**
    * Send to a node on the network's behalf, our COM first when `withCom` (a 1.14 member of a
-   * private network drops frames from members it has no COM for). Never rejects.
+   * private network drops frames from members it has no COM for). A node we know is sent to
+   * before this returns, so `payload` may be a view into the TAP's read ring; for one we must
+   * look up first, the payload is copied and sent when WHOIS answers. Never throws.
    */
-  private async sendToMember(to: Address, verb: number, payload: Uint8Array, withCom = true): Promise<void> {
+  private sendToMember(to: Address, verb: number, payload: PacketPayload, withCom = true): void {
     try {
-      await this.sendToMemberUnsafe(to, verb, payload, withCom);
+      if (this.leaf.node.peers.has(to)) {
+        this.pushComIfDue(to, withCom, (v, p) => this.leaf.sendVerbNow(to, v, p));
+        this.leaf.sendVerbNow(to, verb, payload);
+        return;
+      }
+    } catch (e) {
+      this.log.error('frame to a member dropped', { network: this.nwid.toString(16), error: (e as Error).message });
+      return;
+    }
+    void this.sendToUnknownMember(to, verb, copyPayload(payload), withCom);
+  }
+
+  private async sendToUnknownMember(to: Address, verb: number, payload: Uint8Array, withCom: boolean): Promise<void> {
+    try {
+      const pushed = this.pushComIfDue(to, withCom, (v, p) => this.leaf.sendVerb(to, v, p));
+      if (pushed) await pushed;
+      await this.leaf.sendVerb(to, verb, payload);
     } catch (e) {
       this.log.error('frame to a member dropped', { network: this.nwid.toString(16), error: (e as Error).message });
     }
   }
 
-  private async sendToMemberUnsafe(to: Address, verb: number, payload: Uint8Array, withCom: boolean): Promise<void> {
-    const now = this.leaf.node.now();
+  /** Our COM to `to` through `send` when `withCom` and none went there for COM_PUSH_INTERVAL_MS. */
+  private pushComIfDue<T>(to: Address, withCom: boolean, send: (verb: number, payload: Uint8Array) => T): T | undefined {
     const com = withCom ? this.config?.com : undefined;
-    if (com && now - (this.comPushedMs.get(to) ?? -Infinity) >= COM_PUSH_INTERVAL_MS) {
-      this.comPushedMs.set(to, now);
-      await this.leaf.sendVerb(to, Verb.NETWORK_CREDENTIALS, encodeNetworkCredentials({ coms: [com] }));
-    }
-    await this.leaf.sendVerb(to, verb, payload);
+    const now = this.leaf.node.now();
+    if (!com || now - (this.comPushedMs.get(to) ?? -Infinity) < COM_PUSH_INTERVAL_MS) return undefined;
+    this.comPushedMs.set(to, now);
+    return send(Verb.NETWORK_CREDENTIALS, encodeNetworkCredentials({ coms: [com] }));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -276,13 +296,7 @@ export class NetworkPort {
       this.dropped.inbound++;
       return;
     }
-    const frame = new Uint8Array(ETHERNET_HEADER + payload.length);
-    frame.set(macToBytes(destination), 0);
-    frame.set(macToBytes(source), 6);
-    frame[12] = etherType >>> 8;
-    frame[13] = etherType & 0xff;
-    frame.set(payload, ETHERNET_HEADER);
-    this.device.write(frame);
+    this.device.write(destination, source, etherType, payload);
   }
 }
 
