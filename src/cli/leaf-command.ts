@@ -19,6 +19,7 @@ interface LeafFlags {
   planet?: string;
   http?: string;
   logLevel?: string;
+  nativeUdp?: string;
 }
 
 export async function runLeaf(flags: LeafFlags): Promise<number> {
@@ -26,6 +27,11 @@ export async function runLeaf(flags: LeafFlags): Promise<number> {
   const port = portFlag(flags.port, ROOT_DEFAULTS.port);
   if (port === undefined) {
     process.stderr.write(`ztroot leaf: --port must be a port number (0-65535), got ${JSON.stringify(flags.port)}\n`);
+    return 1;
+  }
+  const nativeUdp = flags.nativeUdp ?? 'auto';
+  if (nativeUdp !== 'auto' && nativeUdp !== 'on' && nativeUdp !== 'off') {
+    process.stderr.write(`ztroot leaf: --native-udp must be auto, on or off, got ${JSON.stringify(flags.nativeUdp)}\n`);
     return 1;
   }
   let leaf: LeafNode;
@@ -36,6 +42,7 @@ export async function runLeaf(flags: LeafFlags): Promise<number> {
       bind: listFlag(flags.bind),
       port,
       planet: flags.planet,
+      nativeUdp,
       log,
     });
     await leaf.start();
@@ -68,6 +75,7 @@ export function registerLeaf(program: Command): void {
     .option('--planet <file|public>', 'the planet to live in (default: <home>/planet); "public" names ZeroTier\'s public planet')
     .option('--http <ip:port>', 'local API listener ("" disables; default 127.0.0.1:<port>)')
     .option('--log-level <level>', 'debug, info, warn or error')
+    .option('--native-udp <mode>', 'batch UDP addon (recvmmsg/sendmmsg): auto, on or off (default auto)')
     .action(async (flags: LeafFlags) => {
       process.exitCode = await runLeaf(flags);
     });

@@ -13,6 +13,7 @@ import type { Identity } from '../identity/identity.ts';
 import type { Json } from '../api/http-listener.ts';
 import { moonJson, peerJson, statusJson } from '../api/node-json.ts';
 import type { NodeApiView } from '../api/node-routes.ts';
+import type { NativeUdpMode } from '../node/batch-udp.ts';
 import { choosePlanet, loadWorldFiles, saveWorldFile } from '../node/topology.ts';
 import { PATH_EXPIRATION_MS } from '../node/peer.ts';
 import { ensureHome, HOME_FILES, HomeError, loadOrCreateIdentity, loadOrCreateMetricsToken } from '../root/home.ts';
@@ -51,6 +52,8 @@ export interface LeafNodeOptions {
   ethernet?: EthernetMode;
   /** Ping check period (1.14: 5 s); tests shorten it. */
   pingIntervalMs?: number;
+  /** UDP through the batch addon: 'auto' (default), 'on' or 'off' (dgram). */
+  nativeUdp?: NativeUdpMode;
   log?: Logger;
 }
 
@@ -90,7 +93,7 @@ export class LeafNode implements NodeApiView {
     this.leaf = new SimpleLeaf({
       identity: this.identity, planet, moons: worlds.moons, bind: options.bind, port: options.port,
       secondaryPort: options.secondaryPort === 'off' ? undefined : options.secondaryPort ?? 0,
-      allowLoopbackPaths: options.allowLoopbackPaths, pingIntervalMs: options.pingIntervalMs,
+      allowLoopbackPaths: options.allowLoopbackPaths, pingIntervalMs: options.pingIntervalMs, nativeUdp: options.nativeUdp,
     });
     this.member = new NetworkMember(this.leaf);
     this.leaf.on('world', (w) => this.saveWorld(w));

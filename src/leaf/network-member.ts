@@ -415,16 +415,21 @@ export class NetworkMember extends EventEmitter<MemberEvents> {
   }
 
   /**
-   * Our credentials to a member (Membership::pushCredentials), unless it had them less than
-   * `minIntervalMs` ago and our config has not changed since. Never rejects.
+   * The NETWORK_CREDENTIALS payloads due to a member (Membership::pushCredentials): ours, unless it
+   * had them less than `minIntervalMs` ago and our config has not changed since. Marks them sent.
    */
-  async pushCredentials(n: MemberNetwork, to: Address, minIntervalMs = CREDENTIAL_PUSH_INTERVAL_MS): Promise<void> {
-    if (!n.config) return;
+  credentialsDue(n: MemberNetwork, to: Address, minIntervalMs = CREDENTIAL_PUSH_INTERVAL_MS): Uint8Array[] {
+    if (!n.config) return [];
     const now = this.leaf.node.now();
     const last = n.credentialsPushedMs.get(to) ?? -Infinity;
-    if (now - last < minIntervalMs && last >= n.configuredMs) return;
+    if (now - last < minIntervalMs && last >= n.configuredMs) return [];
     n.credentialsPushedMs.set(to, now);
-    for (const payload of credentialPushPayloads(n.config)) {
+    return credentialPushPayloads(n.config);
+  }
+
+  /** Our credentials to a member when they are due (credentialsDue). Never rejects. */
+  async pushCredentials(n: MemberNetwork, to: Address, minIntervalMs = CREDENTIAL_PUSH_INTERVAL_MS): Promise<void> {
+    for (const payload of this.credentialsDue(n, to, minIntervalMs)) {
       await this.leaf.sendVerb(to, Verb.NETWORK_CREDENTIALS, payload).catch(() => {});
     }
   }

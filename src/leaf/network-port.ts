@@ -20,10 +20,11 @@ import type { Peer } from '../node/peer.ts';
 import type { DropReason } from '../node/stats.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { ExtFrameFlag, NetconfFlag, Verb } from '../wire/constants.ts';
-import { addressFromMac, arpGroupFor, BROADCAST_GROUP, formatMac, isMulticastMac, macFromAddress, macFromBytes, macToBytes, type MulticastGroup } from '../wire/mac.ts';
+import { addressFromMac, arpGroupFor, BROADCAST_GROUP, ETHERNET_HEADER_LENGTH, formatMac, isMulticastMac, macFromAddress, macFromBytes, type MulticastGroup } from '../wire/mac.ts';
 import type { NetworkConfig } from '../wire/netconf/network-config.ts';
 import { decodeExtFrame, encodeOkExtFrame } from '../wire/verbs/ext-frame.ts';
-import { encodeFrame } from '../wire/verbs/frame.ts';
+import { copyPayload, type PacketPayload } from '../wire/packet.ts';
+import { FRAME_HEADER_LENGTH, writeFrameHeader } from '../wire/verbs/frame.ts';
 import { decodeMulticastFrame, encodeMulticastFrame } from '../wire/verbs/multicast-frame.ts';
 import { decodeOkMulticastGather, encodeMulticastGather } from '../wire/verbs/multicast-gather.ts';
 import { encodeMulticastLike } from '../wire/verbs/multicast-like.ts';
@@ -55,7 +56,6 @@ const MAX_GROUPS = 1024;
 /** Names tried when a device name is taken (1.14 tries more; nine is plenty on one host). */
 const NAME_TRIALS = 9;
 const ETHERTYPE_ARP = 0x0806;
-const ETHERNET_HEADER = 14;
 
 /** Frames between the networks and this side, over every network of the node (for /metrics). */
 export class FrameCounts {
@@ -87,6 +87,8 @@ export class NetworkPort {
     if (nwid === this.nwid) this.toHost(source, this.mac, macFromAddress(source, nwid), f.etherType, f.payload, 'frame');
   };
   private readonly counts: FrameCounts;
+  /** FRAME's header for the frame being sent (reused: each packet is built before the next frame). */
+  private readonly frameHeader = new Uint8Array(FRAME_HEADER_LENGTH);
 
   constructor(leaf: SimpleLeaf, member: NetworkMember, nwid: bigint, counts: FrameCounts, mode: EthernetMode = 'tap', log: Logger = silentLogger) {
     this.counts = counts;
@@ -159,7 +161,7 @@ export class NetworkPort {
     const subscriptions = this.subscriptions().map((group) => ({ networkId: this.nwid, group }));
     if (subscriptions.length === 0) return;
     const payload = encodeMulticastLike({ subscriptions });
-    for (const up of this.leaf.node.topology.upstreams().keys()) void this.sendToMember(up, Verb.MULTICAST_LIKE, payload, false);
+    for (const up of this.leaf.node.topology.upstreams().keys()) this.sendToMember(up, Verb.MULTICAST_LIKE, payload, false);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -177,11 +179,11 @@ export class NetworkPort {
 
   private forwardFromHost(frame: Uint8Array): void {
     if (!this.config) return;
-    if (frame.length < ETHERNET_HEADER) return this.drop('frame-too-short');
+    if (frame.length < ETHERNET_HEADER_LENGTH) return this.drop('frame-too-short');
     const destination = macFromBytes(frame, 0), source = macFromBytes(frame, 6);
     if (source !== this.mac) return this.drop('foreign-source-mac'); // bridging other hosts' frames is not supported yet
     const etherType = (frame[12] << 8) | frame[13];
-    const payload = frame.subarray(ETHERNET_HEADER);
+    const payload = frame.subarray(ETHERNET_HEADER_LENGTH);
     if (payload.length > this.config.mtu) return this.drop('frame-too-big');
     const self = this.leaf.address;
     if (!isMulticastMac(destination)) {
@@ -190,7 +192,8 @@ export class NetworkPort {
       const f: FilteredFrame = { inbound: false, ztSource: self, ztDest: to, macSource: source, macDest: destination, etherType, data: payload };
       if (!this.obey(f, filterFrame(this.config, self, f, this.remoteOf(to)))) return;
       this.counts.out++;
-      void this.sendToMember(to, Verb.FRAME, encodeFrame({ networkId: this.nwid, etherType, payload: Uint8Array.from(payload) }));
+      writeFrameHeader(this.frameHeader, this.nwid, etherType);
+      this.sendToMember(to, Verb.FRAME, [this.frameHeader, payload]);
       return;
     }
     const f: FilteredFrame = { inbound: false, ztSource: self, ztDest: 0, macSource: source, macDest: destination, etherType, data: payload };
@@ -214,7 +217,7 @@ export class NetworkPort {
       g.askedMs = now;
       if (g.pending.length < PENDING_MULTICAST_FRAMES) g.pending.push({ etherType, payload });
       const ask = encodeMulticastGather({ networkId: this.nwid, flags: 0, group, gatherLimit: this.config?.multicastLimit ?? 32, com: this.config?.com });
-      for (const up of this.leaf.node.topology.upstreams().keys()) void this.sendToMember(up, Verb.MULTICAST_GATHER, ask, false);
+      for (const up of this.leaf.node.topology.upstreams().keys()) this.sendToMember(up, Verb.MULTICAST_GATHER, ask, false);
       if (g.members.length === 0) return;
     }
     this.sendMulticast(group, g.members, etherType, payload);
@@ -252,20 +255,37 @@ export class NetworkPort {
 
   /**
    * Send to a node on the network's behalf, our COM first when `withCom` (a 1.14 member of a
-   * private network drops frames from members it has no COM for). Never rejects.
+   * private network drops frames from members it has no COM for). A node we know is sent to
+   * before this returns, so `payload` may be a view into the TAP's read ring; for one we must
+   * look up first, the payload is copied and sent when WHOIS answers. Never throws.
    */
-  private async sendToMember(to: Address, verb: number, payload: Uint8Array, withCom = true): Promise<void> {
+  private sendToMember(to: Address, verb: number, payload: PacketPayload, withCom = true): void {
     try {
-      await this.sendToMemberUnsafe(to, verb, payload, withCom);
+      if (this.leaf.node.peers.has(to)) {
+        for (const c of this.credentialsDue(to, withCom)) this.leaf.sendVerbNow(to, Verb.NETWORK_CREDENTIALS, c);
+        this.leaf.sendVerbNow(to, verb, payload);
+        return;
+      }
+    } catch (e) {
+      this.log.error('frame to a member dropped', { network: this.nwid.toString(16), error: (e as Error).message });
+      return;
+    }
+    void this.sendToUnknownMember(to, verb, copyPayload(payload), withCom);
+  }
+
+  private async sendToUnknownMember(to: Address, verb: number, payload: Uint8Array, withCom: boolean): Promise<void> {
+    try {
+      for (const c of this.credentialsDue(to, withCom)) await this.leaf.sendVerb(to, Verb.NETWORK_CREDENTIALS, c);
+      await this.leaf.sendVerb(to, verb, payload);
     } catch (e) {
       this.log.error('frame to a member dropped', { network: this.nwid.toString(16), error: (e as Error).message });
     }
   }
 
-  private async sendToMemberUnsafe(to: Address, verb: number, payload: Uint8Array, withCom: boolean): Promise<void> {
-    const n = this.member.networks.get(this.nwid);
-    if (withCom && n) await this.member.pushCredentials(n, to);
-    await this.leaf.sendVerb(to, verb, payload);
+  /** Our credentials for `to` when `withCom` and they are due (NetworkMember.credentialsDue). */
+  private credentialsDue(to: Address, withCom: boolean): Uint8Array[] {
+    const n = withCom ? this.member.networks.get(this.nwid) : undefined;
+    return n ? this.member.credentialsDue(n, to) : [];
   }
 
   // ------------------------------------------------------------------------------------------
@@ -332,14 +352,8 @@ export class NetworkPort {
       if (source !== macFromAddress(from, this.nwid)) return; // bridging is not supported
       if (destination !== this.mac && (!isMulticastMac(destination) || this.config.multicastLimit === 0)) return;
     }
-    const frame = new Uint8Array(ETHERNET_HEADER + payload.length);
-    frame.set(macToBytes(destination), 0);
-    frame.set(macToBytes(source), 6);
-    frame[12] = etherType >>> 8;
-    frame[13] = etherType & 0xff;
-    frame.set(payload, ETHERNET_HEADER);
     this.counts.in++;
-    this.device.write(frame);
+    this.device.write(destination, source, etherType, payload);
   }
 }
 

@@ -15,10 +15,12 @@ import { isActivePeer, pingAndKeepalive } from '../node/path-keepalive.ts';
 import { PATH_EXPIRATION_MS, type Peer, type Path } from '../node/peer.ts';
 import { Topology } from '../node/topology.ts';
 import { UpstreamContact } from '../node/upstreams.ts';
-import { UdpTransport } from '../node/udp.ts';
+import { createUdpTransport, type NativeUdpMode } from '../node/batch-udp.ts';
+import { UDP_DESIRED_BUFFER_BYTES, type DatagramTransport } from '../node/udp.ts';
 import { ValidationPool } from '../node/validation-pool.ts';
 import { PROTO_VERSION, Verb } from '../wire/constants.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
+import type { PacketPayload } from '../wire/packet.ts';
 import { decodeOkHello } from '../wire/verbs/hello.ts';
 import { decodeOkEcho, encodeEcho } from '../wire/verbs/echo.ts';
 import { decodeFrame, encodeFrame, type Frame } from '../wire/verbs/frame.ts';
@@ -47,6 +49,8 @@ export interface SimpleLeafOptions {
   /** Shared validation pool (tests with many leaves share one). */
   validation?: ValidationPool;
   protocolVersion?: number;
+  /** UDP through the batch addon (recvmmsg/sendmmsg): 'auto' (default) when it loads, 'on', or 'off' (dgram). */
+  nativeUdp?: NativeUdpMode;
 }
 
 export interface LeafEvents {
@@ -90,6 +94,9 @@ async function canBind(port: number): Promise<boolean> {
   return true;
 }
 
+/** How a packet to a node left: straight to it, through an upstream, or not at all. */
+export interface SendOutcome { how: 'direct' | 'relayed' | 'unreachable'; packetId?: bigint }
+
 /** Packets from unknown senders held while their WHOIS is out (1.14: ZT_RX_QUEUE_SIZE). */
 const UNKNOWN_SOURCE_QUEUE = 32;
 /**
@@ -103,7 +110,7 @@ interface Waiter<T> { resolve: (v: T) => void; timer: NodeJS.Timeout }
 export class SimpleLeaf extends EventEmitter<LeafEvents> {
   readonly node: Node;
   readonly identity: Identity;
-  private readonly transport = new UdpTransport();
+  private readonly transport: DatagramTransport;
   private readonly ownsValidation: boolean;
   private readonly options: SimpleLeafOptions;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -124,6 +131,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     this.options = options;
     this.identity = options.identity ?? generateIdentity();
     this.ownsValidation = !options.validation;
+    this.transport = createUdpTransport({ native: options.nativeUdp });
     const topology = new Topology(this.identity.address);
     if (options.planet) topology.setPlanet(options.planet);
     for (const m of options.moons ?? []) topology.setMoon(m);
@@ -184,7 +192,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
     const ports = [port];
     const second = secondaryPort === 0 ? await randomFreePort() : secondaryPort;
     if (second) ports.push(second);
-    await this.transport.open({ bind, ports });
+    await this.transport.open({ bind, ports, bufferBytes: UDP_DESIRED_BUFFER_BYTES });
   }
 
   /** The secondary port bound (0: none). */
@@ -309,17 +317,33 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   }
 
   /** Send any verb to a node: directly if we have a path to it, otherwise through the best upstream. */
-  async sendVerb(to: Address, verb: number, payload: Uint8Array): Promise<{ how: 'direct' | 'relayed' | 'unreachable'; packetId?: bigint }> {
+  async sendVerb(to: Address, verb: number, payload: PacketPayload): Promise<SendOutcome> {
+    const now = this.sendVerbNow(to, verb, payload);
+    if (now) return now;
     const id = await this.whois(to);
     if (!id) return { how: 'unreachable' };
     const peer = this.node.addPeer(id);
     if (!peer) return { how: 'unreachable' };
-    const path = peer.bestPath() ?? this.bestUpstreamPath();
+    return this.sendToPeer(peer, verb, payload);
+  }
+
+  /**
+   * sendVerb without waiting, for a node whose identity we hold: the packet is built (the payload
+   * copied) before this returns. Undefined when the node is not known yet (sendVerb asks WHOIS).
+   */
+  sendVerbNow(to: Address, verb: number, payload: PacketPayload): SendOutcome | undefined {
+    const peer = this.node.peers.get(to);
+    return peer ? this.sendToPeer(peer, verb, payload) : undefined;
+  }
+
+  private sendToPeer(peer: Peer, verb: number, payload: PacketPayload): SendOutcome {
+    const best = peer.bestPath();
+    const path = best ?? this.bestUpstreamPath();
     if (!path) return { how: 'unreachable' };
     const packetId = this.node.sendTo(peer, path.socket, path.remote, verb, payload);
     path.lastSendMs = this.node.now();
     if (verb === Verb.NETWORK_CREDENTIALS) peer.push.credentialsSentMs = path.lastSendMs; // we talk to it as a member
-    return { how: path === peer.bestPath() ? 'direct' : 'relayed', packetId };
+    return { how: path === best ? 'direct' : 'relayed', packetId };
   }
 
   /** ECHO a peer over its best path and resolve with the round trip in ms (-1 on timeout). */

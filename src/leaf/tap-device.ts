@@ -5,16 +5,47 @@
 import { requireNativeAddon } from '../util/native-addon.ts';
 import { parseInetAddress } from '../wire/inet-address.ts';
 import type { ManagedRoute } from './managed-plan.ts';
+import { ETHERNET_HEADER_LENGTH, writeEthernetHeader } from '../wire/mac.ts';
+
+/** The ring a device reads frames into, shared with the addon (native/src/tap.c). */
+interface TapMemory { slots: number; slotBytes: number; frames: ArrayBuffer; lengths: ArrayBuffer; counters: ArrayBuffer }
 
 interface TapBinding {
-  open(name: string, onFrame: (frame: Buffer) => void): { handle: unknown; name: string };
-  write(handle: unknown, frame: Uint8Array): number;
+  open(name: string, memory: TapMemory, onFrames: (count: number) => void): { handle: unknown; name: string };
+  /** writev of the 14-byte Ethernet header and the payload; bytes written or -errno. */
+  write(handle: unknown, header: Uint8Array, payload: Uint8Array): number;
   close(handle: unknown): void;
+  readonly counters: number;
+}
+
+/** Frames read per batch (one call into JavaScript per batch). */
+const READ_SLOTS = 64;
+/** A slot holds any frame: ZeroTier's largest MTU (ZT_MAX_MTU, 10000) plus the header, with room to spare. */
+const SLOT_BYTES = 10240;
+/** Counters the addon keeps per device, in its order (native/src/tap.c). */
+const COUNTER = { frames: 0, batches: 1, short: 2, oversized: 3, readErrors: 4 } as const;
+
+/** What a device counted: frames read and batches, and what it dropped or could not write. */
+export interface TapStats {
+  frames: number;
+  batches: number;
+  /** Read frames shorter than an Ethernet header, dropped. */
+  short: number;
+  /** Read frames that filled their slot (maybe cut), dropped. */
+  oversized: number;
+  readErrors: number;
+  /** Frames the device refused on write (or too large to be one). */
+  writeErrors: number;
 }
 
 let binding: { binding: TapBinding } | { reason: string } | undefined;
 function tapBinding(): { binding: TapBinding } | { reason: string } {
-  binding ??= process.platform === 'linux' ? requireNativeAddon<TapBinding>('tap') : { reason: 'TAP devices need Linux' };
+  if (binding) return binding;
+  if (process.platform !== 'linux') return (binding = { reason: 'TAP devices need Linux' });
+  binding = requireNativeAddon<TapBinding>('tap');
+  if ('binding' in binding && binding.binding.counters !== Object.keys(COUNTER).length) {
+    binding = { reason: 'the tap addon is out of date: rebuild native/ (npm run build:native)' };
+  }
   return binding;
 }
 
@@ -38,29 +69,63 @@ export interface EthernetDevice {
   readonly name: string;
   /** A TAP device gets MAC, MTU, addresses and routes applied on the host; a virtual one does not. */
   readonly kind: 'tap' | 'virtual';
-  /** Hand a frame (Ethernet header included) to the host side; false if it was refused. */
-  write(frame: Uint8Array): boolean;
+  /**
+   * Hand a frame to the host side: destination and source MAC (as numbers), EtherType and the
+   * payload after the Ethernet header. False if it was refused.
+   */
+  write(destination: number, source: number, etherType: number, payload: Uint8Array): boolean;
   close(): void;
 }
 
-export type TapDevice = EthernetDevice & { readonly kind: 'tap' };
+export type TapDevice = EthernetDevice & { readonly kind: 'tap'; stats(): TapStats };
 
-/** Open (create) the TAP device; the reason as text when that cannot be done here. */
+/**
+ * Open (create) the TAP device; the reason as text when that cannot be done here. `onFrame` gets
+ * each frame the host sends (Ethernet header included) as a view into the read ring: valid only
+ * during the call, so copy whatever is kept.
+ */
 export function openTap(name: string, onFrame: (frame: Uint8Array) => void): TapDevice | { reason: string } {
   const b = tapBinding();
   if ('reason' in b) return { reason: b.reason };
+  const memory: TapMemory = {
+    slots: READ_SLOTS, slotBytes: SLOT_BYTES,
+    frames: new ArrayBuffer(READ_SLOTS * SLOT_BYTES), lengths: new ArrayBuffer(READ_SLOTS * 4), counters: new ArrayBuffer(b.binding.counters * 8),
+  };
+  const frames = new Uint8Array(memory.frames), lengths = new Uint32Array(memory.lengths), counters = new Float64Array(memory.counters);
+  let frameErrors = 0, writeErrors = 0;
+  const onFrames = (count: number): void => {
+    for (let i = 0; i < count; i++) {
+      const at = i * SLOT_BYTES;
+      try {
+        onFrame(frames.subarray(at, at + lengths[i]));
+      } catch {
+        frameErrors++; // a handler must not throw; one frame never stops the batch
+      }
+    }
+  };
   let opened: { handle: unknown; name: string };
   try {
-    opened = b.binding.open(name, (f) => onFrame(new Uint8Array(f.buffer, f.byteOffset, f.byteLength)));
+    opened = b.binding.open(name, memory, onFrames);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { reason: code === 'EPERM' || code === 'EACCES' ? `no permission to create TAP devices (${code}: needs CAP_NET_ADMIN)` : (e as Error).message };
   }
   let open = true;
+  const header = new Uint8Array(ETHERNET_HEADER_LENGTH);
   return {
     name: opened.name,
     kind: 'tap',
-    write: (frame) => open && b.binding.write(opened.handle, frame) === frame.length,
+    write: (destination, source, etherType, payload) => {
+      if (!open) return false;
+      writeEthernetHeader(header, destination, source, etherType);
+      if (b.binding.write(opened.handle, header, payload) === ETHERNET_HEADER_LENGTH + payload.length) return true;
+      writeErrors++;
+      return false;
+    },
+    stats: () => ({
+      frames: counters[COUNTER.frames], batches: counters[COUNTER.batches], short: counters[COUNTER.short],
+      oversized: counters[COUNTER.oversized], readErrors: counters[COUNTER.readErrors] + frameErrors, writeErrors,
+    }),
     close: () => {
       if (!open) return;
       open = false;

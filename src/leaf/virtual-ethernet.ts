@@ -3,6 +3,7 @@
 // network exactly as frames from a TAP would (rules, COMs, multicast). Nothing touches the host.
 
 import { EventEmitter } from 'node:events';
+import { ETHERNET_HEADER_LENGTH, writeEthernetHeader } from '../wire/mac.ts';
 import type { EthernetDevice } from './tap-device.ts';
 
 export interface VirtualEthernetEvents {
@@ -29,8 +30,11 @@ export class VirtualEthernet extends EventEmitter<VirtualEthernetEvents> impleme
     if (!this.closed) this.toNetwork(frame);
   }
 
-  write(frame: Uint8Array): boolean {
+  write(destination: number, source: number, etherType: number, payload: Uint8Array): boolean {
     if (this.closed) return false;
+    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + payload.length);
+    writeEthernetHeader(frame, destination, source, etherType);
+    frame.set(payload, ETHERNET_HEADER_LENGTH);
     this.emit('frame', frame);
     return true;
   }

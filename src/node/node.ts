@@ -17,7 +17,7 @@ import { Cipher, ECHO_MIN_PROTO_VERSION, HeaderFlag, PacketOffset, Verb, VerbFla
 import { hasExtendedArmor, removeExtendedArmor } from '../wire/extended-armor.ts';
 import { Reassembler } from '../wire/fragment.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
-import { createDatagramPeek, packetVerb, peekDatagram, readPacketId } from '../wire/packet.ts';
+import { createDatagramPeek, packetVerb, peekDatagram, readPacketId, type PacketPayload } from '../wire/packet.ts';
 import { encodeEcho } from '../wire/verbs/echo.ts';
 import type { Hello } from '../wire/verbs/hello.ts';
 import { decodeOkHeader } from '../wire/verbs/ok.ts';
@@ -434,7 +434,7 @@ export class Node {
   }
 
   /** Build, compress, armor, fragment and send a packet to one physical address; returns its wire ID. */
-  sendTo(peer: Peer, socket: LocalSocket, to: IpAddress, verb: number, payload: Uint8Array, cipher?: ArmorCipher): bigint {
+  sendTo(peer: Peer, socket: LocalSocket, to: IpAddress, verb: number, payload: PacketPayload, cipher?: ArmorCipher): bigint {
     return this.sender.sendTo(peer, socket, to, verb, payload, cipher);
   }
 

@@ -12,7 +12,7 @@ import {
 import { cryptField } from '../wire/crypt-field.ts';
 import { markFragmentedIfNeeded, splitPacket } from '../wire/fragment.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
-import { newPacket, readPacketId } from '../wire/packet.ts';
+import { newPacket, readPacketId, type PacketPayload } from '../wire/packet.ts';
 import { encodeHelloWithCryptFieldOffset } from '../wire/verbs/hello.ts';
 import type { World } from '../world/world.ts';
 import { ExpectedReplies } from './expected-replies.ts';
@@ -90,7 +90,7 @@ export class Sender {
    * in ZT_MAX_PACKET_FRAGMENTS pieces at this MTU (the OK(ECHO) of a maximal ECHO is 9 bytes
    * longer than the ECHO) cannot be sent and is dropped and counted.
    */
-  sendTo(peer: Peer, socket: LocalSocket, to: IpAddress, verb: number, payload: Uint8Array, cipher?: ArmorCipher): bigint {
+  sendTo(peer: Peer, socket: LocalSocket, to: IpAddress, verb: number, payload: PacketPayload, cipher?: ArmorCipher): bigint {
     let p = newPacket({ id: this.packetIds.next(), destination: peer.address, source: this.node.address, verb, payload });
     if (!UNCOMPRESSED_VERBS.has(verb)) p = compressPacket(p);
     const mtu = this.node.options.mtu ?? DEFAULT_PHYSICAL_MTU;

@@ -16,6 +16,13 @@ export interface LocalSocket {
 
 export type DatagramHandler = (data: Buffer, from: IpAddress, socket: LocalSocket) => void;
 
+/**
+ * ZT_UDP_DESIRED_BUF_SIZE: SO_RCVBUF / SO_SNDBUF a 1.14 node asks for (the kernel caps it at
+ * net.core.rmem_max / wmem_max). With the default (~208 KiB) a leaf loses datagrams to every
+ * burst of full-size frames a TCP sender puts on the wire.
+ */
+export const UDP_DESIRED_BUFFER_BYTES = 1_048_576;
+
 export interface UdpOptions {
   /** Local IPs to bind; empty means every address of every interface (see localAddresses). */
   bind: readonly string[];

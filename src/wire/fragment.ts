@@ -136,6 +136,11 @@ interface Entry {
   bytes: number;
 }
 
+/** Every piece is present: the head (bit 0) and fragments 1..total−1. */
+function isComplete(e: Entry): boolean {
+  return e.total !== 0 && e.have === (1 << e.total) - 1;
+}
+
 const PENDING: ReassemblyResult = Object.freeze({ status: 'pending' });
 const DUPLICATE: ReassemblyResult = Object.freeze({ status: 'duplicate' });
 function rejected(reason: ReassemblyRejection): ReassemblyResult {
@@ -173,9 +178,10 @@ export class Reassembler {
     const e = this.entryFor(id, now);
     if (e.head !== null) return this.duplicate();
     if (e.bytes + head.length > MAX_PACKET_LENGTH) return this.drop(id, 'too-long');
-    e.head = head.slice();
     e.have |= 1;
     e.bytes += head.length;
+    // the last piece to arrive goes straight into the packet: only earlier ones are kept as copies
+    e.head = isComplete(e) ? head : head.slice();
     return this.completeIfReady(id, e);
   }
 
@@ -189,9 +195,9 @@ export class Reassembler {
     if ((e.have & (1 << f.number)) !== 0) return this.duplicate();
     if (e.bytes + f.data.length > MAX_PACKET_LENGTH) return this.drop(f.packetId, 'too-long');
     e.total = f.total;
-    e.pieces[f.number] = f.data.slice();
     e.have |= 1 << f.number;
     e.bytes += f.data.length;
+    e.pieces[f.number] = isComplete(e) ? f.data : f.data.slice();
     return this.completeIfReady(f.packetId, e);
   }
 
@@ -222,10 +228,11 @@ export class Reassembler {
   }
 
   private completeIfReady(id: bigint, e: Entry): ReassemblyResult {
-    if (e.head === null || e.total === 0 || e.have !== (1 << e.total) - 1) return PENDING;
+    if (!isComplete(e)) return PENDING;
+    const head = e.head!; // bit 0 of `have` is set
     const packet = new Uint8Array(e.bytes);
-    packet.set(e.head, 0);
-    let at = e.head.length;
+    packet.set(head, 0);
+    let at = head.length;
     for (let n = 1; n < e.total; n++) {
       const piece = e.pieces[n]!;
       packet.set(piece, at);

@@ -54,15 +54,31 @@ export function parseMac(text: string): number | null {
 
 export function macToBytes(mac: number): Uint8Array {
   const out = new Uint8Array(6);
-  const hi = Math.floor(mac / TWO_32);
-  out[0] = hi >>> 8;
-  out[1] = hi & 0xff;
-  const lo = mac >>> 0;
-  out[2] = lo >>> 24;
-  out[3] = (lo >>> 16) & 0xff;
-  out[4] = (lo >>> 8) & 0xff;
-  out[5] = lo & 0xff;
+  writeMac(mac, out, 0);
   return out;
+}
+
+/** A MAC's 6 bytes into `out` at `at`. */
+export function writeMac(mac: number, out: Uint8Array, at: number): void {
+  const hi = Math.floor(mac / TWO_32);
+  out[at] = hi >>> 8;
+  out[at + 1] = hi & 0xff;
+  const lo = mac >>> 0;
+  out[at + 2] = lo >>> 24;
+  out[at + 3] = (lo >>> 16) & 0xff;
+  out[at + 4] = (lo >>> 8) & 0xff;
+  out[at + 5] = lo & 0xff;
+}
+
+/** Bytes of an Ethernet header: destination MAC, source MAC, EtherType. */
+export const ETHERNET_HEADER_LENGTH = 14;
+
+/** An Ethernet header (destination MAC, source MAC, EtherType) into the first 14 bytes of `out`. */
+export function writeEthernetHeader(out: Uint8Array, destination: number, source: number, etherType: number): void {
+  writeMac(destination, out, 0);
+  writeMac(source, out, 6);
+  out[12] = etherType >>> 8;
+  out[13] = etherType & 0xff;
 }
 
 export function macFromBytes(b: Uint8Array, offset = 0): number {

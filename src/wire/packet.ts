@@ -175,7 +175,37 @@ export interface PacketFields {
   source: Address;
   /** Verb code (0..0x1f); the compressed flag is set by compressPacket, not here. */
   verb: number;
-  payload?: Uint8Array;
+  payload?: PacketPayload;
+}
+
+/**
+ * A payload as one array, or as parts laid end to end (a verb header and the bytes it carries:
+ * the packet is then built with one copy of each, without concatenating them first).
+ */
+export type PacketPayload = Uint8Array | readonly Uint8Array[];
+
+/** The payload's length in bytes. */
+export function payloadLength(payload: PacketPayload): number {
+  if (payload instanceof Uint8Array) return payload.length;
+  let n = 0;
+  for (const part of payload) n += part.length;
+  return n;
+}
+
+/** The payload's bytes into `out` at `at`. */
+function writePayload(payload: PacketPayload, out: Uint8Array, at: number): void {
+  if (payload instanceof Uint8Array) return out.set(payload, at);
+  for (const part of payload) {
+    out.set(part, at);
+    at += part.length;
+  }
+}
+
+/** A copy of the payload as one array. */
+export function copyPayload(payload: PacketPayload): Uint8Array {
+  const out = new Uint8Array(payloadLength(payload));
+  writePayload(payload, out, 0);
+  return out;
 }
 
 /**
@@ -184,9 +214,9 @@ export interface PacketFields {
  */
 export function newPacket(fields: PacketFields): Uint8Array {
   const payload = fields.payload ?? new Uint8Array(0);
-  const p = new Uint8Array(MIN_PACKET_LENGTH + payload.length);
+  const p = new Uint8Array(MIN_PACKET_LENGTH + payloadLength(payload));
   writeHeader(p, fields.id, fields.destination, fields.source, fields.verb);
-  p.set(payload, PacketOffset.payload);
+  writePayload(payload, p, PacketOffset.payload);
   return p;
 }
 

@@ -2,7 +2,7 @@
 // over loopback join a network of a `root --controller`, and the programs exchange Ethernet frames
 // with leaf.ethernet(nwid) — unicast to a member's MAC as FRAME, broadcast as MULTICAST_FRAME to
 // the subscribers the root gathers — through the same rules and COM checks a TAP's frames pass.
-// Nothing touches the host's interfaces.
+// Nothing touches the host's interfaces. Run once per UDP transport.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +43,9 @@ async function until<T>(what: string, f: () => T | undefined, timeoutMs = 15_000
   }
 }
 
-describe('a leaf embedded in a program: Ethernet frames without a TAP device', () => {
+// Both UDP transports carry the same frames: the batch addon (the default where it loads) and
+// plain dgram (what a leaf without the native addons uses).
+describe.each(['auto', 'off'] as const)('a leaf embedded in a program: Ethernet frames without a TAP device (nativeUdp %s)', (nativeUdp) => {
   let c: ControllerRoot;
   const leaves: LeafNode[] = [];
   const homes: string[] = [];
@@ -67,7 +69,7 @@ describe('a leaf embedded in a program: Ethernet frames without a TAP device', (
       homes.push(home);
       writeFileSync(join(home, 'identity.secret'), identity.toString(true), { mode: 0o600 });
       writeFileSync(join(home, 'planet'), planet.serialize());
-      const leaf = new LeafNode({ home, bind: ['127.0.0.1'], port: 0, allowLoopbackPaths: true, pingIntervalMs: 100, ethernet: 'frames' });
+      const leaf = new LeafNode({ home, bind: ['127.0.0.1'], port: 0, allowLoopbackPaths: true, pingIntervalMs: 100, ethernet: 'frames', nativeUdp });
       await leaf.start();
       leaves.push(leaf);
       leaf.join(nwid);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  addressFromMac, arpGroupFor, formatMac, isMulticastMac, macFromAddress, macFromBytes, macToBytes, ndpGroupFor, parseMac,
+  addressFromMac, arpGroupFor, formatMac, isMulticastMac, macFromAddress, macFromBytes, macToBytes, writeEthernetHeader, ndpGroupFor, parseMac,
 } from '../../src/wire/mac.ts';
 import { hex } from '../support/vectors.ts';
 import { address, mac48, RUNS, u64 } from './arbitraries.ts';
@@ -40,5 +40,16 @@ describe('multicast groups (03-packet.md §10.3)', () => {
     expect(formatMac(ndp.mac)).toBe('33:33:ff:14:03:16');
     expect(ndp.adi).toBe(0);
     expect(isMulticastMac(ndp.mac)).toBe(true);
+  });
+
+  it('writeEthernetHeader: destination MAC, source MAC, EtherType big-endian', () => {
+    const out = new Uint8Array(14);
+    writeEthernetHeader(out, 0xffff_ffff_ffff, 0x32_1234_5678_9a, 0x0806);
+    expect(Buffer.from(out).toString('hex')).toBe('ffffffffffff' + '3212345678' + '9a' + '0806');
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), fc.integer({ min: 0, max: 2 ** 48 - 1 }), (d, s) => {
+      writeEthernetHeader(out, d, s, 0x88b5);
+      expect(macFromBytes(out, 0)).toBe(d);
+      expect(macFromBytes(out, 6)).toBe(s);
+    }));
   });
 });

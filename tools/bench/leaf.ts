@@ -1,13 +1,17 @@
 // bench:leaf — Ethernet over ZeroTier between two leaves in network namespaces: TCP throughput
-// (iperf3), CPU per megabyte carried (both leaf processes, from /proc), and ping latency over the
-// network next to the same ping between the namespaces directly. A `ztroot root --controller`
-// serves the planet and the network; the leaves are two `ztroot leaf` processes, and — when
-// ZEROTIER_ONE names a zerotier-one binary you built yourself — two zerotier-one leaves measured in
-// the same run, with the ratio. Needs root, iproute2, iptables, iperf3 and ping. Prints figures,
-// asserts nothing; every process and namespace goes away at the end.
+// (iperf3) each way, CPU per megabyte carried (both leaf processes, from /proc), and ping latency
+// over the network next to the same ping between the namespaces directly. A `ztroot root
+// --controller` serves the planet and the network; the leaves are two `ztroot leaf` processes,
+// and — when ZEROTIER_ONE names a zerotier-one binary you built yourself — two zerotier-one
+// leaves and a mixed pair (ztroot leaf ↔ zerotier-one) measured in the same run, with the ratio.
+// Needs root, iproute2, iptables, iperf3 and ping. Prints figures, asserts nothing; every process
+// and namespace goes away at the end.
 //
-//   npm run bench:leaf [-- --seconds 8]
+//   npm run bench:leaf [-- --seconds 8] [-- --profile DIR]
 //   ZEROTIER_ONE=/path/to/zerotier-one npm run bench:leaf
+//
+// --profile DIR starts the ztroot leaves with `node --cpu-prof --cpu-prof-dir DIR` (open the
+// .cpuprofile files in Chrome DevTools or speedscope).
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,19 +31,23 @@ const NET = '198.18.5';
 const PORT = 9993;
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, profile: { type: 'string' } } });
 const seconds = Number(values.seconds);
+const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
 
 interface LeafKind { name: string; start(lab: NetnsLab, ns: string, home: string, ip: string): ChildProcess }
 
-const kinds: LeafKind[] = [{
-  name: 'ztroot leaf',
-  start: (lab, ns, home, ip) => lab.spawn(ns, NODE, [ZTROOT_BIN, 'leaf', '--home', home, '--bind', ip, '--port', String(PORT), '--log-level', 'warn']),
-}];
+const ztrootLeaf: LeafKind = {
+  name: 'ztroot',
+  start: (lab, ns, home, ip) => lab.spawn(ns, NODE, [...profileArgs, ZTROOT_BIN, 'leaf', '--home', home, '--bind', ip, '--port', String(PORT), '--log-level', 'warn']),
+};
+const pairs: [LeafKind, LeafKind][] = [[ztrootLeaf, ztrootLeaf]];
 if (process.env.ZEROTIER_ONE) {
   const bin = process.env.ZEROTIER_ONE;
-  kinds.push({ name: 'zerotier-one 1.14', start: (lab, ns, home) => lab.spawn(ns, bin, ['-U', `-p${PORT}`, home]) });
+  const zerotierOne: LeafKind = { name: 'zerotier-one', start: (lab, ns, home) => lab.spawn(ns, bin, ['-U', `-p${PORT}`, home]) };
+  pairs.push([zerotierOne, zerotierOne], [ztrootLeaf, zerotierOne]);
 }
+const pairName = ([a, b]: [LeafKind, LeafKind]): string => `${a.name} ↔ ${b.name}`;
 
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -64,7 +72,24 @@ function pingAverageMs(lab: NetnsLab, ns: string, ip: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
-async function measure(kind: LeafKind): Promise<{ mbps: number; cpuPerMB: number; pingMs: number; directPingMs: number }> {
+interface Figures {
+  mbps: number;
+  reverseMbps: number;
+  cpuPerMB: number;
+  /** Ping over the network right after setup (cold: a JavaScript leaf's code not yet optimised), then after the iperf3 runs. */
+  pingMs: number;
+  warmPingMs: number;
+  directPingMs: number;
+}
+
+/** iperf3 from `ns` to `ip` for `seconds` (-R: the server sends); Mbit/s and bytes received. */
+function iperf(lab: NetnsLab, ns: string, ip: string, reverse: boolean): { mbps: number; bytes: number } {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'iperf3', '-c', ip, '-t', String(seconds), '-J', ...(reverse ? ['-R'] : [])], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  const result = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number; bytes: number } } };
+  return { mbps: result.end.sum_received.bits_per_second / 1e6, bytes: result.end.sum_received.bytes };
+}
+
+async function measure(pair: [LeafKind, LeafKind]): Promise<Figures> {
   const lab = new NetnsLab();
   const homes: string[] = [];
   try {
@@ -104,6 +129,7 @@ async function measure(kind: LeafKind): Promise<{ mbps: number; cpuPerMB: number
     const leaves: { pid: number; ip: string }[] = [];
     for (const i of [1, 2]) {
       const h = home();
+      const kind = pair[i - 1];
       const child = kind.start(lab, ns[i], h, `${NET}.${i + 1}`);
       const token = await until(`${kind.name} ${i} to start`, () => readFileSync(join(h, 'authtoken.secret'), 'utf8').trim() || undefined);
       const address = await until('its identity', () => readFileSync(join(h, 'identity.public'), 'utf8').slice(0, 10) || undefined);
@@ -122,16 +148,17 @@ async function measure(kind: LeafKind): Promise<{ mbps: number; cpuPerMB: number
     const pingMs = pingAverageMs(lab, ns[1], leaves[1].ip);
     const directPingMs = pingAverageMs(lab, ns[1], `${NET}.3`);
 
-    const server = lab.spawn(ns[2], 'iperf3', ['-s', '-1']);
+    const server = lab.spawn(ns[2], 'iperf3', ['-s']);
     await new Promise((r) => setTimeout(r, 500));
     const cpuBefore = leaves.map((l) => cpuSeconds(l.pid));
-    const r = spawnSync('ip', ['netns', 'exec', ns[1], 'iperf3', '-c', leaves[1].ip, '-t', String(seconds), '-J'], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+    const forward = iperf(lab, ns[1], leaves[1].ip, false);
+    const reverse = iperf(lab, ns[1], leaves[1].ip, true);
     const cpuAfter = leaves.map((l) => cpuSeconds(l.pid));
     server.kill();
-    const result = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number; bytes: number } } };
-    const mb = result.end.sum_received.bytes / 1e6;
+    const warmPingMs = pingAverageMs(lab, ns[1], leaves[1].ip);
+    const mb = (forward.bytes + reverse.bytes) / 1e6;
     const cpu = cpuAfter.reduce((s, v, k) => s + v - cpuBefore[k], 0);
-    return { mbps: result.end.sum_received.bits_per_second / 1e6, cpuPerMB: cpu / mb, pingMs, directPingMs };
+    return { mbps: forward.mbps, reverseMbps: reverse.mbps, cpuPerMB: cpu / mb, pingMs, warmPingMs, directPingMs };
   } finally {
     await lab.destroy();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
@@ -147,14 +174,14 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  if (!process.env.ZEROTIER_ONE) console.log('(set ZEROTIER_ONE=/path/to/zerotier-one to measure two zerotier-one 1.14 leaves in the same run)');
-  const rows: { name: string; mbps: number; cpuPerMB: number; pingMs: number; directPingMs: number }[] = [];
-  for (const k of kinds) rows.push({ name: k.name, ...(await measure(k)) });
-  const base = rows.find((x) => x.name.startsWith('zerotier-one'));
-  console.log(`\nEthernet between two leaves over ZeroTier (iperf3 ${seconds} s, TCP; CPU of both leaf processes)`);
+  if (!process.env.ZEROTIER_ONE) console.log('(set ZEROTIER_ONE=/path/to/zerotier-one to measure zerotier-one 1.14 leaves in the same run)');
+  const rows: ({ name: string } & Figures)[] = [];
+  for (const p of pairs) rows.push({ name: pairName(p), ...(await measure(p)) });
+  const base = rows.find((x) => x.name === 'zerotier-one ↔ zerotier-one');
+  console.log(`\nEthernet between two leaves over ZeroTier (iperf3 ${seconds} s TCP each way: first leaf → second, then second → first; CPU of both leaf processes over both runs)`);
   for (const x of rows) {
-    const ratio = base && x !== base ? `  ×${(x.mbps / base.mbps).toFixed(2)} throughput, ×${(x.cpuPerMB / base.cpuPerMB).toFixed(2)} CPU/MB vs ${base.name}` : '';
-    console.log(`  ${x.name.padEnd(20)} ${x.mbps.toFixed(0).padStart(6)} Mbit/s  ${(x.cpuPerMB * 1000).toFixed(2).padStart(7)} ms CPU/MB  ping ${x.pingMs.toFixed(2)} ms (direct ${x.directPingMs.toFixed(2)} ms)${ratio}`);
+    const ratio = base && x !== base ? `  ×${(x.mbps / base.mbps).toFixed(2)}/×${(x.reverseMbps / base.reverseMbps).toFixed(2)} throughput, ×${(x.cpuPerMB / base.cpuPerMB).toFixed(2)} CPU/MB vs zerotier-one` : '';
+    console.log(`  ${x.name.padEnd(28)} ${x.mbps.toFixed(0).padStart(5)} / ${x.reverseMbps.toFixed(0).padStart(5)} Mbit/s  ${(x.cpuPerMB * 1000).toFixed(2).padStart(6)} ms CPU/MB  ping ${x.pingMs.toFixed(2)} ms, after traffic ${x.warmPingMs.toFixed(2)} ms (direct ${x.directPingMs.toFixed(2)} ms)${ratio}`);
   }
 }
 

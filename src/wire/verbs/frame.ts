@@ -12,6 +12,16 @@ export interface Frame {
   readonly payload: Uint8Array;
 }
 
+/** Bytes of FRAME's payload before the Ethernet payload: network ID (8) and EtherType (2). */
+export const FRAME_HEADER_LENGTH = 10;
+
+/** FRAME's header (network ID, EtherType) into the first 10 bytes of `out`: sent as a part before the Ethernet payload. */
+export function writeFrameHeader(out: Uint8Array, networkId: bigint, etherType: number): void {
+  new DataView(out.buffer, out.byteOffset, FRAME_HEADER_LENGTH).setBigUint64(0, networkId);
+  out[8] = etherType >>> 8;
+  out[9] = etherType & 0xff;
+}
+
 export function encodeFrame(f: Frame): Uint8Array {
   return new ByteWriter(10 + f.payload.length).u64(f.networkId).u16(f.etherType).bytes(f.payload).finish();
 }

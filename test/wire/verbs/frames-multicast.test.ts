@@ -4,7 +4,8 @@ import { ExtFrameFlag, MulticastFrameFlag } from '../../../src/wire/constants.ts
 import { createCom, signCom } from '../../../src/wire/credentials/com.ts';
 import { arpGroupFor, BROADCAST_GROUP } from '../../../src/wire/mac.ts';
 import { decodeExtFrame, decodeOkExtFrame, encodeExtFrame, encodeOkExtFrame, extFrameSubtype, type ExtFrame } from '../../../src/wire/verbs/ext-frame.ts';
-import { decodeFrame, encodeFrame } from '../../../src/wire/verbs/frame.ts';
+import { decodeFrame, encodeFrame, FRAME_HEADER_LENGTH, writeFrameHeader } from '../../../src/wire/verbs/frame.ts';
+import { copyPayload, newPacket } from '../../../src/wire/packet.ts';
 import {
   decodeMulticastFrame, decodeOkMulticastFrame, encodeMulticastFrame, encodeOkMulticastFrame, type MulticastFrame, type OkMulticastFrame,
 } from '../../../src/wire/verbs/multicast-frame.ts';
@@ -24,6 +25,17 @@ describe('FRAME (04-verbs.md §7)', () => {
     expect(toHex(encodeFrame(f))).toBe('8e4df28b72000001' + '0800' + '4500001c');
     expect(plain(decodeFrame(encodeFrame(f)))).toEqual(plain({ ok: true, value: f }));
     expect(decodeFrame(hex('8e4df28b7200000108'))).toEqual({ ok: false, error: 'too-short' });
+  });
+
+  it('sent as parts (writeFrameHeader, then the Ethernet payload) it is the same bytes as encodeFrame', () => {
+    const frame = fc.record({ networkId: u64, etherType: u16, payload: bytes(200) });
+    fc.assert(fc.property(frame, (f) => {
+      const header = new Uint8Array(FRAME_HEADER_LENGTH);
+      writeFrameHeader(header, f.networkId, f.etherType);
+      expect(toHex(copyPayload([header, f.payload]))).toBe(toHex(encodeFrame(f)));
+      const packet = { id: 1n, destination: A.address, source: B.address, verb: 6 };
+      expect(toHex(newPacket({ ...packet, payload: [header, f.payload] }))).toBe(toHex(newPacket({ ...packet, payload: encodeFrame(f) })));
+    }), RUNS);
   });
 
   it('round-trips and never throws', () => {
