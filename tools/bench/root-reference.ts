@@ -7,10 +7,11 @@
 // between the two targets so that load from elsewhere on the machine hits both alike.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../src/crypto/c25519.ts';
+import { formatAddress } from '../../src/identity/address.ts';
 import type { Identity } from '../../src/identity/identity.ts';
 import { HOME_FILES } from '../../src/root/home.ts';
 import { ipv4, parseIpv4 } from '../../src/wire/inet-address.ts';
@@ -32,6 +33,8 @@ const SUBNETS = { ours: '198.18.13', theirs: '198.18.14' } as const;
  * both targets): zerotier-one checks at most one new identity per source /24 per second.
  */
 const SOURCE_NETWORKS = 256;
+/** How long the leaves get to be answered once (zerotier-one admits one per source /24 per 2 s). */
+const REGISTER_SECONDS = 900;
 const SOURCES = Array.from({ length: SOURCE_NETWORKS }, (_, k) => `198.19.${k}.1`);
 /** How long an idle target is left alone before its resident memory is read. */
 const IDLE_SETTLE_MS = 5000;
@@ -67,6 +70,17 @@ export interface ReferenceTarget {
   rssAfterBytes: number;
   registered: number;
   rounds: HelloRound[];
+}
+
+/**
+ * zerotier-one checks each new identity's proof of work on its first HELLO, at most one per
+ * source /24 per 2 s, tens of milliseconds each on a loaded machine: registering thousands of
+ * leaves takes minutes. It writes the peers it knows to `peers.d` when it stops and reads them
+ * back on demand, so the benchmark keeps that directory in the key cache (one per leaf set and
+ * root identity) and gives it to the next run, which then registers in seconds.
+ */
+function zerotierPeersCache(o: ReferenceOptions, tag: string): string {
+  return join(o.cacheDir, `zerotier-one-peers-${o.peers}-${tag}-${formatAddress(o.root.address)}`);
 }
 
 interface Running {
@@ -155,6 +169,7 @@ export async function compareWithZerotierOne(o: ReferenceOptions): Promise<{ our
       } else {
         // No port mapping and no secondary ports: the one UDP socket, as a root is usually run.
         writeFileSync(join(home, 'local.conf'), JSON.stringify({ settings: { portMappingEnabled: false, allowSecondaryPort: false } }));
+        if (existsSync(zerotierPeersCache(o, peers.tag))) cpSync(zerotierPeersCache(o, peers.tag), join(home, 'peers.d'), { recursive: true });
         label = 'zerotier-one';
         child = lab.spawn(ns, o.zerotierOne, ['-U', `-p${PORT}`, home]);
         child.stdout!.resume();
@@ -177,7 +192,7 @@ export async function compareWithZerotierOne(o: ReferenceOptions): Promise<{ our
       o.log(`  ${t.label}: idle RSS ${(t.result.idleRssBytes / 2 ** 20).toFixed(1)} MiB (pid ${t.child.pid})`);
     }
     for (const t of targets) {
-      const reg = summarize(await t.fleet.run({ kind: 'register', seconds: 180, window: 64 }));
+      const reg = summarize(await t.fleet.run({ kind: 'register', seconds: REGISTER_SECONDS, window: SOURCE_NETWORKS / t.fleet.shards }));
       t.result.registered = reg.answered;
       o.log(`  ${t.label}: ${reg.answered} of ${peers.count} leaves registered in ${reg.seconds.toFixed(1)} s`);
     }
@@ -189,7 +204,13 @@ export async function compareWithZerotierOne(o: ReferenceOptions): Promise<{ our
     return { ours: targets[0].result, theirs: targets[1].result };
   } finally {
     for (const t of running) await t.fleet.close();
-    for (const t of running) await stopChild(t.child);
+    for (const t of running) await stopChild(t.child, 20_000);
+    const theirs = running.find((t) => t.label === 'zerotier-one');
+    const cache = zerotierPeersCache(o, peers.tag);
+    if (theirs && theirs.result.registered === peers.count && !existsSync(cache) && existsSync(join(homes[1], 'peers.d'))) {
+      cpSync(join(homes[1], 'peers.d'), `${cache}.tmp`, { recursive: true });
+      renameSync(`${cache}.tmp`, cache);
+    }
     await lab.destroy();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
   }

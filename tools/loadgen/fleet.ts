@@ -66,7 +66,9 @@ export async function openShardEngine(init: Omit<ChildInit, 'type'>): Promise<Lo
   const peers = await loadOrCreatePeers(init.peerCount, init.cacheDir, undefined, init.peerKind);
   const keys = await loadOrCreatePeerKeys(peers, root, init.cacheDir);
   const { from, to } = shardRange(peers.count, init.shard, init.shards);
-  return LoadEngine.open({ ...init.engine, target: { host: init.host, port: init.port, identity: root }, peers, keys, from, to });
+  // each process its own share of the source addresses, so no two send from the same one
+  const sources = init.engine.sources?.filter((_, k) => k % init.shards === init.shard);
+  return LoadEngine.open({ ...init.engine, sources, target: { host: init.host, port: init.port, identity: root }, peers, keys, from, to });
 }
 
 interface Child {
