@@ -51,6 +51,8 @@ export interface ReferenceOptions {
   root: Identity;
   /** Extra arguments for `ztroot root`. */
   rootArgs: string[];
+  /** The `bin/ztroot.js` to run (another checkout's, to compare before and after a change). */
+  rootBin?: string;
   log: (m: string) => void;
 }
 
@@ -164,7 +166,7 @@ export async function compareWithZerotierOne(o: ReferenceOptions): Promise<{ our
       if (which === 'ours') {
         seedIdentityDb(home, peers);
         label = 'ztroot root';
-        child = lab.spawn(ns, NODE, [ZTROOT_BIN, 'root', '--home', home, '--bind', `${net}.1`, '--port', String(PORT), '--log-level', 'warn', ...o.rootArgs]);
+        child = lab.spawn(ns, NODE, [o.rootBin ?? ZTROOT_BIN, 'root', '--home', home, '--bind', `${net}.1`, '--port', String(PORT), '--log-level', 'warn', ...o.rootArgs]);
         await waitForOutput(child, /is running/, label);
       } else {
         // No port mapping and no secondary ports: the one UDP socket, as a root is usually run.

@@ -8,7 +8,7 @@
 //                         [--root-args "--native-udp off"] [--attack-flood 2000] [--attack-hello 5000]
 //                         [--attack-seconds 10] [--profile] [--json out.json]
 //   ZEROTIER_ONE=/path/to/zerotier-one npm run bench:root -- [--reference-only] [--reference-peers 4000]
-//                         [--reference-rate 12000] [--reference-rounds 4]
+//                         [--reference-rate 12000] [--reference-rounds 4] [--reference-root-bin other/bin/ztroot.js]
 //
 // With ZEROTIER_ONE (a binary you built yourself), the known-peer HELLO scenario also runs
 // against it and against `ztroot root` with default settings, side by side in network
@@ -76,6 +76,7 @@ const { values: flags } = parseArgs({
     'reference-rate': { type: 'string', default: '12000' },
     'reference-rounds': { type: 'string', default: '4' },
     'reference-seconds': { type: 'string', default: '5' },
+    'reference-root-bin': { type: 'string' },
   },
 });
 
@@ -526,7 +527,7 @@ async function measureAgainstZerotierOne(root: Identity): Promise<string | undef
   const o = {
     zerotierOne, peers: Number(flags['reference-peers']), rate: Number(flags['reference-rate']), seconds: Number(flags['reference-seconds']),
     rounds: Number(flags['reference-rounds']), procs: Math.max(2, PROCS), cacheDir: CACHE, root,
-    rootArgs: flags['root-args']!.split(' ').filter(Boolean), log,
+    rootArgs: flags['root-args']!.split(' ').filter(Boolean), rootBin: flags['reference-root-bin'], log,
   };
   log(`\n== known-peer HELLO, ztroot root and zerotier-one (${zerotierOne}) in network namespaces`);
   const { ours, theirs }: { ours: ReferenceTarget; theirs: ReferenceTarget } = await compareWithZerotierOne(o);
