@@ -164,8 +164,11 @@ class PacketIdSource {
   }
 }
 
-/** Worlds one after the other, as OK(HELLO) carries them. */
+const NO_WORLDS = new Uint8Array(0);
+
+/** Worlds one after the other, as OK(HELLO) carries them (nearly always none: a shared empty array). */
 export function concatWorlds(worlds: World[]): Uint8Array {
+  if (worlds.length === 0) return NO_WORLDS;
   const parts = worlds.map((w) => w.serialize());
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;

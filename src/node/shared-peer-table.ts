@@ -14,12 +14,22 @@
 //            without a new key agreement (written once, before the has-key flag is published)
 // Inserting a new address and deleting one take a table-wide spin lock (both are rare: new peers
 // arrive at most as fast as identities validate); updating a path takes only its slot's lock.
+//
+// The table is reserved for the configured maximum but only the pages holding peers become
+// resident: the kernel backs a SharedArrayBuffer page by page on first touch, reads included.
+// So after the slots comes one word per block of BLOCK_SLOTS slots counting the slots of that
+// block ever used (live or tombstone). A lookup whose slot lies in an unused block answers
+// "absent" from that word without touching the slot's page (relay packets to random addresses
+// do not fault the table in), and the expiry scan skips unused blocks.
+
 
 const WORDS_PER_SLOT = 26;
 export const PEER_TABLE_SLOT_BYTES = WORDS_PER_SLOT * 4;
 /** Slots per peer a table is sized with: linear probing stays short at two-thirds load. */
 const SLOTS_PER_PEER = 1.5;
 const HEADER_WORDS = 4; // [0] insert/delete lock, [1] live count, [2] tombstones, [3] capacity
+/** Slots per block counted in the used-slot words: 32 × 104 bytes, within two 4 KiB pages. */
+const BLOCK_SHIFT = 5;
 
 const W = {
   status: 0, seq: 1, addressLo: 2, meta: 3, lastSeen: 4,
@@ -56,6 +66,8 @@ export class SharedPeerTable {
   readonly buffer: SharedArrayBuffer;
   readonly capacity: number;
   private readonly w: Int32Array;
+  /** Word index of block 0's used-slot count. */
+  private readonly blockBase: number;
 
   /** A table for up to `peers` peers at 1.5 slots per peer (about 156 bytes per peer). */
   static forPeers(peers: number): SharedPeerTable {
@@ -65,7 +77,8 @@ export class SharedPeerTable {
   /** A new table with room for `capacity` slots (at least 1024); keep load ≤ ~70%. */
   static create(capacity: number): SharedPeerTable {
     const cap = Math.max(1024, Math.ceil(capacity));
-    const buffer = new SharedArrayBuffer((HEADER_WORDS + cap * WORDS_PER_SLOT) * 4);
+    const blocks = Math.ceil(cap / (1 << BLOCK_SHIFT));
+    const buffer = new SharedArrayBuffer((HEADER_WORDS + cap * WORDS_PER_SLOT + blocks) * 4);
     new Int32Array(buffer)[3] = cap;
     return new SharedPeerTable(buffer);
   }
@@ -75,6 +88,12 @@ export class SharedPeerTable {
     this.buffer = buffer;
     this.w = new Int32Array(buffer);
     this.capacity = this.w[3];
+    this.blockBase = HEADER_WORDS + this.capacity * WORDS_PER_SLOT;
+  }
+
+  /** Whether slot i's block has never held an entry (then slot i is empty, and its page untouched). */
+  private unusedBlock(i: number): boolean {
+    return Atomics.load(this.w, this.blockBase + (i >> BLOCK_SHIFT)) === 0;
   }
 
   get size(): number {
@@ -102,6 +121,7 @@ export class SharedPeerTable {
     const w = this.w;
     let i = this.hash(hi, lo);
     for (let n = 0; n < this.capacity; n++) {
+      if (this.unusedBlock(i)) return -1;
       const b = this.slotBase(i);
       const status = Atomics.load(w, b + W.status);
       if (status === EMPTY) return -1;
@@ -137,6 +157,7 @@ export class SharedPeerTable {
           this.w[b + W.meta] = hi;
           this.w[b + W.addressLo] = lo | 0;
           if (status === DELETED) Atomics.sub(this.w, 2, 1);
+          else Atomics.add(this.w, this.blockBase + (i >> BLOCK_SHIFT), 1); // before the slot is published
           Atomics.store(this.w, b + W.status, LIVE); // publish after the key is written
           Atomics.add(this.w, 1, 1);
           return i;
@@ -262,6 +283,10 @@ export class SharedPeerTable {
     this.lock();
     try {
       for (let i = 0; i < this.capacity; i++) {
+        if (this.unusedBlock(i)) {
+          i |= (1 << BLOCK_SHIFT) - 1; // to the last slot of this block
+          continue;
+        }
         const b = this.slotBase(i);
         if (Atomics.load(this.w, b + W.status) === LIVE && Atomics.load(this.w, b + W.lastSeen) < olderThanSec) {
           Atomics.store(this.w, b + W.status, DELETED);

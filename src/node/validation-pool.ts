@@ -8,13 +8,22 @@ import type { Identity } from '../identity/identity.ts';
 import type { ValidationRequest, ValidationResponse } from './validation-worker.ts';
 
 export interface ValidationPoolOptions {
-  /** Worker threads (default: available cores). */
+  /** Worker threads at most (default: available cores). */
   threads?: number;
   /** Requests waiting for a worker beyond which submit() refuses. */
   maxQueue?: number;
   /** Old-generation heap limit of each thread, MiB (V8's default when unset). */
   heapMb?: number;
+  /** A thread idle this long exits; the next job starts one again (default VALIDATION_THREAD_IDLE_MS). */
+  idleMs?: number;
 }
+
+/**
+ * How long a validation thread outlives its last job. A thread is a whole V8 isolate (about
+ * 10–20 MiB resident here) that only a burst of never-seen identities needs, and starting one
+ * costs tens of milliseconds — less than the proof-of-work check it then runs.
+ */
+export const VALIDATION_THREAD_IDLE_MS = 30_000;
 
 export type ValidationOutcome = { valid: boolean; micros: number } | 'queue-full' | 'closed';
 
@@ -28,33 +37,24 @@ export interface IdentityValidator {
   close(): Promise<void>;
 }
 
+interface Slot { worker: Worker; busy: Job | null; idleTimer: NodeJS.Timeout | undefined }
+
 export class ValidationPool implements IdentityValidator {
-  private readonly workers: { worker: Worker; busy: Job | null }[] = [];
+  /** Threads running now (started on demand, up to `threads`). */
+  private readonly workers: Slot[] = [];
   private readonly queue: Job[] = [];
+  private readonly maxThreads: number;
   private readonly maxQueue: number;
+  private readonly heapMb: number | undefined;
+  private readonly idleMs: number;
   private nextId = 1;
   private closed = false;
 
   constructor(options: ValidationPoolOptions = {}) {
-    const threads = Math.max(1, options.threads ?? availableParallelism());
+    this.maxThreads = Math.max(1, options.threads ?? availableParallelism());
     this.maxQueue = options.maxQueue ?? 256;
-    for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./validation-worker.ts', import.meta.url),
-        options.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.heapMb } } : {});
-      worker.unref();
-      const slot = { worker, busy: null as Job | null };
-      worker.on('message', (res: ValidationResponse) => {
-        const job = slot.busy;
-        slot.busy = null;
-        if (job && job.req.id === res.id) job.resolve({ valid: res.valid, micros: res.micros });
-        this.pump();
-      });
-      worker.on('error', () => {
-        slot.busy?.resolve({ valid: false, micros: 0 });
-        slot.busy = null;
-      });
-      this.workers.push(slot);
-    }
+    this.heapMb = options.heapMb;
+    this.idleMs = options.idleMs ?? VALIDATION_THREAD_IDLE_MS;
   }
 
   /** Jobs waiting for a worker. */
@@ -65,7 +65,12 @@ export class ValidationPool implements IdentityValidator {
   get inFlight(): number {
     return this.workers.filter((w) => w.busy).length;
   }
+  /** Threads the pool may run at once. */
   get threads(): number {
+    return this.maxThreads;
+  }
+  /** Threads running now (0 while there has been no work for `idleMs`). */
+  get runningThreads(): number {
     return this.workers.length;
   }
 
@@ -78,21 +83,62 @@ export class ValidationPool implements IdentityValidator {
     });
   }
 
+  private startThread(): Slot {
+    const worker = new Worker(new URL('./validation-worker.ts', import.meta.url),
+      this.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } } : {});
+    worker.unref();
+    const slot: Slot = { worker, busy: null, idleTimer: undefined };
+    worker.on('message', (res: ValidationResponse) => {
+      const job = slot.busy;
+      slot.busy = null;
+      if (job && job.req.id === res.id) job.resolve({ valid: res.valid, micros: res.micros });
+      this.pump();
+    });
+    worker.on('error', () => {
+      slot.busy?.resolve({ valid: false, micros: 0 });
+      slot.busy = null;
+    });
+    worker.once('exit', () => {
+      clearTimeout(slot.idleTimer);
+      const i = this.workers.indexOf(slot);
+      if (i >= 0) this.workers.splice(i, 1);
+      slot.busy?.resolve({ valid: false, micros: 0 });
+      slot.busy = null;
+      this.pump();
+    });
+    this.workers.push(slot);
+    return slot;
+  }
+
   private pump(): void {
-    for (const slot of this.workers) {
-      if (slot.busy) continue;
-      const job = this.queue.shift();
-      if (!job) return;
+    if (this.closed) return;
+    while (this.queue.length > 0) {
+      const slot = this.workers.find((w) => !w.busy) ?? (this.workers.length < this.maxThreads ? this.startThread() : undefined);
+      if (!slot) return;
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
+      const job = this.queue.shift()!;
       slot.busy = job;
       slot.worker.postMessage(job.req);
+    }
+    for (const slot of this.workers) {
+      if (slot.busy || slot.idleTimer) continue;
+      slot.idleTimer = setTimeout(() => {
+        const i = this.workers.indexOf(slot);
+        if (i >= 0) this.workers.splice(i, 1);
+        void slot.worker.terminate();
+      }, this.idleMs);
+      slot.idleTimer.unref();
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.resolve('closed');
-    for (const slot of this.workers) {
+    for (const slot of this.workers.splice(0)) {
+      clearTimeout(slot.idleTimer);
       slot.busy?.resolve('closed');
+      slot.busy = null;
       await slot.worker.terminate();
     }
   }

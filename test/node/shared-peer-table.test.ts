@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createPathLookup, ip4Text, ip6Text, PEER_TABLE_SLOT_BYTES, SharedPeerTable } from '../../src/node/shared-peer-table.ts';
@@ -54,11 +55,25 @@ describe('SharedPeerTable', () => {
     expect(ok).toBe(1023);
   });
 
-  it('costs 104 bytes per slot, 156 per peer at 1.5 slots per peer, with no rounding up', () => {
+  it('costs 104 bytes per slot, 156 per peer at 1.5 slots per peer (plus a word per 32 slots), with no rounding up', () => {
     expect(PEER_TABLE_SLOT_BYTES).toBe(104);
     const t = SharedPeerTable.forPeers(1_000_000);
     expect(t.capacity).toBe(1_500_000);
-    expect(t.buffer.byteLength).toBeLessThan(1_000_000 * 156 + 64);
+    expect(t.buffer.byteLength).toBeLessThan(1_000_000 * 156.2 + 64);
+  });
+
+  it('leaves the pages of unused slots untouched: lookups of unknown addresses and expiry scans do not make it resident', () => {
+    const rssMb = (): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+    const before = rssMb();
+    const t = SharedPeerTable.forPeers(1_000_000); // ~149 MiB reserved
+    for (let a = 1; a <= 1000; a++) t.notePath(a * 0x9e3779b, v4('10.0.0.1'), 1, 0, 1);
+    const out = createPathLookup();
+    for (let k = 0; k < 200_000; k++) t.lookup(k * 0x5deece66d % 2 ** 40, out);
+    expect(t.expire(0)).toBe(0);
+    expect(t.expire(2)).toBe(1000);
+    expect(t.size).toBe(0);
+    // 1000 peers touch at most 2000 pages (8 MiB); the whole table would be 149 MiB
+    expect(rssMb() - before).toBeLessThan(40);
   });
 
   it('finds every address of a table filled to two-thirds of a capacity that is not a power of two', () => {

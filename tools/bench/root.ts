@@ -7,6 +7,12 @@
 //   npm run bench:root -- [--peers 10000] [--seconds 3] [--procs 1] [--window 128] [--workers 1,2] [--quick]
 //                         [--root-args "--native-udp off"] [--attack-flood 2000] [--attack-hello 5000]
 //                         [--attack-seconds 10] [--profile] [--json out.json]
+//   ZEROTIER_ONE=/path/to/zerotier-one npm run bench:root -- [--reference-only] [--reference-peers 4000]
+//                         [--reference-rate 12000] [--reference-rounds 4] [--reference-root-bin other/bin/ztroot.js]
+//
+// With ZEROTIER_ONE (a binary you built yourself), the known-peer HELLO scenario also runs
+// against it and against `ztroot root` with default settings, side by side in network
+// namespaces (root-reference.ts; needs root), and prints ours, theirs and the ratio.
 //
 // Everything it starts is a child process that it stops itself (also on Ctrl-C, on an error,
 // and after --max-minutes).
@@ -34,6 +40,7 @@ import {
 } from '../loadgen/key-material.ts';
 import type { MemoryProbeResult } from '../loadgen/memory-probe.ts';
 import { formatProfileSummary, summarizeProfiles } from '../loadgen/profile-summary.ts';
+import { compareWithZerotierOne, formatComparison, type ReferenceTarget } from './root-reference.ts';
 import { formatMicros, formatSummary, summarize, type FloodKind, type StageReport, type StageSpec, type StageSummary } from '../loadgen/stages.ts';
 import { cpuPressure, processCpuSeconds, processRssBytes, scrapeMetrics, sumOf } from '../loadgen/target-stats.ts';
 
@@ -64,6 +71,12 @@ const { values: flags } = parseArgs({
     'cache-dir': { type: 'string', default: defaultCacheDir() },
     json: { type: 'string' },
     'max-minutes': { type: 'string', default: '20' },
+    'reference-only': { type: 'boolean', default: false },
+    'reference-peers': { type: 'string', default: '4000' },
+    'reference-rate': { type: 'string', default: '12000' },
+    'reference-rounds': { type: 'string', default: '4' },
+    'reference-seconds': { type: 'string', default: '5' },
+    'reference-root-bin': { type: 'string' },
   },
 });
 
@@ -504,6 +517,23 @@ function pressureNote(before: number | undefined, after: number | undefined): st
   return `; some task waited for a CPU ${(100 * before).toFixed(0)} % of the minute before the start, ${(100 * after).toFixed(0)} % before the end (/proc/pressure/cpu)`;
 }
 
+/** With ZEROTIER_ONE set: the known-peer HELLO comparison (root-reference.ts), as printable text. */
+async function measureAgainstZerotierOne(root: Identity): Promise<string | undefined> {
+  const zerotierOne = process.env.ZEROTIER_ONE;
+  if (!zerotierOne) {
+    log('(set ZEROTIER_ONE=/path/to/zerotier-one to measure known-peer HELLO against zerotier-one in the same run)');
+    return undefined;
+  }
+  const o = {
+    zerotierOne, peers: Number(flags['reference-peers']), rate: Number(flags['reference-rate']), seconds: Number(flags['reference-seconds']),
+    rounds: Number(flags['reference-rounds']), procs: Math.max(2, PROCS), cacheDir: CACHE, root,
+    rootArgs: flags['root-args']!.split(' ').filter(Boolean), rootBin: flags['reference-root-bin'], log,
+  };
+  log(`\n== known-peer HELLO, ztroot root and zerotier-one (${zerotierOne}) in network namespaces`);
+  const { ours, theirs }: { ours: ReferenceTarget; theirs: ReferenceTarget } = await compareWithZerotierOne(o);
+  return formatComparison(ours, theirs, o);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
@@ -516,6 +546,12 @@ async function main(): Promise<void> {
   log(`root benchmark: ${CORES} cores, ${PEERS} known peers, ${SECONDS} s stages, ${PROCS} load generator process(es); cache ${CACHE}` +
     `${flags['root-args'] ? `; root arguments: ${flags['root-args']}` : ''}`);
   const root = await loadOrCreateRootIdentity(CACHE, log);
+  const reference = await measureAgainstZerotierOne(root);
+  if (flags['reference-only']) {
+    if (!reference) throw new Error('--reference-only needs ZEROTIER_ONE=/path/to/zerotier-one');
+    process.stdout.write(`\n${reference}\n`);
+    return;
+  }
   const peers = await loadOrCreatePeers(PEERS, CACHE, log);
   await loadOrCreatePeerKeys(peers, root.publicOnly(), CACHE, log);
   const valid = await loadOrCreateValidIdentities(Number(flags.admit), CACHE, log);
@@ -627,6 +663,7 @@ async function main(): Promise<void> {
     `Commit ${commitBefore}${commitAfter !== commitBefore ? ` at the start, ${commitAfter} at the end` : ''} (plus any uncommitted changes in the tree); total run ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ];
   process.stdout.write(`\n${table}\n\n${notes.join('\n')}\n`);
+  if (reference) process.stdout.write(`\n${reference}\n`);
 
   if (profileDir) {
     process.stdout.write(`\nCPU profiles of the roots (node --cpu-prof) in ${profileDir}:\n`);

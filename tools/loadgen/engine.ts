@@ -45,6 +45,12 @@ export interface EngineOptions {
   sockets?: number;
   /** Local address to bind (default 127.0.0.1 for a loopback target, else 0.0.0.0). */
   bind?: string;
+  /**
+   * Local addresses, one socket each, instead of `sockets` on `bind` (peer k always sends from
+   * the same one). A root that rate-limits identity checks per source /24, as zerotier-one does,
+   * then registers peers from different /24s in parallel.
+   */
+  sources?: readonly string[];
   /** Peers (from the start of the shard) that carry relayed traffic in pairs; the rest send requests. */
   relayPeers?: number;
   /** Protocol version in our HELLOs: 12 as 1.14 (the root answers with AES-GMAC-SIV), or 11 (Salsa20/12). */
@@ -211,9 +217,9 @@ export class LoadEngine {
   /** Open the sockets and build every peer's HELLO. */
   static async open(o: EngineOptions): Promise<LoadEngine> {
     const e = new LoadEngine(o);
-    const count = Math.max(1, o.sockets ?? 8);
-    for (let k = 0; k < count; k++) {
-      e.sockets.push(await openSocket(e.bind, o.target.host, o.target.port, (d) => e.onMessage(d), () => { e.socketErrors++; }));
+    const binds = o.sources?.length ? o.sources : Array.from({ length: Math.max(1, o.sockets ?? 8) }, () => e.bind);
+    for (const bind of binds) {
+      e.sockets.push(await openSocket(bind, o.target.host, o.target.port, (d) => e.onMessage(d), () => { e.socketErrors++; }));
     }
     return e;
   }

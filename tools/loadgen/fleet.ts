@@ -9,11 +9,11 @@ import type { Address } from '../../src/identity/address.ts';
 import type { Identity } from '../../src/identity/identity.ts';
 import { parseIdentity } from '../../src/identity/identity.ts';
 import { LoadEngine, type EngineOptions } from './engine.ts';
-import { loadOrCreatePeerKeys, loadOrCreatePeers, type Progress } from './key-material.ts';
+import { loadOrCreatePeerKeys, loadOrCreatePeers, type PeerKind, type Progress } from './key-material.ts';
 import { mergeReports, type StageReport, type StageSpec } from './stages.ts';
 
 /** Engine settings that are the same for every process of a fleet. */
-export type SharedEngineOptions = Pick<EngineOptions, 'sockets' | 'bind' | 'relayPeers' | 'protocolVersion' | 'verify' | 'moonId' | 'drainMs'> & {
+export type SharedEngineOptions = Pick<EngineOptions, 'sockets' | 'bind' | 'sources' | 'relayPeers' | 'protocolVersion' | 'verify' | 'moonId' | 'drainMs'> & {
   whoisAddresses?: Address[];
 };
 
@@ -28,6 +28,10 @@ export interface FleetOptions {
   port: number;
   engine: SharedEngineOptions;
   progress?: Progress;
+  /** Which simulated leaves (default synthetic). */
+  peerKind?: PeerKind;
+  /** Run the child processes inside this network namespace (`ip netns exec`; needs root). */
+  netns?: string;
 }
 
 /** What the parent tells a child at start. */
@@ -41,6 +45,7 @@ export interface ChildInit {
   shard: number;
   shards: number;
   engine: SharedEngineOptions;
+  peerKind?: PeerKind;
 }
 
 export type ToChild = ChildInit | { type: 'stage'; id: number; spec: StageSpec } | { type: 'close' };
@@ -58,10 +63,12 @@ export function shardRange(count: number, shard: number, shards: number): { from
 export async function openShardEngine(init: Omit<ChildInit, 'type'>): Promise<LoadEngine> {
   const root = parseIdentity(init.rootIdentity);
   if (!root) throw new Error('bad root identity');
-  const peers = await loadOrCreatePeers(init.peerCount, init.cacheDir);
+  const peers = await loadOrCreatePeers(init.peerCount, init.cacheDir, undefined, init.peerKind);
   const keys = await loadOrCreatePeerKeys(peers, root, init.cacheDir);
   const { from, to } = shardRange(peers.count, init.shard, init.shards);
-  return LoadEngine.open({ ...init.engine, target: { host: init.host, port: init.port, identity: root }, peers, keys, from, to });
+  // each process its own share of the source addresses, so no two send from the same one
+  const sources = init.engine.sources?.filter((_, k) => k % init.shards === init.shard);
+  return LoadEngine.open({ ...init.engine, sources, target: { host: init.host, port: init.port, identity: root }, peers, keys, from, to });
 }
 
 interface Child {
@@ -83,19 +90,19 @@ export class LoadgenFleet {
 
   /** Make sure the key caches exist (once, here), then start the shards. */
   static async start(o: FleetOptions): Promise<LoadgenFleet> {
-    const peers = await loadOrCreatePeers(o.peerCount, o.cacheDir, o.progress);
+    const peers = await loadOrCreatePeers(o.peerCount, o.cacheDir, o.progress, o.peerKind);
     await loadOrCreatePeerKeys(peers, o.root, o.cacheDir, o.progress);
     const fleet = new LoadgenFleet();
     const init = (shard: number, shards: number): Omit<ChildInit, 'type'> => ({
       cacheDir: o.cacheDir, peerCount: o.peerCount, rootIdentity: o.root.toString(false), host: o.host, port: o.port,
-      shard, shards, engine: o.engine,
+      shard, shards, engine: o.engine, peerKind: o.peerKind,
     });
     if (o.processes === 0) {
       fleet.local = await openShardEngine(init(0, 1));
       return fleet;
     }
     try {
-      await Promise.all(Array.from({ length: o.processes }, (_, shard) => fleet.startChild(init(shard, o.processes))));
+      await Promise.all(Array.from({ length: o.processes }, (_, shard) => fleet.startChild(init(shard, o.processes), o.netns)));
     } catch (e) {
       await fleet.close();
       throw e;
@@ -103,9 +110,11 @@ export class LoadgenFleet {
     return fleet;
   }
 
-  private startChild(init: Omit<ChildInit, 'type'>): Promise<void> {
+  private startChild(init: Omit<ChildInit, 'type'>, netns: string | undefined): Promise<void> {
+    // `ip netns exec` execs Node in place, so the child keeps its PID and the IPC channel.
+    const inNamespace = netns ? { execPath: 'ip', execArgv: ['netns', 'exec', netns, process.execPath] } : { execArgv: [] };
     const child = fork(fileURLToPath(new URL('./child.ts', import.meta.url)), [], {
-      serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [],
+      serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...inNamespace,
     });
     const c: Child = { process: child, waiting: new Map() };
     this.children.push(c);

@@ -131,13 +131,29 @@ function decodePeers(b: Uint8Array): SyntheticPeers | undefined {
   };
 }
 
-/** Load `peers-<count>.bin` from the cache, or generate (on every core) and save it. */
-export async function loadOrCreatePeers(count: number, dir = defaultCacheDir(), progress: Progress = () => {}): Promise<SyntheticPeers> {
+/**
+ * What the simulated leaves are: `synthetic` key pairs without proof of work (a root takes them
+ * only from a seeded identity cache), or `proof-of-work` identities any ZeroTier root accepts
+ * on their first HELLO (made from `valid-identities.txt`; what zerotier-one is measured with).
+ */
+export type PeerKind = 'synthetic' | 'proof-of-work';
+
+/** Load `peers-<count>.bin` (`peers-pow-<count>.bin`) from the cache, or generate (on every core) and save it. */
+export async function loadOrCreatePeers(count: number, dir = defaultCacheDir(), progress: Progress = () => {}, kind: PeerKind = 'synthetic'): Promise<SyntheticPeers> {
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `peers-${count}.bin`);
+  const path = join(dir, kind === 'synthetic' ? `peers-${count}.bin` : `peers-pow-${count}.bin`);
   if (existsSync(path)) {
     const p = decodePeers(new Uint8Array(readFileSync(path)));
     if (p && p.count === count) return p;
+  }
+  if (kind === 'proof-of-work') {
+    const ids = await loadOrCreateValidIdentities(count, dir, progress);
+    const peers: SyntheticPeers = {
+      count, tag: toHex(randomBytes(8)), addresses: ids.map((id) => id.address),
+      privates: concatBytes(ids.map((id) => id.privateKey!.subarray(0, 32))), publics: concatBytes(ids.map((id) => id.publicKey)),
+    };
+    writeAtomic(path, encodePeers(peers));
+    return peers;
   }
   progress(`generating ${count} synthetic peer key pairs (cached in ${path}) …`);
   const started = performance.now();
@@ -157,6 +173,16 @@ export async function loadOrCreatePeers(count: number, dir = defaultCacheDir(), 
   writeAtomic(path, encodePeers(peers));
   progress(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return peers;
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 /** Peer i's public identity (what a root stores and hands out in OK(WHOIS)). */
