@@ -4,7 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { Identity } from '../identity/identity.ts';
+import { Identity } from '../identity/identity.ts';
 import type { ValidationRequest, ValidationResponse } from './validation-worker.ts';
 
 export interface ValidationPoolOptions {
@@ -24,6 +24,15 @@ export interface ValidationPoolOptions {
  * costs tens of milliseconds — less than the proof-of-work check it then runs.
  */
 export const VALIDATION_THREAD_IDLE_MS = 30_000;
+
+/**
+ * After a thread fails to start or dies without answering (descriptors or memory exhausted),
+ * no new thread is tried for this long; meanwhile jobs are validated on the calling thread, at
+ * most INLINE_VALIDATIONS_PER_SECOND (the rest are refused like a full queue). A valid identity
+ * is never counted invalid because a thread could not run.
+ */
+const THREAD_RETRY_MS = 5_000;
+const INLINE_VALIDATIONS_PER_SECOND = 10;
 
 export type ValidationOutcome = { valid: boolean; micros: number } | 'queue-full' | 'closed';
 
@@ -49,6 +58,11 @@ export class ValidationPool implements IdentityValidator {
   private readonly idleMs: number;
   private nextId = 1;
   private closed = false;
+  /** No thread is started before this (Date.now() ms): the last one could not run. */
+  private noThreadsUntil = 0;
+  private inlineWindow = { startMs: 0, count: 0 };
+  /** Jobs validated on the calling thread because no thread could run. */
+  inlineValidations = 0;
 
   constructor(options: ValidationPoolOptions = {}) {
     this.maxThreads = Math.max(1, options.threads ?? availableParallelism());
@@ -94,27 +108,48 @@ export class ValidationPool implements IdentityValidator {
       if (job && job.req.id === res.id) job.resolve({ valid: res.valid, micros: res.micros });
       this.pump();
     });
-    worker.on('error', () => {
-      slot.busy?.resolve({ valid: false, micros: 0 });
+    // a thread that cannot start (ERR_WORKER_INIT_FAILED: EMFILE, ENOMEM) or dies gave no verdict
+    const lost = (): void => {
+      if (this.closed) return;
+      const job = slot.busy;
       slot.busy = null;
-    });
+      this.noThreadsUntil = Date.now() + THREAD_RETRY_MS;
+      if (job) this.validateInline(job);
+    };
+    worker.on('error', lost);
     worker.once('exit', () => {
       clearTimeout(slot.idleTimer);
       const i = this.workers.indexOf(slot);
       if (i >= 0) this.workers.splice(i, 1);
-      slot.busy?.resolve({ valid: false, micros: 0 });
-      slot.busy = null;
+      if (slot.busy) lost();
       this.pump();
     });
     this.workers.push(slot);
     return slot;
   }
 
+  /** A job no thread can take: validated here while the budget lasts, else refused as a full queue. */
+  private validateInline(job: Job): void {
+    const now = Date.now();
+    if (now - this.inlineWindow.startMs >= 1000) this.inlineWindow = { startMs: now, count: 0 };
+    if (this.inlineWindow.count >= INLINE_VALIDATIONS_PER_SECOND) return job.resolve('queue-full');
+    this.inlineWindow.count++;
+    this.inlineValidations++;
+    const start = performance.now();
+    const valid = new Identity(job.req.address, job.req.publicKey).locallyValidate();
+    job.resolve({ valid, micros: Math.round((performance.now() - start) * 1000) });
+  }
+
   private pump(): void {
     if (this.closed) return;
     while (this.queue.length > 0) {
-      const slot = this.workers.find((w) => !w.busy) ?? (this.workers.length < this.maxThreads ? this.startThread() : undefined);
-      if (!slot) return;
+      const canStart = this.workers.length < this.maxThreads && Date.now() >= this.noThreadsUntil;
+      const slot = this.workers.find((w) => !w.busy) ?? (canStart ? this.startThread() : undefined);
+      if (!slot) {
+        if (this.workers.length > 0) return; // busy threads will come back for the queue
+        this.validateInline(this.queue.shift()!);
+        continue;
+      }
       clearTimeout(slot.idleTimer);
       slot.idleTimer = undefined;
       const job = this.queue.shift()!;
