@@ -8,6 +8,7 @@ import { readAddress } from '../../src/identity/address.ts';
 import { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import { PacketOffset, Verb, VerbFlag } from '../../src/wire/constants.ts';
 import { encodePushDirectPaths } from '../../src/wire/verbs/push-direct-paths.ts';
+import { dearmor } from '../../src/wire/armor.ts';
 import { endpointOf, VECTOR_IDENTITIES, waitUntil } from '../support/root-harness.ts';
 
 let a: SimpleLeaf;
@@ -55,8 +56,10 @@ it('contacts a pushed endpoint (HELLO or ECHO from b to a), but not one inside i
   policy.managedPort = listeners[1].port;
   pushFromA([listeners[1].port, listeners[0].port]);
   await waitUntil(() => listeners[0].got.length > 0, 'a datagram at the pushed endpoint');
-  const d = listeners[0].got[0];
-  // HELLO while b does not know a's version; ECHO once it does (b's keepalive may have HELLOed a first on a slow machine)
+  const d = Uint8Array.from(listeners[0].got[0]);
+  // HELLO while b does not know a's version; ECHO (encrypted) once it does, as b's keepalive may
+  // have HELLOed a first on a slow machine: opened with a's key for b, either way
+  expect(dearmor(d, a.node.peers.get(b.address)!.key).ok).toBe(true);
   expect([Verb.HELLO, Verb.ECHO]).toContain(d[PacketOffset.verb] & VerbFlag.verbMask);
   expect(readAddress(d, PacketOffset.destination)).toBe(a.address);
   expect(readAddress(d, PacketOffset.source)).toBe(b.address);
