@@ -7,7 +7,9 @@ import { formatKill9Report, kill9Failures, runKill9Campaign } from '../../tools/
 
 describe('kill -9 while identities are written', () => {
   it('the store always opens, keeps every acknowledged identity and holds nothing half-written', async () => {
-    const r = await runKill9Campaign({ rounds: 5, seed: 14, peersPerRound: 24, killWithinMs: 400 });
+    // 1.5 s: validation threads start on demand, so on a loaded CI machine the first acknowledgement
+    // of a round can come later than 400 ms after registration starts
+    const r = await runKill9Campaign({ rounds: 5, seed: 14, peersPerRound: 24, killWithinMs: 1500 });
     console.log(formatKill9Report(r));
     expect(kill9Failures(r)).toEqual([]);
     expect(r.rounds).toBe(5);
