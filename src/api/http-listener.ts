@@ -8,7 +8,9 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { allowedFrom, requestToken, tokensEqual, type ManagementNetwork } from './auth.ts';
 
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+import type { Json } from '../util/json.ts';
+
+export type { Json };
 
 /**
  * Limits of the listener, each checked by the abuse campaign: a client must send its request

@@ -4,8 +4,9 @@
 
 import { strtoull } from '../util/strtoull.ts';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import type { Json, JsonObject } from '../util/json.ts';
+
+export type { Json, JsonObject };
 
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

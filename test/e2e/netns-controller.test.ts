@@ -50,8 +50,13 @@ describe.skipIf(noNetns)('root --controller and two NATed members in network nam
     return JSON.parse(lab.exec(net.root.ns, 'env', [`ZT_TOKEN=${token}`, NODE, '-e', script]));
   }
 
+  /** A wait that, when it times out, says what the root printed and what the leaf saw (for failures seen only on loaded machines). */
+  const explained = <T>(leaf: LeafClient, wait: Promise<T>): Promise<T> => wait.catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}\n--- root output (tail) ---\n${rootOutput.slice(-4000)}\n--- ${leaf.name} events ---\n${leaf.events.map((x) => JSON.stringify(x)).join('\n').slice(-4000)}`);
+  });
+
   const networkEvent = (leaf: LeafClient, status: string, since = 0) =>
-    leaf.waitFor(`network ${status}`, (e) => e.event === 'network' && e.network === nwid && e.status === status, EVENT_MS, since);
+    explained(leaf, leaf.waitFor(`network ${status}`, (e) => e.event === 'network' && e.network === nwid && e.status === status, EVENT_MS, since));
 
   beforeAll(async () => {
     lab = new NetnsLab();
@@ -126,7 +131,7 @@ describe.skipIf(noNetns)('root --controller and two NATed members in network nam
       const text = `member ${'AB'[from]} to ${'AB'[to]}`;
       const since = leaves[to].events.length;
       await leaves[from].request({ cmd: 'netframe', network: nwid, to: address[to], text });
-      const got = await leaves[to].waitFor(text, (e) => e.event === 'netframe' && e.text === text, EVENT_MS, since);
+      const got = await explained(leaves[to], leaves[to].waitFor(text, (e) => e.event === 'netframe' && e.text === text, EVENT_MS, since));
       expect(got.from).toBe(address[from]);
     }
   });
@@ -134,7 +139,7 @@ describe.skipIf(noNetns)('root --controller and two NATed members in network nam
   it('revokes a deauthorized member at the other, which then refuses its frames', async () => {
     const since = leaves[0].events.length;
     api('POST', `/controller/network/${nwid}/member/${address[1]}`, { authorized: false });
-    const rev = await leaves[0].waitFor('revocation', (e) => e.event === 'revocation', EVENT_MS, since);
+    const rev = await explained(leaves[0], leaves[0].waitFor('revocation', (e) => e.event === 'revocation', EVENT_MS, since));
     expect(rev.target).toBe(address[1]);
     await leaves[1].request({ cmd: 'netframe', network: nwid, to: address[0], text: 'after deauthorization' });
     const refused = await leaves[0].waitFor('refused frame', (e) => e.event === 'refused', EVENT_MS, since);
