@@ -201,68 +201,86 @@ static int family_of(uint32_t f, size_t *bytes) {
   return 0;
 }
 
+/** What address() and route() both begin with: add or delete, the device, and an address of a family with its prefix length. */
+typedef struct target_args {
+  bool add;
+  char name[IFNAMSIZ + 1];
+  unsigned index;
+  int family;
+  size_t bytes;
+  unsigned char *ip;
+  size_t ip_len;
+  uint32_t prefix;
+  /** Why the device was not found (kept: later N-API calls may change errno). */
+  int lookup_errno;
+} target_args;
+
+/** 1: parsed and the device found; 0: bad arguments; -1: no such device (lookup_errno says why). */
+static int get_target_args(napi_env env, napi_value *argv, target_args *t) {
+  uint32_t fam;
+  if (napi_get_value_bool(env, argv[0], &t->add) != napi_ok || !get_string(env, argv[1], t->name, sizeof t->name)
+      || !get_u32(env, argv[2], &fam) || !(t->family = family_of(fam, &t->bytes))
+      || !get_bytes(env, argv[3], t->bytes, 0, &t->ip, &t->ip_len) || !get_u32(env, argv[4], &t->prefix) || t->prefix > t->bytes * 8) {
+    return 0;
+  }
+  t->index = if_nametoindex(t->name);
+  t->lookup_errno = errno;
+  return t->index == 0 ? -1 : 1;
+}
+
+/** A request of `type` with a body of `body` bytes; an add creates or replaces. */
+static void request_init(request *r, size_t body, unsigned short type, bool add) {
+  memset(r, 0, sizeof *r);
+  r->header.nlmsg_len = NLMSG_LENGTH(body);
+  r->header.nlmsg_type = type;
+  r->header.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+}
+
 static napi_value js_address(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool add;
-  char name[IFNAMSIZ + 1];
-  uint32_t fam, prefix;
-  unsigned char *ip;
-  size_t ip_len, want;
-  if (argc < 5 || napi_get_value_bool(env, argv[0], &add) != napi_ok || !get_string(env, argv[1], name, sizeof name)
-      || !get_u32(env, argv[2], &fam) || !family_of(fam, &want) || !get_bytes(env, argv[3], want, 0, &ip, &ip_len)
-      || !get_u32(env, argv[4], &prefix) || prefix > want * 8) {
-    return throw_type(env, "address(add, name, family: 4|6, ip: Buffer(4|16), prefixBits)");
-  }
-  unsigned index = if_nametoindex(name);
-  if (index == 0) return throw_errno(env, errno, name);
+  target_args t;
+  int got = argc < 5 ? 0 : get_target_args(env, argv, &t);
+  if (got == 0) return throw_type(env, "address(add, name, family: 4|6, ip: Buffer(4|16), prefixBits)");
+  if (got < 0) return throw_errno(env, t.lookup_errno, t.name);
   request r;
-  memset(&r, 0, sizeof r);
-  r.header.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-  r.header.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-  r.header.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
-  r.body.address.ifa_family = (unsigned char)family_of(fam, &want);
-  r.body.address.ifa_prefixlen = (unsigned char)prefix;
+  request_init(&r, sizeof(struct ifaddrmsg), t.add ? RTM_NEWADDR : RTM_DELADDR, t.add);
+  r.body.address.ifa_family = (unsigned char)t.family;
+  r.body.address.ifa_prefixlen = (unsigned char)t.prefix;
   r.body.address.ifa_scope = RT_SCOPE_UNIVERSE;
-  r.body.address.ifa_index = index;
-  add_attribute(&r, IFA_LOCAL, ip, ip_len);
-  add_attribute(&r, IFA_ADDRESS, ip, ip_len);
+  r.body.address.ifa_index = t.index;
+  add_attribute(&r, IFA_LOCAL, t.ip, t.ip_len);
+  add_attribute(&r, IFA_ADDRESS, t.ip, t.ip_len);
   int e = talk(&r);
-  return e ? throw_errno(env, e, add ? "RTM_NEWADDR" : "RTM_DELADDR") : NULL;
+  return e ? throw_errno(env, e, t.add ? "RTM_NEWADDR" : "RTM_DELADDR") : NULL;
 }
 
 static napi_value js_route(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value argv[9];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool add;
-  char name[IFNAMSIZ + 1];
-  uint32_t fam, prefix, src_prefix, metric;
-  unsigned char *target, *via, *src;
-  size_t target_len, via_len, src_len, want;
-  if (argc < 9 || napi_get_value_bool(env, argv[0], &add) != napi_ok || !get_string(env, argv[1], name, sizeof name)
-      || !get_u32(env, argv[2], &fam) || !family_of(fam, &want) || !get_bytes(env, argv[3], want, 0, &target, &target_len)
-      || !get_u32(env, argv[4], &prefix) || prefix > want * 8
-      || !get_bytes(env, argv[5], want, 1, &via, &via_len) || !get_bytes(env, argv[6], want, 1, &src, &src_len)
-      || !get_u32(env, argv[7], &src_prefix) || src_prefix > want * 8 || !get_u32(env, argv[8], &metric)) {
-    return throw_type(env, "route(add, name, family: 4|6, target: Buffer, prefixBits, via: Buffer|null, src: Buffer|null, srcPrefixBits, metric)");
+  target_args t;
+  uint32_t src_prefix, metric;
+  unsigned char *via, *src;
+  size_t via_len, src_len;
+  int got = argc < 9 ? 0 : get_target_args(env, argv, &t);
+  if (got != 0 && (!get_bytes(env, argv[5], t.bytes, 1, &via, &via_len) || !get_bytes(env, argv[6], t.bytes, 1, &src, &src_len)
+      || !get_u32(env, argv[7], &src_prefix) || src_prefix > t.bytes * 8 || !get_u32(env, argv[8], &metric))) {
+    got = 0;
   }
-  unsigned index = if_nametoindex(name);
-  if (index == 0) return throw_errno(env, errno, name);
+  if (got == 0) return throw_type(env, "route(add, name, family: 4|6, target: Buffer, prefixBits, via: Buffer|null, src: Buffer|null, srcPrefixBits, metric)");
+  if (got < 0) return throw_errno(env, t.lookup_errno, t.name);
   request r;
-  memset(&r, 0, sizeof r);
-  r.header.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-  r.header.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-  r.header.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
-  r.body.route.rtm_family = (unsigned char)family_of(fam, &want);
-  r.body.route.rtm_dst_len = (unsigned char)prefix;
+  request_init(&r, sizeof(struct rtmsg), t.add ? RTM_NEWROUTE : RTM_DELROUTE, t.add);
+  r.body.route.rtm_family = (unsigned char)t.family;
+  r.body.route.rtm_dst_len = (unsigned char)t.prefix;
   r.body.route.rtm_table = RT_TABLE_MAIN;
-  r.body.route.rtm_protocol = add ? RTPROT_STATIC : 0;
-  r.body.route.rtm_scope = add ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
-  r.body.route.rtm_type = add ? RTN_UNICAST : 0;
-  uint32_t oif = index;
-  add_attribute(&r, RTA_DST, target, target_len);
+  r.body.route.rtm_protocol = t.add ? RTPROT_STATIC : 0;
+  r.body.route.rtm_scope = t.add ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
+  r.body.route.rtm_type = t.add ? RTN_UNICAST : 0;
+  uint32_t oif = t.index;
+  add_attribute(&r, RTA_DST, t.ip, t.ip_len);
   add_attribute(&r, RTA_OIF, &oif, sizeof oif);
   if (metric) add_attribute(&r, RTA_PRIORITY, &metric, sizeof metric);
   if (via) add_attribute(&r, RTA_GATEWAY, via, via_len);
@@ -271,7 +289,7 @@ static napi_value js_route(napi_env env, napi_callback_info info) {
     r.body.route.rtm_src_len = (unsigned char)src_prefix;
   }
   int e = talk(&r);
-  return e ? throw_errno(env, e, add ? "RTM_NEWROUTE" : "RTM_DELROUTE") : NULL;
+  return e ? throw_errno(env, e, t.add ? "RTM_NEWROUTE" : "RTM_DELROUTE") : NULL;
 }
 
 static void define(napi_env env, napi_value exports, const char *name, napi_callback fn) {
