@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { Identity } from '../identity/identity.ts';
 import type { ValidationRequest, ValidationResponse } from './validation-worker.ts';
+import { newWorker } from '../boot/new-worker.ts';
 
 export interface ValidationPoolOptions {
   /** Worker threads at most (default: available cores). */
@@ -98,7 +99,7 @@ export class ValidationPool implements IdentityValidator {
   }
 
   private startThread(): Slot {
-    const worker = new Worker(new URL('./validation-worker.ts', import.meta.url),
+    const worker = newWorker(new URL('./validation-worker.ts', import.meta.url),
       this.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } } : {});
     worker.unref();
     const slot: Slot = { worker, busy: null, idleTimer: undefined };

@@ -30,6 +30,7 @@ import { ensureHome, HOME_FILES, loadOrCreateIdentity, requireWritableHome } fro
 import { MulticastStore } from './multicast.ts';
 import { mergePeerViews, RootCore, type MulticastService, type PeerView } from './root-core.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerStats, WorldFiles } from './worker-protocol.ts';
+import { newWorker } from '../boot/new-worker.ts';
 
 export { ROOT_PROTOCOL_VERSION } from './root-core.ts';
 
@@ -206,7 +207,7 @@ export class RootServer {
   }
 
   private startWorker(index: number, ports: number[]): Promise<{ address: string; port: number }[]> {
-    const worker = new Worker(new URL('./root-worker.ts', import.meta.url), {
+    const worker = newWorker(new URL('./root-worker.ts', import.meta.url), {
       resourceLimits: { maxOldGenerationSizeMb: ROOT_LIMITS.packetWorkerHeapMb },
       workerData: {
         index, config: this.config, identitySecret: this.identity.toString(true), peerTable: this.peerTable.buffer,

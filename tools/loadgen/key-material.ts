@@ -22,6 +22,7 @@ import { IdentityStore } from '../../src/node/identity-store.ts';
 import { HOME_FILES } from '../../src/root/home.ts';
 import { toHex } from '../../src/util/hex.ts';
 import type { KeygenRequest, KeygenResponse, KeygenTask } from './keygen-worker.ts';
+import { newWorker } from '../../src/boot/new-worker.ts';
 
 export type Progress = (message: string) => void;
 
@@ -45,7 +46,7 @@ async function runBatches(requests: KeygenTask[], onDone?: (done: number) => voi
   const results = new Array<KeygenResponse>(requests.length);
   let next = 0;
   let done = 0;
-  const workers = Array.from({ length: threads }, () => new Worker(new URL('./keygen-worker.ts', import.meta.url)));
+  const workers = Array.from({ length: threads }, () => newWorker(new URL('./keygen-worker.ts', import.meta.url)));
   try {
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       const feed = (): void => {
