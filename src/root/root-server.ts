@@ -31,6 +31,7 @@ import { MulticastStore } from './multicast.ts';
 import { mergePeerViews, RootCore, type MulticastService, type PeerView } from './root-core.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerStats, WorldFiles } from './worker-protocol.ts';
 import { newWorker } from '../boot/new-worker.ts';
+import { WORKER_SCALING, WorkerScaler, type WorkerScalingOptions } from './worker-scaler.ts';
 
 export { ROOT_PROTOCOL_VERSION } from './root-core.ts';
 
@@ -46,6 +47,8 @@ export interface RootServerOptions {
   firstWorkerExclusive?: boolean;
   /** Run a network controller on this root (same identity and port; its store in the home). */
   controller?: boolean;
+  /** When packet workers start on demand (config `workers` unset); tests lower the thresholds. */
+  workerScaling?: Partial<WorkerScalingOptions>;
 }
 
 /** Counters and gauges of all packet threads together, refreshed when Prometheus scrapes. */
@@ -81,6 +84,8 @@ export class RootServer {
   private readonly log: Logger;
   private readonly clock: (() => number) | undefined;
   private readonly firstWorkerExclusive: boolean;
+  private readonly workerScaling: Partial<WorkerScalingOptions>;
+  private scaler: WorkerScaler | undefined;
   private core: RootCore | undefined;
   private readonly workers: WorkerHandle[] = [];
   private boundSockets: { address: string; port: number }[] = [];
@@ -98,6 +103,7 @@ export class RootServer {
     this.log = options.log ?? silentLogger;
     this.clock = options.clock;
     this.firstWorkerExclusive = options.firstWorkerExclusive ?? false;
+    this.workerScaling = options.workerScaling ?? {};
     requireWritableHome(this.config.home);
     ensureHome(this.config.home);
     const { identity, created } = loadOrCreateIdentity(this.config.home);
@@ -122,12 +128,15 @@ export class RootServer {
     h?.worker.postMessage({ type: 'controller-send', to, verb, payload } satisfies ToWorker);
   }
 
-  /** Packet threads: 0 means the packet path runs on the main thread. */
+  /** Packet threads at most: 0 means the packet path runs on the main thread. */
   get workerCount(): number {
     return this.config.workers === 0 ? 0 : this.config.workers ?? availableParallelism();
   }
 
-  /** Packet worker threads actually running (fewer than asked if they could not share sockets). */
+  /**
+   * Packet worker threads running: with `workers` unset, one until load starts more; fewer than
+   * asked if they could not share sockets.
+   */
   get runningWorkers(): number {
     return this.workers.length;
   }
@@ -168,7 +177,9 @@ export class RootServer {
       const first = await this.startWorker(0, this.config.ports);
       const ports = [...new Set(first.map((s) => s.port))];
       this.boundSockets = first;
-      const more = await Promise.allSettled(Array.from({ length: n - 1 }, (_, i) => this.startWorker(i + 1, ports)));
+      const onDemand = this.config.workers === undefined;
+      const atStart = onDemand ? 1 : n;
+      const more = await Promise.allSettled(Array.from({ length: atStart - 1 }, (_, i) => this.startWorker(i + 1, ports)));
       const failed = more.filter((r) => r.status === 'rejected');
       if (failed.length > 0) {
         // without SO_REUSEPORT the other workers cannot share the sockets: keep the first one
@@ -176,6 +187,10 @@ export class RootServer {
           error: String((failed[0] as PromiseRejectedResult).reason),
         });
         for (const h of this.workers.splice(1)) await h.worker.terminate();
+      } else if (onDemand && n > 1) {
+        this.scaler = new WorkerScaler({ ...WORKER_SCALING, ...this.workerScaling, max: this.workerScaling.max ?? n },
+          () => this.workers.map((h) => h.worker), () => this.addWorker(ports));
+        this.scaler.start();
       }
       this.housekeepingTimer = setInterval(() => {
         this.peerTable.expire(Math.floor((Date.now() - ROOT_TIMERS.peerActivityTimeoutMs) / 1000));
@@ -192,6 +207,21 @@ export class RootServer {
       identityHash: nativeIdentityHashAvailability().ok ? 'native' : 'typescript',
       armor: armorImplementation() === 'native' ? 'native' : 'typescript',
     });
+  }
+
+  /** One more packet worker on the bound ports, when load asks for it (src/root/worker-scaler.ts). */
+  private async addWorker(ports: number[]): Promise<boolean> {
+    const index = this.workers.length;
+    try {
+      await this.startWorker(index, ports);
+      this.log.info('packet worker started for load', { workers: this.workers.length });
+      return true;
+    } catch (e) {
+      const h = this.workers.splice(index, 1)[0];
+      await h?.worker.terminate();
+      this.log.warn('no more packet workers: one could not share the UDP sockets', { error: (e as Error).message });
+      return false;
+    }
   }
 
   private localMulticast(): MulticastService {
@@ -396,6 +426,7 @@ export class RootServer {
 
   async stop(): Promise<void> {
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    this.scaler?.stop();
     await this.core?.stop();
     await Promise.all(this.workers.map(async (h) => {
       await Promise.race([

@@ -1,0 +1,116 @@
+// Packet workers on demand (config `workers` unset, the default): a root starts one packet worker
+// and adds more, up to the maximum, only while the running ones are busy (src/root/worker-scaler.ts).
+// The thresholds are lowered or raised here so that "busy" does not depend on this machine's speed.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig, type RootConfig } from '../../src/root/config.ts';
+import { RootServer, type RootServerOptions } from '../../src/root/root-server.ts';
+import { ScalingDecision } from '../../src/root/worker-scaler.ts';
+import type { Logger } from '../../src/util/log.ts';
+import { Verb } from '../../src/wire/constants.ts';
+import { decodeOkWhois, encodeWhois } from '../../src/wire/verbs/whois.ts';
+import { tempDir } from '../support/cli.ts';
+import { endpointOf, RawPeer, removeDirs, VECTOR_IDENTITIES, writeRootHome } from '../support/root-harness.ts';
+
+const [rootId, ...leafIds] = VECTOR_IDENTITIES;
+
+describe('the scaling decision', () => {
+  it('asks for a worker after enough consecutive busy samples, and starts counting again after', () => {
+    const d = new ScalingDecision({ max: 4, busyAbove: 0.5, busySamples: 3 });
+    expect([0.9, 0.9].map((u) => d.sample([u]))).toEqual([false, false]);
+    expect(d.sample([0.9])).toBe(true);
+    expect([0.9, 0.9].map((u) => d.sample([u, u]))).toEqual([false, false]);
+  });
+
+  it('uses the mean of the running workers, and an idle sample resets the run', () => {
+    const d = new ScalingDecision({ max: 4, busyAbove: 0.5, busySamples: 2 });
+    expect(d.sample([0.9, 0.05])).toBe(false); // mean 0.475
+    expect(d.sample([0.9, 0.3])).toBe(false);
+    expect(d.sample([0.1, 0.1])).toBe(false);
+    expect(d.sample([0.9, 0.3])).toBe(false);
+    expect(d.sample([0.7, 0.5])).toBe(true);
+  });
+
+  it('never asks beyond the maximum', () => {
+    const d = new ScalingDecision({ max: 2, busyAbove: 0.5, busySamples: 1 });
+    expect(d.sample([1, 1])).toBe(false);
+    expect(d.sample([1, 1, 1])).toBe(false);
+    expect(d.sample([1])).toBe(true);
+  });
+});
+
+interface LogEntry { level: string; msg: string }
+
+describe('a root with packet workers on demand', () => {
+  let home: string | undefined;
+  let root: RootServer | undefined;
+  let peers: RawPeer[] = [];
+  const logged: LogEntry[] = [];
+  const log: Logger = {
+    debug: () => {}, info: (msg) => { logged.push({ level: 'info', msg }); }, warn: (msg) => { logged.push({ level: 'warn', msg }); }, error: (msg) => { logged.push({ level: 'error', msg }); },
+  };
+
+  async function start(options: Omit<RootServerOptions, 'config'>): Promise<RootServer> {
+    home = tempDir('ztroot-on-demand-');
+    writeRootHome(home, rootId);
+    logged.length = 0;
+    const config: RootConfig = { ...defaultConfig(), home, bind: ['127.0.0.1'], ports: [0], validationThreads: 1, httpListen: '', logLevel: 'warn' };
+    expect(config.workers).toBeUndefined();
+    root = new RootServer({ config, log, ...options });
+    await root.start();
+    return root;
+  }
+
+  afterEach(async () => {
+    for (const p of peers) await p.close();
+    peers = [];
+    await root?.stop();
+    root = undefined;
+    if (home) removeDirs([home]);
+  });
+
+  async function whoisFromEveryPeer(r: RootServer, count: number): Promise<void> {
+    const endpoint = endpointOf(r.sockets[0]);
+    peers = await Promise.all(leafIds.slice(0, count).map((id) => RawPeer.open(id)));
+    expect(peers).toHaveLength(count);
+    for (const p of peers) await p.register(endpoint, rootId);
+    for (const asker of peers) {
+      const id = asker.send(endpoint, rootId, Verb.WHOIS, encodeWhois({ addresses: peers.map((p) => p.address) }));
+      const ok = decodeOkWhois((await asker.reply(rootId, id)).payload);
+      expect(ok.ok && ok.value.identities.length).toBe(peers.length);
+    }
+  }
+
+  async function until(what: string, done: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(done(), what).toBe(true);
+  }
+
+  it('runs one worker while the workers are not busy', async () => {
+    const r = await start({ workerScaling: { max: 3, busyAbove: 2, sampleMs: 20, busySamples: 1 } });
+    await whoisFromEveryPeer(r, 6);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.workerCount).toBeGreaterThanOrEqual(1);
+    expect(r.runningWorkers).toBe(1);
+  });
+
+  it('adds workers on the same ports up to the maximum while busy, and every peer is served', async () => {
+    const r = await start({ workerScaling: { max: 3, busyAbove: -1, sampleMs: 20, busySamples: 2 } });
+    const sockets = [...r.sockets];
+    await until('three workers running', () => r.runningWorkers === 3);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.runningWorkers).toBe(3);
+    expect(r.sockets).toEqual(sockets);
+    expect(logged.filter((e) => e.msg === 'packet worker started for load')).toHaveLength(2);
+    await whoisFromEveryPeer(r, 7);
+  });
+
+  it('stops adding, and says so once, when a new worker cannot share the sockets', async () => {
+    const r = await start({ firstWorkerExclusive: true, workerScaling: { max: 3, busyAbove: -1, sampleMs: 20, busySamples: 1 } });
+    await until('the failed attempt logged', () => logged.some((e) => e.msg.startsWith('no more packet workers')));
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.runningWorkers).toBe(1);
+    expect(logged.filter((e) => e.level === 'warn')).toHaveLength(1);
+    await whoisFromEveryPeer(r, 4);
+  });
+});
