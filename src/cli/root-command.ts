@@ -138,7 +138,7 @@ export function registerRoot(program: Command): void {
     .option('--siblings <list>', 'comma-separated IP/port of sibling roots for unknown destinations')
     .option('--identity-cache-entries <n>', 'identities kept in memory in front of the on-disk cache')
     .option('--validation-threads <n>', 'identity validation threads (default: one per core)')
-    .option('--workers <n>', 'packet worker threads (default: one per core; 0 runs the packet path on the main thread)')
+    .option('--workers <n>', 'packet worker threads (default: one, and more up to one per core while they are busy; 0 runs the packet path on the main thread)')
     .option('--max-peers <n>', 'peers the shared peer table is sized for (default 1000000)')
     .option('--native-udp <mode>', 'batch UDP addon (recvmmsg/sendmmsg): auto, on or off (default auto)')
     .option('--http <ip:port>', 'HTTP listener for /health, /metrics, /peers and the local API ("" disables; default 127.0.0.1:9993)')

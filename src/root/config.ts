@@ -30,7 +30,7 @@ export interface RootConfig {
   identityCacheEntries: number;
   /** Validation worker threads (0 = one per core). */
   validationThreads: number;
-  /** Packet worker threads; undefined = one per core, 0 = the packet path on the main thread. */
+  /** Packet worker threads; undefined = on demand (one, then up to one per core while busy; src/root/worker-scaler.ts), 0 = the packet path on the main thread. */
   workers: number | undefined;
   /** Peers the shared peer table is sized for (104 bytes per slot, 1.5 slots per peer). */
   maxPeers: number;

@@ -1,7 +1,8 @@
 // `ztroot root`: the main thread of a root server. It owns the home directory (identity,
 // worlds, identity cache), identity validation, the multicast store and the shared peer table,
-// and runs the packet path either in worker threads — one per core by default, each a RootCore
-// on its own SO_REUSEPORT sockets — or, with `workers: 0`, in a RootCore on this thread.
+// and runs the packet path either in worker threads — by default one, and more up to one per
+// core while they are busy (worker-scaler.ts), each a RootCore on its own SO_REUSEPORT
+// sockets — or, with `workers: 0`, in a RootCore on this thread.
 
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
