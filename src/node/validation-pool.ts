@@ -2,7 +2,7 @@
 // milliseconds), so new identities never block the packet path. The queue is bounded: when it
 // is full, submit() refuses at once and the caller drops the HELLO (and counts it).
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { Identity } from '../identity/identity.ts';
 import type { ValidationRequest, ValidationResponse } from './validation-worker.ts';

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { formatAddress, type Address } from '../identity/address.ts';
 import { Identity, parseIdentity } from '../identity/identity.ts';
 import { openController, sendToAddress } from '../controller/controller-role.ts';

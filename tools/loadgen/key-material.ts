@@ -15,7 +15,6 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, 
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
 import { formatAddress, isReservedAddress, readAddress, writeAddress, type Address } from '../../src/identity/address.ts';
 import { Identity, parseIdentity } from '../../src/identity/identity.ts';
 import { IdentityStore } from '../../src/node/identity-store.ts';
