@@ -152,6 +152,14 @@ import { nativeUdpAvailability } from '/app/src/node/batch-udp.ts';
 console.log(JSON.stringify({ identityHash: nativeIdentityHashAvailability(), implementation: identityHashImplementation(), batchUdp: nativeUdpAvailability() }));
 `;
 
+// Run as the image's entrypoint runs: the stripped-sources hook first, then our TypeScript. The
+// image carries the stripped copies, so Node's own type stripper never loads.
+const STRIPPED_SCRIPT = `
+await import('/app/src/util/hex.ts');
+await import('/app/src/root/root-server.ts');
+console.log(JSON.stringify({ typeStripperLoaded: process.moduleLoadList.some((m) => m.includes('amaro')) }));
+`;
+
 function sample(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line ? Number(line.slice(series.length + 1)) : NaN;
@@ -222,6 +230,8 @@ describe.skipIf(noDocker)('ztroot image', () => {
       // the addons load and pass their checks (the identity hash's known-answer self-test)
       const backends = JSON.parse(await execOk(container!, ['node', '--input-type=module', '-e', BACKENDS_SCRIPT])) as unknown;
       expect(backends, why).toEqual({ identityHash: { ok: true }, implementation: 'native', batchUdp: { ok: true } });
+      const stripped = JSON.parse(await execOk(container!, ['node', '--import', '/app/src/boot/stripped-sources.js', '--input-type=module', '-e', STRIPPED_SCRIPT])) as unknown;
+      expect(stripped).toEqual({ typeStripperLoaded: false });
       // and the running root says it uses them: once at start, and once per packet thread
       // (workers: 0 runs the one packet core on the main thread)
       const started = (r: LogRecord[]): LogRecord | undefined => r.find((x) => x.msg === 'root started');
