@@ -48,5 +48,7 @@ export function createRootRegistry(root: RootServer): client.Registry {
     () => root.upstreamStatus().flatMap((u) => (u.lastHeardMs === undefined ? [] : [[[formatAddress(u.address), u.role], u.lastHeardMs / 1000]])), ['upstream', 'role']);
   gauge(registry, 'ztroot_event_loop_lag_seconds', 'Event-loop delay of each thread (main and packet workers), p99 since the previous scrape.',
     () => root.metrics.eventLoopLagSeconds.map(({ worker, seconds }) => [[worker], seconds]), ['worker']);
+  gauge(registry, 'ztroot_thread_heap_bytes', 'V8 heap of each thread (main and packet workers): bytes in use (state="used") and bytes the heap holds (state="total").',
+    () => root.metrics.heapBytes.flatMap(({ worker, used, total }) => [[[worker, 'used'], used], [[worker, 'total'], total]]), ['worker', 'state']);
   return registry;
 }

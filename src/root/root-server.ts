@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { getHeapStatistics, type HeapInfo } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import { formatAddress, type Address } from '../identity/address.ts';
 import { Identity, parseIdentity } from '../identity/identity.ts';
@@ -58,6 +59,12 @@ export interface RootMetricsView {
   peers: number;
   reassemblyInFlight: number;
   eventLoopLagSeconds: { worker: string; seconds: number }[];
+  /** Each thread's V8 heap: bytes in use and bytes the heap holds (main and packet workers). */
+  heapBytes: { worker: string; used: number; total: number }[];
+}
+
+function heapBytes(worker: string, h: HeapInfo): { worker: string; used: number; total: number } {
+  return { worker, used: h.used_heap_size, total: h.total_heap_size };
 }
 
 /** How long a scrape waits for a worker's counters before reporting without them. */
@@ -346,9 +353,11 @@ export class RootServer {
       this.lastMetrics = {
         stats: node.stats, peers: this.peerTable.size, reassemblyInFlight: node.reassembler.inFlight,
         eventLoopLagSeconds: [{ worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 }],
+        heapBytes: [heapBytes('main', getHeapStatistics())],
       };
     } else {
       const replies = await Promise.all(this.workers.map((h) => this.ask<{ type: 'stats'; id: number; value: WorkerStats }>(h, (id) => ({ type: 'stats', id }))));
+      const heaps = await Promise.all(this.workers.map((h, i) => h.worker.getHeapStatistics().then((v) => heapBytes(String(i), v), () => undefined)));
       const got = replies.map((r) => r?.value);
       this.lastMetrics = {
         stats: mergeStats(got.filter((v): v is WorkerStats => v !== undefined).map((v) => v.stats)),
@@ -358,6 +367,7 @@ export class RootServer {
           { worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 },
           ...got.map((v, i) => ({ worker: String(i), seconds: v?.eventLoopLagSeconds ?? 0 })),
         ],
+        heapBytes: [heapBytes('main', getHeapStatistics()), ...heaps.filter((h) => h !== undefined)],
       };
     }
     this.mainLag.reset();
@@ -366,7 +376,7 @@ export class RootServer {
 
   /** The last collected metrics (refreshMetrics fills it; empty before the first scrape). */
   get metrics(): RootMetricsView {
-    return this.lastMetrics ?? { stats: mergeStats([]), peers: 0, reassemblyInFlight: 0, eventLoopLagSeconds: [] };
+    return this.lastMetrics ?? { stats: mergeStats([]), peers: 0, reassemblyInFlight: 0, eventLoopLagSeconds: [], heapBytes: [] };
   }
 
   get validationQueueDepth(): number {

@@ -80,6 +80,8 @@ describe.each(['auto', 'off'] as const)('a root with two packet workers (native 
       expect(m.stats.verbsIn.get('WHOIS')).toBeGreaterThanOrEqual(peers.length);
       expect(m.stats.validationsValid).toBe(peers.length);
       expect(m.eventLoopLagSeconds.map((l) => l.worker)).toEqual(['main', '0', '1']);
+      expect(m.heapBytes.map((h) => h.worker)).toEqual(['main', '0', '1']);
+      for (const h of m.heapBytes) expect(h.used > 1e6 && h.used <= h.total, `${h.worker}: ${h.used} of ${h.total}`).toBe(true);
       expect(m.peers).toBe(peers.length);
     });
 
