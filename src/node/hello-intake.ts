@@ -64,7 +64,7 @@ export class HelloIntake {
     const stored = this.node.store.get(source) ?? this.node.topology.upstreams().get(source)?.identity;
     if (stored) {
       if (!stored.equals(identity)) return this.identityCollision(identity, p, inbound);
-      const peer = this.node.addPeer(stored);
+      const peer = this.node.restorePeer(stored);
       if (peer) this.finishHello(peer, p, inbound);
       return;
     }

@@ -376,13 +376,18 @@ export class Node {
     const known = this.peers.get(address);
     if (known) return known;
     const identity = this.store.get(address) ?? this.topology.upstreams().get(address)?.identity;
-    if (!identity) return undefined;
-    if (this.peerTable.loadKey(address, this.keyScratch)) {
-      const peer = new Peer(identity, this.keyScratch);
-      this.peers.set(address, peer);
-      return peer;
-    }
-    return this.addPeer(identity);
+    return identity ? this.restorePeer(identity) : undefined;
+  }
+
+  /**
+   * The peer of a trusted identity this thread does not hold (its peer cache let it go): with the
+   * key the shared table kept, so no key agreement; a new agreement only if the table has none.
+   */
+  restorePeer(identity: Identity): Peer | undefined {
+    if (!this.peerTable.loadKey(identity.address, this.keyScratch)) return this.addPeer(identity);
+    const peer = new Peer(identity, this.keyScratch);
+    this.peers.set(identity.address, peer);
+    return peer;
   }
 
   /** Whether a path to this peer may be learned or used at this address (08-root-behaviour.md §1.3). */

@@ -8,7 +8,7 @@ import { Node } from '../../src/node/node.ts';
 import { Topology } from '../../src/node/topology.ts';
 import { UdpTransport } from '../../src/node/udp.ts';
 import type { IdentityValidator } from '../../src/node/validation-pool.ts';
-import { VECTOR_IDENTITIES } from '../support/root-harness.ts';
+import { RawPeer, removeDirs, startTestRoot, VECTOR_IDENTITIES } from '../support/root-harness.ts';
 
 const [self, a, b, c] = VECTOR_IDENTITIES;
 let agreements = 0;
@@ -37,4 +37,23 @@ it('evicts the least recently used peer and rebuilds it from cache and table wit
   expect(rebuilt.identity.equals(a)).toBe(true);
   expect(node.peerFor(0x0102030405)).toBeUndefined(); // unknown to the cache: no peer
   store.close();
+});
+
+it('answers a HELLO from a peer it let go with the key the table kept, without a new agreement', async () => {
+  const t = await startTestRoot({ identity: self, peerCacheEntries: 2 });
+  const peers = await Promise.all([a, b, c].map((id) => RawPeer.open(id)));
+  try {
+    for (const p of peers) await p.register(t.endpoint, self);
+    expect(t.root.node.peers.has(a.address)).toBe(false); // evicted by b and c
+    useCurveBackend(counting);
+    agreements = 0;
+    await peers[0].register(t.endpoint, self);
+    expect(agreements).toBe(0);
+    expect(t.root.node.peers.has(a.address)).toBe(true);
+  } finally {
+    useCurveBackend(nodeCurves);
+    for (const p of peers) await p.close();
+    await t.stop();
+    removeDirs([t.home]);
+  }
 });

@@ -119,6 +119,8 @@ export interface TestRootOptions {
   workers?: number;
   /** UDP transport: the batch addon when built ('auto', the default) or plain dgram ('off'). */
   nativeUdp?: 'auto' | 'on' | 'off';
+  /** Peer objects the packet thread keeps (RootConfig.peerCacheEntries). */
+  peerCacheEntries?: number;
 }
 
 export interface TestRoot {
@@ -149,6 +151,7 @@ export async function startTestRoot(o: TestRootOptions): Promise<TestRoot> {
     // multi-worker default is covered by the spawned-process and multi-worker tests
     workers: o.workers ?? 0,
     nativeUdp: o.nativeUdp ?? 'auto',
+    peerCacheEntries: o.peerCacheEntries ?? defaultConfig().peerCacheEntries,
     httpListen: '',
   };
   const root = new RootServer({ config, clock: clock.now });
