@@ -136,7 +136,7 @@ export function registerRoot(program: Command): void {
     .option('--planet <file|public>', 'the planet this root lives in and registers with (default: <home>/planet); "public" names ZeroTier\'s public planet')
     .option('--relay-max-hops <n>', 'relay while a packet has fewer hops than this (default 3)')
     .option('--siblings <list>', 'comma-separated IP/port of sibling roots for unknown destinations')
-    .option('--identity-cache-entries <n>', 'identities kept in memory in front of the on-disk cache')
+    .option('--identity-cache-entries <n>', 'identities each thread keeps in memory in front of the on-disk cache (default 16384)')
     .option('--validation-threads <n>', 'identity validation threads (default: one per core)')
     .option('--workers <n>', 'packet worker threads (default: one, and more up to one per core while they are busy; 0 runs the packet path on the main thread)')
     .option('--max-peers <n>', 'peers the shared peer table is sized for (default 1000000)')
