@@ -16,6 +16,9 @@ export function createRootRegistry(root: RootServer): client.Registry {
   mirroredCounter(registry, 'ztroot_relayed_bytes_total', 'Bytes forwarded for other nodes.', [], function* () {
     yield [[], root.metrics.stats.relayedBytes];
   });
+  mirroredCounter(registry, 'ztroot_packet_worker_restarts_total', 'Packet workers that exited while the root ran (a crash, or their heap ceiling) and were replaced.', [], function* () {
+    yield [[], root.workerRestarts];
+  });
   mirroredCounter(registry, 'ztroot_rendezvous_sent_total', 'RENDEZVOUS messages sent to introduce relayed pairs.', [], function* () {
     yield [[], root.metrics.stats.rendezvousSent];
   });

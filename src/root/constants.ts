@@ -43,10 +43,24 @@ export const ROOT_LIMITS = {
   validationQueue: 256,
   /**
    * Old-generation heap of each packet thread, MiB. What a packet thread keeps is bounded (its
-   * peer and identity caches, under 100 MiB at the defaults), but V8 sizes a heap by allocation
-   * rate and lets garbage pile up to gigabytes under load; a ceiling makes it collect instead.
+   * peer and identity caches: about 40 MiB at the defaults), but V8 sizes a heap by allocation
+   * rate and lets garbage pile up toward whatever ceiling it has (a 256 MiB ceiling held 230 MiB
+   * per thread at 1M peers); the ceiling makes it collect instead. What it keeps at most: the
+   * peer cache (16384 × ~2 KiB), the identity cache (16384 × ~400 B) and the pairs recently
+   * introduced (2 × rendezvousPairsPerGeneration × ~40 B): about 60 MiB.
    */
-  packetWorkerHeapMb: 256,
+  packetWorkerHeapMb: 96,
+  /**
+   * Young generation of each packet thread, MiB (V8's default lets it reach 48 MiB per thread
+   * under load). Almost nothing a packet thread allocates outlives its packet, so a small young
+   * generation costs only more frequent, cheap scavenges.
+   */
+  packetWorkerYoungMb: 16,
+  /**
+   * Relayed pairs remembered per generation (two generations) so each pair is introduced at most
+   * once per rendezvousIntervalMs; beyond that many new pairs per interval the window shortens.
+   */
+  rendezvousPairsPerGeneration: 250_000,
   /** The same for validation threads, which keep nothing. */
   validationWorkerHeapMb: 32,
 } as const;

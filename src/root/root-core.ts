@@ -68,7 +68,7 @@ export class RootCore {
   private readonly transport: DatagramTransport;
   private readonly log: Logger;
   /** Pairs introduced recently (each generation holds at most a million; nothing allocated up front). */
-  private readonly rendezvousSent = new RecentKeys(ROOT_TIMERS.rendezvousIntervalMs, 1_000_000);
+  private readonly rendezvousSent = new RecentKeys(ROOT_TIMERS.rendezvousIntervalMs, ROOT_LIMITS.rendezvousPairsPerGeneration);
   private housekeepingTimer: NodeJS.Timeout | undefined;
   private nextSibling = 0;
   /** Keeps this root known to the roots of the worlds it lives in (one thread per root does it). */

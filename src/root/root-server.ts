@@ -67,6 +67,9 @@ function heapBytes(worker: string, h: HeapInfo): { worker: string; used: number;
   return { worker, used: h.used_heap_size, total: h.total_heap_size };
 }
 
+/** Packet workers replaced at most this often. */
+const WORKER_RESTART_SPACING_MS = 1000;
+
 /** How long a scrape waits for a worker's counters before reporting without them. */
 const WORKER_REPLY_TIMEOUT_MS = 1000;
 /** Members whose packet worker the controller remembers (to answer through the worker that heard them). */
@@ -94,6 +97,12 @@ export class RootServer {
   private readonly firstWorkerExclusive: boolean;
   private readonly workerScaling: Partial<WorkerScalingOptions>;
   private scaler: WorkerScaler | undefined;
+  private stopping = false;
+  /** The UDP ports the packet workers share (any port 0 resolved by the first). */
+  private boundPorts: number[] = [];
+  private lastRestartMs = 0;
+  /** Packet workers that exited on their own (a crash, or their heap ceiling) and were replaced. */
+  workerRestarts = 0;
   private core: RootCore | undefined;
   private readonly workers: WorkerHandle[] = [];
   private boundSockets: { address: string; port: number }[] = [];
@@ -184,6 +193,7 @@ export class RootServer {
       // the first worker resolves any port 0; the others bind the very same ports
       const first = await this.startWorker(0, this.config.ports);
       const ports = [...new Set(first.map((s) => s.port))];
+      this.boundPorts = ports;
       this.boundSockets = first;
       const onDemand = this.config.workers === undefined;
       const atStart = onDemand ? 1 : n;
@@ -225,8 +235,6 @@ export class RootServer {
       this.log.info('packet worker started for load', { workers: this.workers.length });
       return true;
     } catch (e) {
-      const h = this.workers.splice(index, 1)[0];
-      await h?.worker.terminate();
       this.log.warn('no more packet workers: one could not share the UDP sockets', { error: (e as Error).message });
       return false;
     }
@@ -246,7 +254,7 @@ export class RootServer {
 
   private startWorker(index: number, ports: number[]): Promise<{ address: string; port: number }[]> {
     const worker = newWorker(new URL('./root-worker.ts', import.meta.url), {
-      resourceLimits: { maxOldGenerationSizeMb: ROOT_LIMITS.packetWorkerHeapMb },
+      resourceLimits: { maxOldGenerationSizeMb: ROOT_LIMITS.packetWorkerHeapMb, maxYoungGenerationSizeMb: ROOT_LIMITS.packetWorkerYoungMb },
       workerData: {
         index, config: this.config, identitySecret: this.identity.toString(true), peerTable: this.peerTable.buffer,
         expectedReplies: this.expectedReplies.buffer,
@@ -257,18 +265,59 @@ export class RootServer {
     const handle: WorkerHandle = { worker, pending: new Map() };
     this.workers.push(handle);
     return new Promise((resolve, reject) => {
+      let ready = false;
+      // a worker that never became ready is dropped here; one that did is replaced when it exits
+      const failed = (e: Error): void => {
+        if (ready) return;
+        const i = this.workers.indexOf(handle);
+        if (i >= 0) this.workers.splice(i, 1);
+        void worker.terminate();
+        reject(e);
+      };
       worker.on('error', (e) => {
         this.log.error('root worker failed', { worker: index, error: e.message });
-        reject(e);
+        failed(e);
       });
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
-          case 'ready': return resolve(m.sockets);
-          case 'failed': return reject(new Error(m.message));
+          case 'ready':
+            ready = true;
+            worker.once('exit', (code) => this.workerExited(handle, index, code));
+            return resolve(m.sockets);
+          case 'failed': return failed(new Error(m.message));
           default: this.fromWorker(handle, m);
         }
       });
     });
+  }
+
+  /**
+   * A packet worker that ends while the root runs (a crash, or its heap ceiling reached) is
+   * replaced on the same ports, under the same index (index 0 keeps in touch with the upstreams);
+   * at most one replacement a second, so a worker that keeps dying cannot spin the main thread.
+   */
+  private workerExited(handle: WorkerHandle, index: number, code: number): void {
+    if (this.stopping) return;
+    const i = this.workers.indexOf(handle);
+    if (i < 0) return;
+    this.workers.splice(i, 1);
+    for (const [address, h] of this.controllerRoutes) if (h === handle) this.controllerRoutes.delete(address);
+    this.workerRestarts++;
+    this.log.error('packet worker exited; starting a replacement', { worker: index, code });
+    const delayMs = Math.max(0, this.lastRestartMs + WORKER_RESTART_SPACING_MS - Date.now());
+    this.lastRestartMs = Date.now() + delayMs;
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.startWorker(index, this.boundPorts).then(
+        () => this.log.info('packet worker replaced', { worker: index, workers: this.workers.length }),
+        (e: unknown) => this.log.error('packet worker could not be replaced', { worker: index, error: (e as Error).message }),
+      );
+    }, delayMs).unref();
+  }
+
+  /** The running packet workers' threads (white-box tests). */
+  get packetWorkerThreads(): readonly Worker[] {
+    return this.workers.map((h) => h.worker);
   }
 
   private send(h: WorkerHandle, m: ToWorker): void {
@@ -436,6 +485,7 @@ export class RootServer {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     this.scaler?.stop();
     await this.core?.stop();
