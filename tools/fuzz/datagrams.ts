@@ -29,7 +29,7 @@ export interface DatagramCampaignOptions {
   rate: number;
   /** `--native-udp` of the spawned root. */
   nativeUdp: 'on' | 'off' | 'auto';
-  /** Packet workers of the spawned root (default: its own default, one per core). */
+  /** Packet workers of the spawned root (default: its own default, one and more while busy). */
   workers?: number;
   /** Source sockets per category, each on its own 127.c.k.1 (its own /24). */
   socketsPerCategory: number;

@@ -34,7 +34,7 @@ program
   .option('--seed <n>', 'PRNG seed (same seed, same datagrams)', int, 1)
   .option('--rate <n>', 'datagrams per second, at most', int, 20_000)
   .option('--transports <list>', 'root --native-udp modes to run, comma-separated (on, off, auto)', 'on,off')
-  .option('--workers <n>', 'packet workers of the root (default: one per core)', int)
+  .option('--workers <n>', 'packet workers of the root (default: its own: one, more up to one per core while busy)', int)
   .option('--sockets <n>', 'source sockets per category, each on its own 127.c.k.1', int, 16)
   .option('--target <host:port>', 'a root already running there instead of a spawned one (its UDP endpoint)')
   .option('--target-identity <file|identity>', 'with --target: its identity.public (a file, or the identity itself)')
