@@ -50,9 +50,15 @@ describe.skipIf(noNetns)('root --controller and two NATed members in network nam
     return JSON.parse(lab.exec(net.root.ns, 'env', [`ZT_TOKEN=${token}`, NODE, '-e', script]));
   }
 
-  /** A wait that, when it times out, says what the root printed and what the leaf saw (for failures seen only on loaded machines). */
-  const explained = <T>(leaf: LeafClient, wait: Promise<T>): Promise<T> => wait.catch((e: unknown) => {
-    throw new Error(`${(e as Error).message}\n--- root output (tail) ---\n${rootOutput.slice(-4000)}\n--- ${leaf.name} events ---\n${leaf.events.map((x) => JSON.stringify(x)).join('\n').slice(-4000)}`);
+  /**
+   * A wait that, when it times out, says what the root printed, what the leaf saw and what every
+   * leaf counted (drops by reason, verbs in and out), for failures seen only on loaded machines.
+   */
+  const explained = <T>(leaf: LeafClient, wait: Promise<T>): Promise<T> => wait.catch(async (e: unknown) => {
+    const counts = await Promise.all(leaves.map((l) => l.request({ cmd: 'stats' }, 5000).then(
+      (s) => `${l.name}: ${JSON.stringify(s)}`, (err: unknown) => `${l.name}: no stats (${(err as Error).message.split('\n')[0]})`)));
+    throw new Error(`${(e as Error).message}\n--- root output (tail) ---\n${rootOutput.slice(-4000)}\n--- ${leaf.name} events ---\n` +
+      `${leaf.events.map((x) => JSON.stringify(x)).join('\n').slice(-4000)}\n--- counters ---\n${counts.join('\n')}`);
   });
 
   const networkEvent = (leaf: LeafClient, status: string, since = 0) =>
