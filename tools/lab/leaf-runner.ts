@@ -38,10 +38,10 @@ import { NetworkMember } from '../../src/leaf/network-member.ts';
 import { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import { formatInetAddress } from '../../src/wire/inet-address.ts';
 import { World } from '../../src/world/world.ts';
+import { LAB_ETHERTYPE } from './ethernet.ts';
 
-/** The network ID and EtherType lab frames carry (0x88b5: IEEE local experimental EtherType). */
+/** The network ID lab frames carry (outside any network; `netframe` names its own). */
 export const LAB_NETWORK_ID = 0x1ab0000000000001n;
-export const LAB_ETHERTYPE = 0x88b5;
 
 type Json = Record<string, unknown>;
 
