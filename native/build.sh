@@ -17,34 +17,19 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ]; then
 fi
 # make -k: when one addon fails to compile, still build the others.
 MAKEFLAGS="${MAKEFLAGS:+$MAKEFLAGS }-k" node-gyp rebuild "$@" || echo "native: node-gyp reported a failure (see above)"
-if [ -f build/Release/batch_udp.node ]; then
-  echo "native batch UDP built: native/build/Release/batch_udp.node"
-else
-  echo "native batch UDP unavailable (build failed); ztroot uses dgram"
-fi
-if [ -f build/Release/identity_hash.node ]; then
-  echo "native identity hash built: native/build/Release/identity_hash.node"
-else
-  echo "native identity hash unavailable (build failed); ztroot uses the TypeScript implementation"
-fi
-if [ -f build/Release/thread_sched.node ]; then
-  echo "native thread scheduling built: native/build/Release/thread_sched.node"
-else
-  echo "native thread scheduling unavailable (build failed); validation threads are only reniced"
-fi
-if [ -f build/Release/tap.node ]; then
-  echo "native TAP devices built: native/build/Release/tap.node"
-else
-  echo "native TAP devices unavailable (build failed); leaf networks carry no Ethernet"
-fi
-if [ -f build/Release/netif.node ]; then
-  echo "native interface configuration built: native/build/Release/netif.node"
-else
-  echo "native interface configuration unavailable (build failed); leaf networks carry no Ethernet"
-fi
-if [ -f build/Release/packet_crypto.node ]; then
-  echo "native packet crypto built: native/build/Release/packet_crypto.node"
-else
-  echo "native packet crypto unavailable (build failed); ztroot uses the TypeScript implementation"
-fi
+# One line per addon: its name, what it is, and what ztroot does without it.
+while IFS='|' read -r name what without; do
+  if [ -f "build/Release/$name.node" ]; then
+    echo "native $what built: native/build/Release/$name.node"
+  else
+    echo "native $what unavailable (build failed); $without"
+  fi
+done <<'ADDONS'
+batch_udp|batch UDP|ztroot uses dgram
+identity_hash|identity hash|ztroot uses the TypeScript implementation
+thread_sched|thread scheduling|validation threads are only reniced
+tap|TAP devices|leaf networks carry no Ethernet
+netif|interface configuration|leaf networks carry no Ethernet
+packet_crypto|packet crypto|ztroot uses the TypeScript implementation
+ADDONS
 exit 0

@@ -31,6 +31,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "napi_util.h"
+
 // Per-datagram metadata record (both rings).
 #define META_BYTES 32
 #define META_LENGTH 0 // u32, host order
@@ -96,28 +98,6 @@ typedef struct batch_socket {
 // ------------------------------------------------------------------------------------------------
 // Small N-API helpers
 // ------------------------------------------------------------------------------------------------
-
-static napi_value throw_error(napi_env env, const char *code, const char *message) {
-  napi_throw_error(env, code, message);
-  return NULL;
-}
-
-/** The symbolic name of the errors socket() and bind() give in practice (portable: no glibc extension). */
-static const char *errno_name(int e) {
-  switch (e) {
-    case EADDRINUSE: return "EADDRINUSE";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
-    case EINVAL: return "EINVAL";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case ENOBUFS: return "ENOBUFS";
-    case ENOMEM: return "ENOMEM";
-    default: return "EIO";
-  }
-}
 
 static int get_int(napi_env env, napi_value object, const char *name, int32_t *out) {
   napi_value v;
@@ -552,13 +532,6 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   batch_socket *s = unwrap(env, info);
   if (s != NULL) close_socket(s);
   return NULL;
-}
-
-static napi_value define(napi_env env, napi_value exports, const char *name, napi_callback fn) {
-  napi_value f;
-  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
-  napi_set_named_property(env, exports, name, f);
-  return exports;
 }
 
 NAPI_MODULE_INIT() {

@@ -23,6 +23,8 @@
 
 #include <node_api.h>
 
+#include "napi_util.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "identity_hash.c stores Salsa20 words natively and needs a little-endian host"
 #endif
@@ -234,18 +236,12 @@ static void free_env_data(napi_env env, void *data, void *hint) {
   free(e);
 }
 
-static napi_value throw_error(napi_env env, int type_error, const char *message) {
-  if (type_error) napi_throw_type_error(env, NULL, message);
-  else napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
 /** hash(digest: Uint8Array of 64 bytes): replace the SHA-512 digest with the memory-hard one. */
 static napi_value js_hash(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value arg;
   if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1) {
-    return throw_error(env, 1, "hash(digest): expected a 64-byte Uint8Array");
+    return throw_type(env, "hash(digest): expected a 64-byte Uint8Array");
   }
   bool is_typed = false;
   napi_is_typedarray(env, arg, &is_typed);
@@ -254,15 +250,15 @@ static napi_value js_hash(napi_env env, napi_callback_info info) {
   void *data = NULL;
   if (!is_typed || napi_get_typedarray_info(env, arg, &type, &length, &data, NULL, NULL) != napi_ok ||
       type != napi_uint8_array || length != DIGEST_BYTES || data == NULL) {
-    return throw_error(env, 1, "hash(digest): expected a 64-byte Uint8Array");
+    return throw_type(env, "hash(digest): expected a 64-byte Uint8Array");
   }
   env_data *e = NULL;
   if (napi_get_instance_data(env, (void **)&e) != napi_ok || e == NULL) {
-    return throw_error(env, 0, "identity hash: module not initialised");
+    return throw_error(env, NULL, "identity hash: module not initialised");
   }
   if (e->scratch == NULL) {
     e->scratch = aligned_alloc(64, HASH_MEMORY_BYTES);
-    if (e->scratch == NULL) return throw_error(env, 0, "identity hash: cannot allocate 2 MiB of scratch space");
+    if (e->scratch == NULL) return throw_error(env, NULL, "identity hash: cannot allocate 2 MiB of scratch space");
   }
   memory_hard_hash(data, e->scratch);
   return NULL;
@@ -272,14 +268,9 @@ NAPI_MODULE_INIT() {
   env_data *e = calloc(1, sizeof *e);
   if (e == NULL || napi_set_instance_data(env, e, free_env_data, NULL) != napi_ok) {
     free(e);
-    napi_throw_error(env, NULL, "identity hash: cannot initialise");
-    return NULL;
+    return throw_error(env, NULL, "identity hash: cannot initialise");
   }
-  napi_value v;
-  napi_create_function(env, "hash", NAPI_AUTO_LENGTH, js_hash, NULL, &v);
-  napi_set_named_property(env, exports, "hash", v);
-  // checked by the JavaScript side against its own constant
-  napi_create_uint32(env, HASH_MEMORY_BYTES, &v);
-  napi_set_named_property(env, exports, "memoryBytes", v);
+  define(env, exports, "hash", js_hash);
+  define_uint32(env, exports, "memoryBytes", HASH_MEMORY_BYTES); // checked by the JavaScript side against its own constant
   return exports;
 }

@@ -25,38 +25,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "napi_util.h"
+
 #define REQUEST_BYTES 512
-
-static const char *errno_name(int e) {
-  switch (e) {
-    case EPERM: return "EPERM";
-    case EACCES: return "EACCES";
-    case ENODEV: return "ENODEV";
-    case ENOENT: return "ENOENT";
-    case EEXIST: return "EEXIST";
-    case EINVAL: return "EINVAL";
-    case EBUSY: return "EBUSY";
-    case ESRCH: return "ESRCH";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case ENETUNREACH: return "ENETUNREACH";
-    case ENETDOWN: return "ENETDOWN";
-    case EAGAIN: return "EAGAIN";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
-    default: return "EIO";
-  }
-}
-
-static napi_value throw_errno(napi_env env, int e, const char *what) {
-  char message[200];
-  snprintf(message, sizeof message, "%s: %s", what, strerror(e));
-  napi_throw_error(env, errno_name(e), message);
-  return NULL;
-}
-
-static napi_value throw_type(napi_env env, const char *message) {
-  napi_throw_type_error(env, NULL, message);
-  return NULL;
-}
 
 static int get_string(napi_env env, napi_value v, char *out, size_t size) {
   size_t len = 0;
@@ -290,12 +261,6 @@ static napi_value js_route(napi_env env, napi_callback_info info) {
   }
   int e = talk(&r);
   return e ? throw_errno(env, e, t.add ? "RTM_NEWROUTE" : "RTM_DELROUTE") : NULL;
-}
-
-static void define(napi_env env, napi_value exports, const char *name, napi_callback fn) {
-  napi_value f;
-  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
-  napi_set_named_property(env, exports, name, f);
 }
 
 NAPI_MODULE_INIT() {

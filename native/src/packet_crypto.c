@@ -24,6 +24,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "napi_util.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "packet_crypto.c stores Salsa20 words natively and needs a little-endian host"
 #endif
@@ -388,11 +390,6 @@ static bool aes_dearmor(aes_siv *s, uint8_t *p, size_t len) {
 
 // ---- N-API ----
 
-static napi_value throw_type_error(napi_env env, const char *message) {
-  napi_throw_type_error(env, NULL, message);
-  return NULL;
-}
-
 /** The bytes of a Uint8Array argument, or NULL if it is not one. */
 static uint8_t *bytes_of(napi_env env, napi_value v, size_t *len) {
   static uint8_t no_bytes[1]; // an empty array may have no data pointer; nothing is ever written here
@@ -420,14 +417,14 @@ static aes_siv *context_of(napi_env env, napi_value v) {
 static napi_value js_salsa_poly(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return throw_type_error(env, "salsaPoly: 4 arguments");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return throw_type(env, "salsaPoly: 4 arguments");
   size_t len, key_len;
   uint8_t *p = bytes_of(env, argv[0], &len);
   uint8_t *key = bytes_of(env, argv[1], &key_len);
   bool encrypted, armoring;
   if (!p || !key || key_len < SALSA_KEY_LENGTH || len < MIN_PACKET_LENGTH || len > MAX_PACKET_LENGTH ||
       napi_get_value_bool(env, argv[2], &encrypted) != napi_ok || napi_get_value_bool(env, argv[3], &armoring) != napi_ok) {
-    return throw_type_error(env, "salsaPoly(packet, key, encrypted, armoring): bad arguments");
+    return throw_type(env, "salsaPoly(packet, key, encrypted, armoring): bad arguments");
   }
   return boolean(env, salsa_poly_packet(p, len, key, encrypted, armoring));
 }
@@ -439,9 +436,9 @@ static napi_value js_aes_context(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   size_t l0, l1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throw_type_error(env, "aesContext: 2 arguments");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throw_type(env, "aesContext: 2 arguments");
   uint8_t *k0 = bytes_of(env, argv[0], &l0), *k1 = bytes_of(env, argv[1], &l1);
-  if (!k0 || !k1 || l0 != AES_KEY_LENGTH || l1 != AES_KEY_LENGTH) return throw_type_error(env, "aesContext(k0, k1): two 32-byte keys");
+  if (!k0 || !k1 || l0 != AES_KEY_LENGTH || l1 != AES_KEY_LENGTH) return throw_type(env, "aesContext(k0, k1): two 32-byte keys");
   aes_siv *s = aes_siv_new(k0, k1);
   if (!s) {
     napi_throw_error(env, NULL, "aesContext: OpenSSL refused the AES contexts");
@@ -459,13 +456,13 @@ static napi_value js_aes_context(napi_env env, napi_callback_info info) {
 static napi_value js_aes_gmac_siv(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return throw_type_error(env, "aesGmacSiv: 3 arguments");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return throw_type(env, "aesGmacSiv: 3 arguments");
   aes_siv *s = context_of(env, argv[0]);
   size_t len;
   uint8_t *p = bytes_of(env, argv[1], &len);
   bool armoring;
   if (!s || !p || len < MIN_PACKET_LENGTH || len > MAX_PACKET_LENGTH || napi_get_value_bool(env, argv[2], &armoring) != napi_ok) {
-    return throw_type_error(env, "aesGmacSiv(context, packet, armoring): bad arguments");
+    return throw_type(env, "aesGmacSiv(context, packet, armoring): bad arguments");
   }
   if (armoring) {
     if (!aes_armor(s, p, len)) {
@@ -486,14 +483,14 @@ static napi_value js_aes_gmac_siv(napi_env env, napi_callback_info info) {
 static napi_value js_aes_gmac_siv_raw(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return throw_type_error(env, "aesGmacSivRaw: 5 arguments");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return throw_type(env, "aesGmacSivRaw: 5 arguments");
   aes_siv *s = context_of(env, argv[0]);
   bool encrypting;
   size_t iv_len, aad_len, len;
   uint8_t *iv = bytes_of(env, argv[2], &iv_len), *aad = bytes_of(env, argv[3], &aad_len), *data = bytes_of(env, argv[4], &len);
   if (!s || napi_get_value_bool(env, argv[1], &encrypting) != napi_ok || !iv || !aad || !data || aad_len > INT32_MAX || len > INT32_MAX ||
       iv_len != (encrypting ? 8 : AES_BLOCK_BYTES)) {
-    return throw_type_error(env, "aesGmacSivRaw(context, encrypting, ivOrTag, aad, data): bad arguments");
+    return throw_type(env, "aesGmacSivRaw(context, encrypting, ivOrTag, aad, data): bad arguments");
   }
   if (!encrypting) return boolean(env, siv_decrypt(s, iv, aad, aad_len, data, len));
   void *out;
@@ -508,14 +505,10 @@ static napi_value js_aes_gmac_siv_raw(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_value v;
-  napi_create_function(env, "salsaPoly", NAPI_AUTO_LENGTH, js_salsa_poly, NULL, &v);
-  napi_set_named_property(env, exports, "salsaPoly", v);
-  napi_create_function(env, "aesContext", NAPI_AUTO_LENGTH, js_aes_context, NULL, &v);
-  napi_set_named_property(env, exports, "aesContext", v);
-  napi_create_function(env, "aesGmacSiv", NAPI_AUTO_LENGTH, js_aes_gmac_siv, NULL, &v);
-  napi_set_named_property(env, exports, "aesGmacSiv", v);
-  napi_create_function(env, "aesGmacSivRaw", NAPI_AUTO_LENGTH, js_aes_gmac_siv_raw, NULL, &v);
-  napi_set_named_property(env, exports, "aesGmacSivRaw", v);
+  define(env, exports, "salsaPoly", js_salsa_poly);
+  define(env, exports, "aesContext", js_aes_context);
+  define(env, exports, "aesGmacSiv", js_aes_gmac_siv);
+  define(env, exports, "aesGmacSivRaw", js_aes_gmac_siv_raw);
   napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "openssl", v);
   return exports;

@@ -34,6 +34,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "napi_util.h"
+
 #define ETHERNET_HEADER_BYTES 14
 // Slot sizes accepted from JavaScript; a slot must hold any frame the device can carry.
 #define MIN_SLOT_BYTES 64
@@ -62,15 +64,6 @@ typedef struct tap_device {
   uint32_t slots;
   uint32_t slot_bytes;
 } tap_device;
-
-static napi_value throw_errno(napi_env env, int e, const char *what) {
-  const char *code = e == EPERM ? "EPERM" : e == EACCES ? "EACCES" : e == ENOENT ? "ENOENT" : e == EBUSY ? "EBUSY"
-    : e == ENODEV ? "ENODEV" : e == EINVAL ? "EINVAL" : "EIO";
-  char message[160];
-  snprintf(message, sizeof message, "%s: %s", what, strerror(e));
-  napi_throw_error(env, code, message);
-  return NULL;
-}
 
 static void free_if_done(tap_device *t) {
   if (t->handle_closed && t->finalized) free(t);
@@ -280,16 +273,8 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static void define(napi_env env, napi_value exports, const char *name, napi_callback fn) {
-  napi_value f;
-  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
-  napi_set_named_property(env, exports, name, f);
-}
-
 NAPI_MODULE_INIT() {
-  napi_value counters;
-  napi_create_uint32(env, COUNTERS, &counters);
-  napi_set_named_property(env, exports, "counters", counters);
+  define_uint32(env, exports, "counters", COUNTERS);
   define(env, exports, "open", js_open);
   define(env, exports, "write", js_write);
   define(env, exports, "close", js_close);

@@ -10,6 +10,8 @@
 
 #include <node_api.h>
 
+#include "napi_util.h"
+
 /** idleThisThread(): 0 on success, else the errno of sched_setscheduler. */
 static napi_value js_idle_this_thread(napi_env env, napi_callback_info info) {
   struct sched_param param;
@@ -22,8 +24,6 @@ static napi_value js_idle_this_thread(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  napi_value v;
-  napi_create_function(env, "idleThisThread", NAPI_AUTO_LENGTH, js_idle_this_thread, NULL, &v);
-  napi_set_named_property(env, exports, "idleThisThread", v);
+  define(env, exports, "idleThisThread", js_idle_this_thread);
   return exports;
 }

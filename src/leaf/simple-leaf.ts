@@ -122,6 +122,8 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   readonly directPaths: DirectPaths;
   networks: DirectPathsPolicy = NO_NETWORKS;
   private wasOnline = false;
+  /** Packets from senders being looked up, by sender, in arrival order (1.14: the RX queue). */
+  private readonly awaitingIdentity = new Map<Address, { datagram: Uint8Array; inbound: Inbound }[]>();
   private pendingUnknown = 0;
   /** Lookups waiting for an answer (bounded by MAX_PENDING_WHOIS). */
   private pendingWhois = 0;
@@ -378,6 +380,7 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
         if (!ok.ok) return;
         const id = ok.value.identities[0]; // 1.14 reads only the first
         const added = this.node.addPeer(id);
+        this.replayAwaiting(id.address);
         const waiters = this.whoisWaiters.get(id.address) ?? [];
         this.whoisWaiters.delete(id.address);
         for (const w of waiters) { clearTimeout(w.timer); w.resolve(added?.identity); }
@@ -399,11 +402,29 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
   private onUnknownSource(source: Address, datagram: Uint8Array, inbound: Inbound): void {
     if (this.pendingUnknown >= UNKNOWN_SOURCE_QUEUE) return;
     this.pendingUnknown++;
-    const copy = Uint8Array.from(datagram);
-    void this.whois(source).then((id) => {
-      this.pendingUnknown--;
-      if (id) this.node.receive(copy, inbound.from, inbound.socket);
-    });
+    let queue = this.awaitingIdentity.get(source);
+    if (!queue) {
+      queue = [];
+      this.awaitingIdentity.set(source, queue);
+      // answered: replayed already (onOk); unanswered: dropped here
+      void this.whois(source).then(() => this.replayAwaiting(source));
+    }
+    queue.push({ datagram: Uint8Array.from(datagram), inbound });
+  }
+
+  /**
+   * The packets held for a sender, in the order they came, once its identity is known (else
+   * dropped). Called as the WHOIS answer is handled, like 1.14's Switch::doAnythingWaitingForPeer,
+   * so they come before any later packet from that sender — one receive batch may hold the answer
+   * and the sender's next packet, and a promise would run only after both.
+   */
+  private replayAwaiting(source: Address): void {
+    const queue = this.awaitingIdentity.get(source);
+    if (!queue) return;
+    this.awaitingIdentity.delete(source);
+    this.pendingUnknown -= queue.length;
+    if (!this.node.peers.has(source)) return;
+    for (const { datagram, inbound } of queue) this.node.receive(datagram, inbound.from, inbound.socket);
   }
 
   private onVerb(peer: Peer, verb: number, payload: Uint8Array, inbound: Inbound): void {

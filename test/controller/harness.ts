@@ -12,6 +12,7 @@ import type { World } from '../../src/world/world.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { HOME_FILES } from '../../src/root/home.ts';
 import { parseInetAddress, type IpAddress } from '../../src/wire/inet-address.ts';
+import type { ControllerApi } from '../../tools/lab/controller-lab.ts';
 
 // (test/support/root-harness.ts reads the shared vectors at load; these tests use only fixtures)
 function writeRootHome(home: string, identity: Identity, planet?: World, moons: World[] = []): void {
@@ -36,6 +37,8 @@ export interface ControllerRoot {
   readonly endpoint: IpAddress;
   /** Call the API with the token; returns status and parsed JSON (or text). */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }>;
+  /** The same, for the lab helpers: the parsed JSON, or a throw on an error status. */
+  apiJson: ControllerApi;
   stop(): Promise<void>;
 }
 
@@ -47,17 +50,22 @@ export async function startControllerRoot(o: { identity: Identity; home?: string
   await root.start();
   const http = await startRootApi(root, { listen: '127.0.0.1:0', metricsToken: 'metrics', authToken: API_TOKEN });
   const base = `http://127.0.0.1:${http.port}`;
+  const api: ControllerRoot['api'] = async (method, path, body) => {
+    const res = await fetch(base + path, {
+      method, headers: { 'X-ZT1-Auth': API_TOKEN },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try { parsed = text === '' ? undefined : JSON.parse(text); } catch { parsed = undefined; }
+    return { status: res.status, json: parsed, text };
+  };
   return {
-    root, http, home, endpoint: endpointOf(root.sockets[0]),
-    async api(method, path, body) {
-      const res = await fetch(base + path, {
-        method, headers: { 'X-ZT1-Auth': API_TOKEN },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown;
-      try { parsed = text === '' ? undefined : JSON.parse(text); } catch { parsed = undefined; }
-      return { status: res.status, json: parsed, text };
+    root, http, home, endpoint: endpointOf(root.sockets[0]), api,
+    async apiJson(method, path, body) {
+      const r = await api(method, path, body);
+      if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.text}`);
+      return r.json;
     },
     async stop() {
       await http.close();

@@ -8,19 +8,18 @@
 // Skips (does not fail, and says why) without root and `ip netns`, without `ping` (Debian:
 // iputils-ping), or without the tap addon.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
+import type { Identity } from '../../src/identity/identity.ts';
 import { ipv4, parseIpv4 } from '../../src/wire/inet-address.ts';
-import { WorldType } from '../../src/world/constants.ts';
-import { World } from '../../src/world/world.ts';
 import { nativeAddonPath } from '../../src/util/native-addon.ts';
-import { labHttp, NODE, startLabRoot, ZTROOT_BIN } from '../../tools/lab/lab-root.ts';
+import { createLabNetwork, labHome, labPlanet } from '../../tools/lab/controller-lab.ts';
+import { labJsonApi, startLabLeaf, startLabRoot } from '../../tools/lab/lab-root.ts';
 import { NetnsLab } from '../../tools/lab/netns.ts';
+import { until as untilWithin } from '../../tools/lab/until.ts';
 import { VECTOR_IDENTITIES } from '../support/root-harness.ts';
 import { missingCommand, skipGroup, skipWithoutNetns } from '../support/skips.ts';
 
@@ -31,30 +30,19 @@ const EVENT_MS = 30_000;
 const unavailable = skipWithoutNetns() || skipGroup('leaf Ethernet end-to-end test', missingCommand('ping', 'iputils-ping') ??
   (existsSync(nativeAddonPath('tap')) ? undefined : 'the tap addon is not built (npm run build:native)'));
 
-async function until<T>(what: string, f: () => T | undefined): Promise<T> {
-  const end = Date.now() + EVENT_MS;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T>(what: string, f: () => T | undefined | false): Promise<T> => untilWithin(what, f, EVENT_MS, 250);
 
 describe.skipIf(unavailable)('Ethernet between two ztroot leaves', () => {
   const [rootId, id0, id1] = VECTOR_IDENTITIES;
   let lab: NetnsLab;
   const ns: Record<string, string> = {};
   const homes: string[] = [];
-  let rootToken: string;
-  const leafToken: string[] = [];
+  let controllerApi: (method: string, path: string, body?: unknown) => any;
+  const leafApis: ((method: string, path: string, body?: unknown) => any)[] = [];
   let nwid: string;
   const ips: string[] = [];
 
-  const leafApi = (i: number, method: string, path: string, body?: unknown): any =>
-    JSON.parse(labHttp(lab, ns[`leaf${i}`], method, `http://127.0.0.1:${PORT}${path}`, leafToken[i], body) || 'null');
-  const controllerApi = (method: string, path: string, body?: unknown): any =>
-    JSON.parse(labHttp(lab, ns.root, method, `http://127.0.0.1:${PORT}${path}`, rootToken, body) || 'null');
+  const leafApi = (i: number, method: string, path: string, body?: unknown): any => leafApis[i](method, path, body);
 
   beforeAll(async () => {
     lab = new NetnsLab();
@@ -66,36 +54,20 @@ describe.skipIf(unavailable)('Ethernet between two ztroot leaves', () => {
       lab.attach(wan, `w-${role}`, 'br0');
       lab.address(ns[role], 'eth0', `${NET}.${i + 1}/24`);
     }
-    const signer = generateKeyPair();
-    const planet = World.make({
-      type: WorldType.planet, id: 0x1ab_0000_0000_e7e7n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
-      roots: [{ identity: rootId.publicOnly(), stableEndpoints: [ipv4(parseIpv4(`${NET}.1`)!, PORT)] }],
-    }, signer);
-    const home = (identity: typeof rootId): string => {
-      const h = mkdtempSync(join(tmpdir(), 'ztroot-eth-'));
+    const planet = labPlanet(0x1ab_0000_0000_e7e7n, rootId, ipv4(parseIpv4(`${NET}.1`)!, PORT));
+    const home = (identity: Identity): string => {
+      const h = labHome('ztroot-eth-', identity, planet);
       homes.push(h);
-      mkdirSync(join(h, 'moons.d'));
-      writeFileSync(join(h, 'identity.secret'), identity.toString(true), { mode: 0o600 });
-      writeFileSync(join(h, 'planet'), planet.serialize());
       return h;
     };
     const rootHome = home(rootId);
     await startLabRoot(lab, ns.root, rootHome, ['--bind', `${NET}.1`, '--port', String(PORT), '--controller']);
-    rootToken = readFileSync(join(rootHome, 'authtoken.secret'), 'utf8').trim();
+    controllerApi = labJsonApi(lab, ns.root, `http://127.0.0.1:${PORT}`, readFileSync(join(rootHome, 'authtoken.secret'), 'utf8').trim());
     for (const [i, identity] of [id0, id1].entries()) {
-      const h = home(identity);
-      const child = lab.spawn(ns[`leaf${i}`], NODE, [ZTROOT_BIN, 'leaf', '--home', h, '--bind', `${NET}.${i + 2}`, '--port', String(PORT)]);
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-      child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-      await until(`leaf ${i} to start:\n${out}`, () => (out.includes('is running') ? true : undefined));
-      leafToken[i] = readFileSync(join(h, 'authtoken.secret'), 'utf8').trim();
+      const leaf = await startLabLeaf(lab, ns[`leaf${i}`], home(identity), ['--bind', `${NET}.${i + 2}`, '--port', String(PORT)], EVENT_MS);
+      leafApis.push(labJsonApi(lab, ns[`leaf${i}`], `http://127.0.0.1:${PORT}`, leaf.token));
     }
-    const created = controllerApi('POST', `/controller/network/${formatAddress(rootId.address)}______`, {
-      name: 'lab-ethernet', private: true, v4AssignMode: { zt: true },
-      routes: [{ target: '10.244.0.0/24' }], ipAssignmentPools: [{ ipRangeStart: '10.244.0.10', ipRangeEnd: '10.244.0.20' }],
-    });
-    nwid = created.id;
+    nwid = await createLabNetwork(async (m, p, b) => controllerApi(m, p, b), rootId.address, { name: 'lab-ethernet', subnet: '10.244.0' });
   }, 120_000);
 
   afterAll(async () => {

@@ -13,21 +13,19 @@
 // Skips (does not fail, and says why) without root and `ip netns`, without `ping`, or without
 // the tap addon.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
 import type { Identity } from '../../src/identity/identity.ts';
 import { ipv4, parseIpv4 } from '../../src/wire/inet-address.ts';
-import { WorldType } from '../../src/world/constants.ts';
-import { World } from '../../src/world/world.ts';
 import { nativeAddonPath } from '../../src/util/native-addon.ts';
-import { labHttp, NODE, startLabRoot, ZTROOT_BIN, type LabRoot } from '../../tools/lab/lab-root.ts';
+import { authorize, createLabNetwork, labHome, labPlanet } from '../../tools/lab/controller-lab.ts';
+import { labJsonApi, startLabLeaf, startLabRoot, type LabRoot } from '../../tools/lab/lab-root.ts';
 import { addSharedLanSite, type SharedLanSite } from '../../tools/lab/nat-lab.ts';
 import { NetnsLab } from '../../tools/lab/netns.ts';
+import { until as untilWithin } from '../../tools/lab/until.ts';
 import { VECTOR_IDENTITIES } from '../support/root-harness.ts';
 import { missingCommand, skipGroup, skipWithoutNetns } from '../support/skips.ts';
 
@@ -39,15 +37,7 @@ const EVENT_MS = 30_000;
 const unavailable = skipWithoutNetns() || skipGroup('leaf paths end-to-end test', missingCommand('ping', 'iputils-ping') ??
   (existsSync(nativeAddonPath('tap')) ? undefined : 'the tap addon is not built (npm run build:native)'));
 
-async function until<T>(what: string, f: () => T | undefined): Promise<T> {
-  const end = Date.now() + EVENT_MS;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T>(what: string, f: () => T | undefined | false): Promise<T> => untilWithin(what, f, EVENT_MS, 250);
 
 interface PathJson { address: string; active: boolean; expired: boolean; preferred: boolean }
 
@@ -57,17 +47,13 @@ describe.skipIf(unavailable)('direct paths between ztroot leaves behind NATs', (
   let root: LabRoot;
   let rootNs: string;
   const sites: SharedLanSite[] = [];
-  /** Namespace, LAN addresses and API token of each leaf. */
-  const leaves: { ns: string; ip: string; ip6?: string; token: string; identity: Identity }[] = [];
+  /** Namespace, LAN addresses and local API of each leaf. */
+  const leaves: { ns: string; ip: string; ip6?: string; api: (method: string, path: string, body?: unknown) => any; identity: Identity }[] = [];
   const homes: string[] = [];
-  let rootToken: string;
   let nwid: string;
   const zt: string[] = [];
 
-  const leafApi = (i: number, method: string, path: string, body?: unknown): any =>
-    JSON.parse(labHttp(lab, leaves[i].ns, method, `http://127.0.0.1:${PORT}${path}`, leaves[i].token, body) || 'null');
-  const controllerApi = (method: string, path: string, body?: unknown): any =>
-    JSON.parse(labHttp(lab, rootNs, method, `http://127.0.0.1:${PORT}${path}`, rootToken, body) || 'null');
+  const leafApi = (i: number, method: string, path: string, body?: unknown): any => leaves[i].api(method, path, body);
   /** leaf i's paths to leaf j, from its /peer. */
   const pathsTo = (i: number, j: number): PathJson[] =>
     (leafApi(i, 'GET', '/peer') as { address: string; paths: PathJson[] }[]).find((p) => p.address === formatAddress(leaves[j].identity.address))?.paths ?? [];
@@ -93,40 +79,26 @@ describe.skipIf(unavailable)('direct paths between ztroot leaves behind NATs', (
     sites.push(addSharedLanSite(lab, wan, 'natB', `${WAN}.3/24`, '198.19.2', 1));
     sites.push(addSharedLanSite(lab, wan, 'natC', `${WAN}.4/24`, '198.19.3', 2, '2001:2:0:3'));
 
-    const signer = generateKeyPair();
-    const planet = World.make({
-      type: WorldType.planet, id: 0x1ab_0000_0000_9a75n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
-      roots: [{ identity: rootId.publicOnly(), stableEndpoints: [ipv4(parseIpv4(`${WAN}.1`)!, PORT)] }],
-    }, signer);
+    const planet = labPlanet(0x1ab_0000_0000_9a75n, rootId, ipv4(parseIpv4(`${WAN}.1`)!, PORT));
     const home = (identity: Identity): string => {
-      const h = mkdtempSync(join(tmpdir(), 'ztroot-paths-'));
+      const h = labHome('ztroot-paths-', identity, planet);
       homes.push(h);
-      mkdirSync(join(h, 'moons.d'));
-      writeFileSync(join(h, 'identity.secret'), identity.toString(true), { mode: 0o600 });
-      writeFileSync(join(h, 'planet'), planet.serialize());
       return h;
     };
     const rootHome = home(rootId);
     root = await startLabRoot(lab, rootNs, rootHome, ['--bind', `${WAN}.1`, '--port', String(PORT), '--controller']);
-    rootToken = readFileSync(join(rootHome, 'authtoken.secret'), 'utf8').trim();
+    const rootApi = labJsonApi(lab, rootNs, `http://127.0.0.1:${PORT}`, readFileSync(join(rootHome, 'authtoken.secret'), 'utf8').trim());
+    const controllerApi = async (method: string, path: string, body?: unknown): Promise<any> => rootApi(method, path, body);
     const hosts = sites.flatMap((s) => s.hosts);
     leaves.push(...await Promise.all(hosts.map(async (host, i) => {
       const identity = leafIds[i];
-      const h = home(identity);
-      const child = lab.spawn(host.ns, NODE, [ZTROOT_BIN, 'leaf', '--home', h, '--port', String(PORT)]);
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-      child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-      await until(`leaf ${i} to start:\n${out}`, () => (out.includes('is running') ? true : undefined));
-      return { ...host, token: readFileSync(join(h, 'authtoken.secret'), 'utf8').trim(), identity };
+      const leaf = await startLabLeaf(lab, host.ns, home(identity), ['--port', String(PORT)], EVENT_MS);
+      return { ...host, api: labJsonApi(lab, host.ns, `http://127.0.0.1:${PORT}`, leaf.token), identity };
     })));
-    nwid = controllerApi('POST', `/controller/network/${formatAddress(rootId.address)}______`, {
-      name: 'lab-paths', private: true, v4AssignMode: { zt: true },
-      routes: [{ target: '10.245.0.0/24' }], ipAssignmentPools: [{ ipRangeStart: '10.245.0.10', ipRangeEnd: '10.245.0.20' }],
-    }).id;
+    nwid = await createLabNetwork(controllerApi, rootId.address, { name: 'lab-paths', subnet: '10.245.0' });
     for (const [i, leaf] of leaves.entries()) {
       // authorized before it asks: its first request gets the config, no 5-s retry
-      controllerApi('POST', `/controller/network/${nwid}/member/${formatAddress(leaf.identity.address)}`, { authorized: true });
+      await authorize(controllerApi, nwid, leaf.identity.address);
       leafApi(i, 'POST', `/network/${nwid}`, {});
     }
     for (const i of leaves.keys()) {

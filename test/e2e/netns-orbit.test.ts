@@ -98,7 +98,6 @@ describe.skipIf(noNetns)('orbit a ztroot moon through a ztroot planet', () => {
     const problems = await lab.destroy();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
     expect(problems).toEqual([]);
-    expect(lab.remainingNamespaces()).toEqual([]);
   }, 30_000);
 
   it('the moon root registers with the planet root and reports it as an answering upstream', async () => {

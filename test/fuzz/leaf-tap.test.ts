@@ -9,20 +9,19 @@
 //
 // Skips (and says why) without root and `ip netns`, python3, or the tap addon.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
+import type { Identity } from '../../src/identity/identity.ts';
 import { nativeAddonPath } from '../../src/util/native-addon.ts';
 import { ipv4, parseIpv4 } from '../../src/wire/inet-address.ts';
-import { WorldType } from '../../src/world/constants.ts';
-import { World } from '../../src/world/world.ts';
+import { authorize, createLabNetwork, labHome, labPlanet, type ControllerApi } from '../../tools/lab/controller-lab.ts';
 import { labHttp, NODE, startLabRoot, ZTROOT_BIN } from '../../tools/lab/lab-root.ts';
 import { NetnsLab } from '../../tools/lab/netns.ts';
 import { fixtureIdentities } from '../../tools/fuzz/peers.ts';
 import { REPO } from '../../tools/fuzz/target.ts';
+import { until } from '../../tools/lab/until.ts';
 import { missingCommand, skipGroup, skipWithoutNetns } from '../support/skips.ts';
 
 const NET = '198.18.14';
@@ -40,58 +39,41 @@ afterAll(async () => {
   expect(problems ?? []).toEqual([]);
 }, 30_000);
 
-async function until<T>(what: string, f: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Waits here poll every 250 ms (each poll of the device's addresses runs `ip`). */
+const wait = <T>(what: string, f: () => T | undefined | false): Promise<T> => until(what, f, 30_000, 250);
 
 it.skipIf(unavailable)('junk frames written into the TAP device: all reach the leaf, which stays up, quiet and configured', async () => {
   const [, , , , , , leafId, rootId] = fixtureIdentities();
   lab = new NetnsLab();
   const ns = lab.namespace('abtap');
   for (const host of [1, 2]) lab.ip(ns, 'addr', 'add', `${NET}.${host}/32`, 'dev', 'lo'); // root and leaf: not loopback addresses, so paths form
-  const signer = generateKeyPair();
-  const planet = World.make({
-    type: WorldType.planet, id: 0xab_0000_0000_7a9n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
-    roots: [{ identity: rootId.publicOnly(), stableEndpoints: [ipv4(parseIpv4(`${NET}.1`)!, 9993)] }],
-  }, signer);
-  const home = (secret: string): string => {
-    const h = mkdtempSync(join(tmpdir(), 'ztroot-abtap-'));
+  const planet = labPlanet(0xab_0000_0000_7a9n, rootId, ipv4(parseIpv4(`${NET}.1`)!, 9993));
+  const home = (identity: Identity): string => {
+    const h = labHome('ztroot-abtap-', identity, planet);
     homes.push(h);
-    mkdirSync(join(h, 'moons.d'));
-    writeFileSync(join(h, 'identity.secret'), secret, { mode: 0o600 });
-    writeFileSync(join(h, 'planet'), planet.serialize());
     return h;
   };
-  const rootHome = home(rootId.toString(true));
+  const rootHome = home(rootId);
   await startLabRoot(lab, ns, rootHome, ['--bind', `${NET}.1`, '--port', '9993', '--controller', '--workers', '0']);
   const rootToken = readFileSync(join(rootHome, 'authtoken.secret'), 'utf8').trim();
-  const leafHome = home(leafId.toString(true));
+  const leafHome = home(leafId);
   const leaf = lab.spawn(ns, NODE, [ZTROOT_BIN, 'leaf', '--home', leafHome, '--bind', `${NET}.2`, '--port', String(LEAF_PORT)]);
   let out = '';
   let err = '';
   leaf.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
   leaf.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  await until(`the leaf to start:\n${err}`, () => (out.includes('is running') ? true : undefined));
+  await wait(`the leaf to start:\n${err}`, () => out.includes('is running'));
   const leafToken = readFileSync(join(leafHome, 'authtoken.secret'), 'utf8').trim();
   const leafApi = (method: string, path: string, body?: unknown): any =>
     JSON.parse(labHttp(lab!, ns, method, `http://127.0.0.1:${LEAF_PORT}${path}`, leafToken, body) || 'null');
 
-  const created = JSON.parse(labHttp(lab, ns, 'POST', `http://127.0.0.1:9993/controller/network/${formatAddress(rootId.address)}______`, rootToken, {
-    name: 'tap-junk', private: true, v4AssignMode: { zt: true },
-    routes: [{ target: '10.14.1.0/24' }], ipAssignmentPools: [{ ipRangeStart: '10.14.1.10', ipRangeEnd: '10.14.1.20' }],
-  }));
-  // authorized before it asks: configured at its first request
-  labHttp(lab, ns, 'POST', `http://127.0.0.1:9993/controller/network/${created.id}/member/${formatAddress(leafId.address)}`, rootToken, { authorized: true });
-  leafApi('POST', `/network/${created.id}`, {});
+  const rootApi: ControllerApi = async (method, path, body) => JSON.parse(labHttp(lab!, ns, method, `http://127.0.0.1:9993${path}`, rootToken, body));
+  const networkId = await createLabNetwork(rootApi, rootId.address, { name: 'tap-junk', subnet: '10.14.1' });
+  await authorize(rootApi, networkId, leafId.address); // before it asks: configured at its first request
+  leafApi('POST', `/network/${networkId}`, {});
   // configured: its TAP device is up with the managed address (`ip` is cheaper to poll than the API)
-  await until('the network configured with a TAP device', () => (/^zt\S+\s+\S+\s+10\.14\.1\./m.test(lab!.ip(ns, '-br', 'addr')) ? true : undefined));
-  const net = leafApi('GET', `/network/${created.id}`);
+  await wait('the network configured with a TAP device', () => /^zt\S+\s+\S+\s+10\.14\.1\./m.test(lab!.ip(ns, '-br', 'addr')));
+  const net = leafApi('GET', `/network/${networkId}`);
   expect(net).toMatchObject({ status: 'OK', portError: 0 });
   // frames the kernel put on the device (to the leaf's descriptor), and those its queue dropped
   const tx = (what: 'tx_packets' | 'tx_dropped'): number => Number(lab!.exec(ns, 'cat', [`/sys/class/net/${net.portDeviceName}/statistics/${what}`]).trim());
@@ -107,7 +89,7 @@ it.skipIf(unavailable)('junk frames written into the TAP device: all reach the l
 
   expect(leaf.exitCode).toBeNull();
   expect(leafApi('GET', '/status')).toMatchObject({ address: formatAddress(leafId.address), online: true });
-  expect(leafApi('GET', `/network/${created.id}`)).toMatchObject({ status: 'OK', portDeviceName: net.portDeviceName });
+  expect(leafApi('GET', `/network/${networkId}`)).toMatchObject({ status: 'OK', portDeviceName: net.portDeviceName });
   const errors = err.split('\n').filter((l) => l.trim() !== '' && (!l.startsWith('{') || JSON.parse(l).level === 'error'));
   expect(errors).toEqual([]);
   // the drops by reason, where the leaf exports them

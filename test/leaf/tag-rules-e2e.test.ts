@@ -6,52 +6,27 @@
 // sender, from B as receiver), a WATCH rule's truncated copies are acknowledged, and a REDIRECT
 // rule sends them to C instead of B.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
 import { generateIdentity } from '../../src/identity/identity.ts';
-import { LeafNode } from '../../src/leaf/leaf-node.ts';
+import type { LeafNode } from '../../src/leaf/leaf-node.ts';
 import type { VirtualEthernet } from '../../src/leaf/virtual-ethernet.ts';
 import { Verb } from '../../src/wire/constants.ts';
-import { macToBytes } from '../../src/wire/mac.ts';
-import { World } from '../../src/world/world.ts';
-import { WorldType } from '../../src/world/constants.ts';
+import { ControllerLab } from '../../tools/lab/controller-lab.ts';
+import { ethernetFrame, LAB_ETHERTYPE } from '../../tools/lab/ethernet.ts';
+import { until } from '../../tools/lab/until.ts';
 import { captureExchange } from '../controller/capture-exchange.ts';
 import { startControllerRoot, type ControllerRoot } from '../controller/harness.ts';
 
 const x = captureExchange();
-const ETHERTYPE_EXPERIMENTAL = 0x88b5;
 const TEAM = 100;
-
-function ethernet(destination: number, source: number, text: string): Uint8Array {
-  const payload = Buffer.from(text);
-  const f = new Uint8Array(14 + payload.length);
-  f.set(macToBytes(destination), 0);
-  f.set(macToBytes(source), 6);
-  f[12] = ETHERTYPE_EXPERIMENTAL >> 8;
-  f[13] = ETHERTYPE_EXPERIMENTAL & 0xff;
-  f.set(payload, 14);
-  return f;
-}
-
-async function until<T>(what: string, f: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('tag rules, TEE and REDIRECT between three members of a root --controller network', () => {
   let c: ControllerRoot;
-  const leaves: LeafNode[] = [];
-  const homes: string[] = [];
-  const eth: VirtualEthernet[] = [];
+  let lab: ControllerLab;
+  let leaves: LeafNode[];
+  let eth: VirtualEthernet[];
   /** Text of every frame each member's program received, with the frame's destination MAC. */
   const got: { text: string; to: number }[][] = [[], [], []];
   let nwid: bigint;
@@ -68,53 +43,36 @@ describe('tag rules, TEE and REDIRECT between three members of a root --controll
 
   beforeAll(async () => {
     c = await startControllerRoot({ identity: x.controller });
-    const signer = generateKeyPair();
-    const planet = World.make({
-      type: WorldType.planet, id: 0x7a7a_0000_7a95n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
-      roots: [{ identity: x.controller.publicOnly(), stableEndpoints: [c.endpoint] }],
-    }, signer);
-    const created = await c.api('POST', `/controller/network/${formatAddress(x.controller.address)}______`, {
-      name: 'teams', private: true, v4AssignMode: { zt: true }, rules: sameTeamRules(),
-      routes: [{ target: '10.147.21.0/24' }], ipAssignmentPools: [{ ipRangeStart: '10.147.21.10', ipRangeEnd: '10.147.21.20' }],
+    lab = await ControllerLab.create({
+      root: x.controller, endpoint: c.endpoint, api: c.apiJson, planetId: 0x7a7a_0000_7a95n,
+      network: { name: 'teams', subnet: '10.147.21', rules: sameTeamRules() },
     });
-    nwHex = created.json.id;
-    nwid = BigInt('0x' + nwHex);
-    const identities = [...x.members.values(), generateIdentity()];
-    for (const [i, identity] of identities.entries()) {
-      const home = mkdtempSync(join(tmpdir(), 'ztroot-lc-tags-'));
-      homes.push(home);
-      writeFileSync(join(home, 'identity.secret'), identity.toString(true), { mode: 0o600 });
-      writeFileSync(join(home, 'planet'), planet.serialize());
-      const leaf = new LeafNode({ home, bind: ['127.0.0.1'], port: 0, allowLoopbackPaths: true, pingIntervalMs: 100, ethernet: 'frames' });
-      await leaf.start();
-      leaves.push(leaf);
-      leaf.join(nwid);
-      await c.api('POST', `/controller/network/${nwHex}/member/${formatAddress(identity.address)}`, { authorized: true, tags: [[TEAM, i < 2 ? 1 : 2]] });
+    ({ nwid, networkId: nwHex, leaves } = lab);
+    for (const [i, identity] of [...x.members.values(), generateIdentity()].entries()) {
+      await lab.addLeaf(identity, { pingIntervalMs: 100 }, { tags: [[TEAM, i < 2 ? 1 : 2]] });
     }
-    for (const [i, leaf] of leaves.entries()) {
-      const e = await until('the network configured', () => leaf.ethernet(nwid));
+    eth = await lab.configured();
+    for (const [i, e] of eth.entries()) {
       e.on('frame', (f: Uint8Array) => {
-        if (((f[12] << 8) | f[13]) !== ETHERTYPE_EXPERIMENTAL) return;
+        if (((f[12] << 8) | f[13]) !== LAB_ETHERTYPE) return;
         got[i].push({ text: Buffer.from(f.subarray(14)).toString(), to: Number(BigInt('0x' + Buffer.from(f.subarray(0, 6)).toString('hex'))) });
       });
-      eth.push(e);
     }
     for (const [i, leaf] of leaves.entries()) expect(leaf.member.networks.get(nwid)!.config!.tags.map((t) => [t.id, t.value])).toEqual([[TEAM, i < 2 ? 1 : 2]]);
   }, 60_000);
 
   afterAll(async () => {
-    for (const l of leaves) await l.stop();
+    await lab?.stop();
     await c?.stop();
-    for (const h of homes) rmSync(h, { recursive: true, force: true });
     if (c) rmSync(c.home, { recursive: true, force: true });
   });
 
   const received = (i: number, text: string): boolean => got[i].some((g) => g.text === text);
 
   it('members of the same team talk both ways, each holding the other\'s tag', async () => {
-    eth[0].send(ethernet(eth[1].mac, eth[0].mac, 'a to b'));
+    eth[0].send(ethernetFrame(eth[1].mac, eth[0].mac, 'a to b'));
     await until('B gets A\'s frame', () => received(1, 'a to b'));
-    eth[1].send(ethernet(eth[0].mac, eth[1].mac, 'b to a'));
+    eth[1].send(ethernetFrame(eth[0].mac, eth[1].mac, 'b to a'));
     await until('A gets B\'s frame', () => received(0, 'b to a'));
     const n0 = leaves[0].member.networks.get(nwid)!;
     expect(leaves[0].member.remoteOf(n0, leaves[1].address).getTag(n0.config!, TEAM)?.value).toBe(1);
@@ -122,13 +80,13 @@ describe('tag rules, TEE and REDIRECT between three members of a root --controll
 
   it('a member of another team is dropped by the receiver\'s rules, once it has shown its tag', async () => {
     const droppedBefore = leaves[0].frames.dropped.inbound;
-    eth[2].send(ethernet(eth[0].mac, eth[2].mac, 'c to a'));
+    eth[2].send(ethernetFrame(eth[0].mac, eth[2].mac, 'c to a'));
     await until('A\'s rules drop C\'s frame', () => leaves[0].frames.dropped.inbound > droppedBefore);
     const n0 = leaves[0].member.networks.get(nwid)!;
     expect(leaves[0].member.remoteOf(n0, leaves[2].address).getTag(n0.config!, TEAM)?.value).toBe(2);
     // A, now holding C's tag, does not even send to C
     const aDropped = leaves[0].frames.dropped.outbound;
-    eth[0].send(ethernet(eth[2].mac, eth[0].mac, 'a to c'));
+    eth[0].send(ethernetFrame(eth[2].mac, eth[0].mac, 'a to c'));
     await until('A\'s rules drop its frame to C', () => leaves[0].frames.dropped.outbound > aDropped);
     expect(received(0, 'c to a') || received(2, 'a to c')).toBe(false);
   });
@@ -141,13 +99,13 @@ describe('tag rules, TEE and REDIRECT between three members of a root --controll
     let k = 0;
     const nC = leaves[2].member.networks.get(nwid)!;
     await until('a copy at C, and C holding A\'s and B\'s COMs', () => {
-      eth[0].send(ethernet(eth[1].mac, eth[0].mac, `teed ${k++}`));
+      eth[0].send(ethernetFrame(eth[1].mac, eth[0].mac, `teed ${k++}`));
       return got[2].some((g) => g.text.startsWith('teed')) && leaves[2].member.accepts(nC, leaves[0].address) && leaves[2].member.accepts(nC, leaves[1].address);
     });
     expect(got[2].find((g) => g.text.startsWith('teed'))!.to).toBe(eth[1].mac);
     await until('B gets the frames too', () => received(1, 'teed 0'));
     const last = `teed last`;
-    eth[0].send(ethernet(eth[1].mac, eth[0].mac, last));
+    eth[0].send(ethernetFrame(eth[1].mac, eth[0].mac, last));
     // two copies: A's (TEE outbound) and B's (TEE inbound)
     await until('two copies of one frame at C', () => got[2].filter((g) => g.text === last).length === 2);
   });
@@ -165,7 +123,7 @@ describe('tag rules, TEE and REDIRECT between three members of a root --controll
     }) as typeof node.send;
     let k = 0;
     await until('an OK(EXT_FRAME) from C', () => {
-      eth[0].send(ethernet(eth[1].mac, eth[0].mac, `watched ${k++}`));
+      eth[0].send(ethernetFrame(eth[1].mac, eth[0].mac, `watched ${k++}`));
       return acks > 0;
     });
     // the copies carry the first 8 bytes of the payload only
@@ -176,9 +134,9 @@ describe('tag rules, TEE and REDIRECT between three members of a root --controll
     const C = formatAddress(leaves[2].address);
     await setRules(sameTeamRules([{ type: 'ACTION_REDIRECT', address: C, flags: 0 }]));
     const text = 'redirected';
-    eth[0].send(ethernet(eth[1].mac, eth[0].mac, text));
+    eth[0].send(ethernetFrame(eth[1].mac, eth[0].mac, text));
     await until('the frame at C', () => received(2, text));
-    eth[1].send(ethernet(eth[0].mac, eth[1].mac, 'b to a, redirected too'));
+    eth[1].send(ethernetFrame(eth[0].mac, eth[1].mac, 'b to a, redirected too'));
     await until('B\'s frame to A at C', () => received(2, 'b to a, redirected too'));
     expect(received(1, text) || received(0, 'b to a, redirected too')).toBe(false);
   });

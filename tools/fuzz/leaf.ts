@@ -10,19 +10,14 @@
 // carry a frame to member B. The TAP side of a `ztroot leaf` daemon is the same code path
 // (NetworkPort.fromHost), fed by the TAP device instead of the program.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateKeyPair } from '../../src/crypto/c25519.ts';
 import { formatAddress } from '../../src/identity/address.ts';
-import { generateIdentity, type Identity } from '../../src/identity/identity.ts';
-import { LeafNode } from '../../src/leaf/leaf-node.ts';
+import { generateIdentity } from '../../src/identity/identity.ts';
 import type { VirtualEthernet } from '../../src/leaf/virtual-ethernet.ts';
 import type { NodeStats } from '../../src/node/stats.ts';
 import { createLogger } from '../../src/util/log.ts';
-import { macFromAddress, macToBytes } from '../../src/wire/mac.ts';
-import { WorldType } from '../../src/world/constants.ts';
-import { World } from '../../src/world/world.ts';
+import { macFromAddress } from '../../src/wire/mac.ts';
+import { ControllerLab } from '../lab/controller-lab.ts';
+import { ethernetFrame, LAB_ETHERTYPE } from '../lab/ethernet.ts';
 import type { Sample } from '../loadgen/target-stats.ts';
 import { campaign, type DatagramReport } from './datagrams.ts';
 import { endpoint, fixtureCapture, fixtureIdentities } from './peers.ts';
@@ -53,7 +48,6 @@ export interface LeafCampaignReport {
 }
 
 const NETWORK_MTU = 2800;
-const JUNK_ETHERTYPE = 0x88b5;
 
 /** A node's counters as /metrics would show them (the families the campaign reads). */
 function statsSamples(s: NodeStats): Sample[] {
@@ -66,36 +60,16 @@ function statsSamples(s: NodeStats): Sample[] {
   ];
 }
 
-async function until<T>(what: string, f: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function ethernetFrame(destination: number, source: number, etherType: number, payload: Uint8Array): Uint8Array {
-  const f = new Uint8Array(14 + payload.length);
-  f.set(macToBytes(destination), 0);
-  f.set(macToBytes(source), 6);
-  f[12] = etherType >> 8;
-  f[13] = etherType & 0xff;
-  f.set(payload, 14);
-  return f;
-}
-
 /** One junk frame from the host side, and its kind. */
 function junkFrame(rng: Rng, mac: number, mtu: number): [string, Uint8Array] {
   const randomMac = (): number => rng.u32() * 256 + rng.int(256);
   switch (rng.int(7)) {
     case 0: return ['runt', rng.bytes(rng.int(14))];
-    case 1: return ['foreign-source-mac', ethernetFrame(randomMac(), randomMac() & ~0x0100_0000_0000, JUNK_ETHERTYPE, rng.bytes(rng.int(200)))];
-    case 2: return ['over-mtu', ethernetFrame(randomMac() & ~0x0100_0000_0000, mac, JUNK_ETHERTYPE, rng.bytes(rng.range(mtu + 1, 9000)))];
-    case 3: return ['random-multicast', ethernetFrame(randomMac() | 0x0100_0000_0000, mac, JUNK_ETHERTYPE, rng.bytes(rng.int(300)))];
-    case 4: return ['random-unicast', ethernetFrame(randomMac() & ~0x0100_0000_0000, mac, rng.pick([0x0800, 0x86dd, JUNK_ETHERTYPE]), rng.bytes(rng.int(300)))];
-    case 5: return ['broken-arp', ethernetFrame(0xffff_ffff_ffff, mac, 0x0806, rng.bytes(rng.int(40)))];
+    case 1: return ['foreign-source-mac', ethernetFrame(randomMac(), randomMac() & ~0x0100_0000_0000, rng.bytes(rng.int(200)))];
+    case 2: return ['over-mtu', ethernetFrame(randomMac() & ~0x0100_0000_0000, mac, rng.bytes(rng.range(mtu + 1, 9000)))];
+    case 3: return ['random-multicast', ethernetFrame(randomMac() | 0x0100_0000_0000, mac, rng.bytes(rng.int(300)))];
+    case 4: return ['random-unicast', ethernetFrame(randomMac() & ~0x0100_0000_0000, mac, rng.bytes(rng.int(300)), rng.pick([0x0800, 0x86dd, LAB_ETHERTYPE]))];
+    case 5: return ['broken-arp', ethernetFrame(0xffff_ffff_ffff, mac, rng.bytes(rng.int(40)), 0x0806)];
     default: return ['random-bytes', rng.bytes(rng.range(14, 1600))];
   }
 }
@@ -121,45 +95,25 @@ export async function runLeafCampaign(o: LeafCampaignOptions): Promise<LeafCampa
   const ids = fixtureIdentities();
   const rootId = ids[7];
   const root = await RootTarget.spawn({ identitySecret: rootId.toString(true), args: ['--controller', '--validation-threads', '1', '--workers', '1'] });
-  const homes: string[] = [];
-  const leaves: LeafNode[] = [];
+  let lab: ControllerLab | undefined;
   const opened: { close(): unknown }[] = [];
   const leafLog: string[] = [];
   try {
-    const token = readFileSync(join(root.home, 'authtoken.secret'), 'utf8').trim();
     const api = async (method: string, path: string, body: unknown): Promise<any> => {
-      const r = await fetch(`http://${root.http}${path}`, { method, headers: { 'X-ZT1-Auth': token }, body: JSON.stringify(body) });
+      const r = await fetch(`http://${root.http}${path}`, { method, headers: { 'X-ZT1-Auth': root.authToken }, body: JSON.stringify(body) })
+        .catch((e: unknown) => { throw new Error(`${method} ${path}: ${(e as Error).message} (${String((e as Error).cause)})`); });
       if (!r.ok) throw new Error(`${method} ${path}: HTTP ${r.status}`);
       return r.json();
     };
-    const signer = generateKeyPair();
-    const planet = World.make({
-      type: WorldType.planet, id: 0xab_0000_0000_0e14n, timestamp: 1n, updatesMustBeSignedBy: signer.publicKey,
-      roots: [{ identity: rootId.publicOnly(), stableEndpoints: [endpoint(root.udp.host, root.udp.port)] }],
-    }, signer);
-    const created = await api('POST', `/controller/network/${formatAddress(rootId.address)}______`, {
-      name: 'abuse', private: true, mtu: NETWORK_MTU, v4AssignMode: { zt: true },
-      routes: [{ target: '10.14.0.0/24' }], ipAssignmentPools: [{ ipRangeStart: '10.14.0.10', ipRangeEnd: '10.14.0.20' }],
+    lab = await ControllerLab.create({
+      root: rootId, endpoint: endpoint(root.udp.host, root.udp.port), api, planetId: 0xab_0000_0000_0e14n,
+      network: { name: 'abuse', subnet: '10.14.0', mtu: NETWORK_MTU },
     });
-    const nwid = BigInt(`0x${created.id}`);
-    const members: Identity[] = [ids[6], generateIdentity()];
-    for (const [i, identity] of members.entries()) {
-      const home = mkdtempSync(join(tmpdir(), 'ztroot-fuzz-leaf-'));
-      homes.push(home);
-      writeFileSync(join(home, 'identity.secret'), identity.toString(true), { mode: 0o600 });
-      writeFileSync(join(home, 'planet'), planet.serialize());
-      const leaf = new LeafNode({
-        home, bind: ['127.0.0.1'], port: 0, allowLoopbackPaths: true, pingIntervalMs: 1000, ethernet: 'frames',
-        log: i === 0 ? createLogger('warn', (l) => { leafLog.push(l); }) : undefined,
-      });
-      await leaf.start();
-      leaves.push(leaf);
-      leaf.join(nwid);
-      await api('POST', `/controller/network/${created.id}/member/${formatAddress(identity.address)}`, { authorized: true });
-    }
-    const [a, b] = leaves;
-    const [ethA, ethB] = [await until('member A configured', () => a.ethernet(nwid)), await until('member B configured', () => b.ethernet(nwid))];
-    log(`leaf ${formatAddress(a.address)} on 127.0.0.1/${a.primaryPort} joined ${created.id}; root pid ${root.pid}`);
+    const nwid = lab.nwid;
+    const a = await lab.addLeaf(ids[6], { pingIntervalMs: 1000, log: createLogger('warn', (l) => { leafLog.push(l); }) });
+    const b = await lab.addLeaf(generateIdentity(), { pingIntervalMs: 1000 });
+    const [ethA, ethB] = await lab.configured();
+    log(`leaf ${formatAddress(a.address)} on 127.0.0.1/${a.primaryPort} joined ${lab.networkId}; root pid ${root.pid}`);
 
     const stats = a.leaf.node.stats;
     const dropsAtStart = new Map(stats.drops);
@@ -182,7 +136,7 @@ export async function runLeafCampaign(o: LeafCampaignOptions): Promise<LeafCampa
     const marker = new Uint8Array(Buffer.from('after the campaign'));
     ethB.on('frame', (f) => { if (Buffer.from(f.subarray(14)).equals(marker)) frameToMember = true; });
     for (let i = 0; i < 10 && !frameToMember; i++) {
-      ethA.send(ethernetFrame(macFromAddress(b.address, nwid), ethA.mac, JUNK_ETHERTYPE, marker));
+      ethA.send(ethernetFrame(macFromAddress(b.address, nwid), ethA.mac, marker));
       await new Promise((r) => setTimeout(r, 300));
     }
     const drops: Record<string, number> = {};
@@ -196,8 +150,7 @@ export async function runLeafCampaign(o: LeafCampaignOptions): Promise<LeafCampa
     for (const s of opened) {
       try { await s.close(); } catch { /* already closed */ }
     }
-    for (const l of leaves) await l.stop();
-    for (const h of homes) rmSync(h, { recursive: true, force: true });
+    await lab?.stop();
     await root.dispose();
   }
 }

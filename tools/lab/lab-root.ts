@@ -35,18 +35,24 @@ export function labHttp(lab: NetnsLab, ns: string, method: string, url: string, 
   return lab.exec(ns, 'env', [`ZT_URL=${url}`, `ZT_METHOD=${method}`, `ZT_TOKEN=${token}`, `ZT_BODY=${body === undefined ? '' : JSON.stringify(body)}`, NODE, '-e', script]);
 }
 
+/** A JSON API inside a namespace: `call(method, path, body?)` returns the parsed body (null when empty). */
+export function labJsonApi(lab: NetnsLab, ns: string, base: string, token: string): (method: string, path: string, body?: unknown) => any {
+  return (method, path, body) => JSON.parse(labHttp(lab, ns, method, `${base}${path}`, token, body) || 'null');
+}
+
 /**
- * Start `ztroot root --home HOME …args` in `ns` and wait until it prints that it is running.
- * The home must already hold identity.secret (and any worlds).
+ * Spawn `ztroot …args` in `ns` and wait until its stdout matches `ready`; rejects with what it
+ * printed when it exits first or does not get there within `startupMs`.
  */
-export async function startLabRoot(lab: NetnsLab, ns: string, home: string, args: readonly string[], http = '127.0.0.1:9993', startupMs = 30_000): Promise<LabRoot> {
-  const child = lab.spawn(ns, NODE, [ZTROOT_BIN, 'root', '--home', home, '--http', http, '--validation-threads', '1', ...args]);
+async function spawnUntilReady(lab: NetnsLab, ns: string, args: readonly string[], ready: RegExp, startupMs: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = lab.spawn(ns, NODE, [ZTROOT_BIN, ...args]);
+  const what = `ztroot ${args[0]} in ${ns}`;
   let out = '';
   await new Promise<void>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`root in ${ns} did not start within ${startupMs} ms:\n${out}`)), startupMs);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${startupMs} ms:\n${out}`)), startupMs);
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString('utf8');
-      if (/ztroot root [0-9a-f]{10} is running/.test(out)) {
+      if (ready.test(out)) {
         clearTimeout(timer);
         resolvePromise();
       }
@@ -54,13 +60,37 @@ export async function startLabRoot(lab: NetnsLab, ns: string, home: string, args
     child.stderr!.on('data', (c: Buffer) => { out += c.toString('utf8'); });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`root in ${ns} exited with ${code} before it was ready:\n${out}`));
+      reject(new Error(`${what} exited with ${code} before it was ready:\n${out}`));
     });
   });
+  return { child, output: () => out };
+}
+
+/**
+ * Start `ztroot root --home HOME …args` in `ns` and wait until it prints that it is running.
+ * The home must already hold identity.secret (and any worlds).
+ */
+export async function startLabRoot(lab: NetnsLab, ns: string, home: string, args: readonly string[], http = '127.0.0.1:9993', startupMs = 30_000): Promise<LabRoot> {
+  const { child, output } = await spawnUntilReady(lab, ns, ['root', '--home', home, '--http', http, '--validation-threads', '1', ...args],
+    /ztroot root [0-9a-f]{10} is running/, startupMs);
   const token = readFileSync(join(home, 'metricstoken.secret'), 'utf8').trim();
   return {
-    child, home, http,
-    output: () => out,
+    child, home, http, output,
     get: (path: string): string => labHttp(lab, ns, 'GET', `http://${http}${path}`, token),
   };
+}
+
+export interface LabLeaf {
+  child: ChildProcess;
+  home: string;
+  /** Its authtoken.secret, for its local API. */
+  token: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+}
+
+/** Start `ztroot leaf --home HOME …args` in `ns` and wait until it prints that it is running. */
+export async function startLabLeaf(lab: NetnsLab, ns: string, home: string, args: readonly string[], startupMs = 30_000): Promise<LabLeaf> {
+  const { child, output } = await spawnUntilReady(lab, ns, ['leaf', '--home', home, ...args], /is running/, startupMs);
+  return { child, home, output, token: readFileSync(join(home, 'authtoken.secret'), 'utf8').trim() };
 }

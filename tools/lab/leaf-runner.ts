@@ -17,6 +17,7 @@
 //   {"cmd":"paths","peer":"<addr>"}            → {"event":"paths","peer","paths":[{"remote","local","lastReceiveAgoMs"}]}
 //   {"cmd":"join","network":"<16 hex>"}        → {"event":"joined","network"}; later {"event":"network",…}
 //   {"cmd":"netframe","network","to","text"}   → {"event":"sent","to","result"} (our COM first, then the frame)
+//   {"cmd":"stats"}                            → {"event":"stats","drops","verbsIn","verbsOut","rejectedCredentials"} (counts by name)
 //   {"cmd":"stop"}                             → exits after {"event":"stopped"}
 // Events sent unprompted:
 //   {"event":"ready","address","sockets":["ip/port"]}   {"event":"online"}
@@ -32,19 +33,21 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { formatAddress, parseAddress } from '../../src/identity/address.ts';
 import { parseIdentity, type Identity } from '../../src/identity/identity.ts';
+import { nwidHex } from '../../src/leaf/leaf-home.ts';
 import { NetworkMember } from '../../src/leaf/network-member.ts';
 import { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import { formatInetAddress } from '../../src/wire/inet-address.ts';
 import { World } from '../../src/world/world.ts';
+import { LAB_ETHERTYPE } from './ethernet.ts';
 
-/** The network ID and EtherType lab frames carry (0x88b5: IEEE local experimental EtherType). */
+/** The network ID lab frames carry (outside any network; `netframe` names its own). */
 export const LAB_NETWORK_ID = 0x1ab0000000000001n;
-export const LAB_ETHERTYPE = 0x88b5;
 
 type Json = Record<string, unknown>;
 
+/** One event line; bigints (network IDs) as 16 hex digits, the form the controller API uses. */
 function emit(event: Json): void {
-  process.stdout.write(JSON.stringify(event, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v)) + '\n');
+  process.stdout.write(JSON.stringify(event, (_k, v) => (typeof v === 'bigint' ? nwidHex(v) : v)) + '\n');
 }
 
 function fail(message: string): never {
@@ -205,6 +208,13 @@ async function handle(leaf: SimpleLeaf, cmd: Json, stop: () => Promise<void>): P
       const text = typeof cmd.text === 'string' ? cmd.text : '';
       const result = await member!.sendFrame(to, { networkId: nwid, etherType: LAB_ETHERTYPE, payload: Buffer.from(text, 'utf8') });
       return emit({ event: 'sent', id, to: formatAddress(to), result });
+    }
+    case 'stats': {
+      const s = leaf.node.stats;
+      return emit({
+        event: 'stats', id, drops: Object.fromEntries(s.drops), verbsIn: Object.fromEntries(s.verbsIn), verbsOut: Object.fromEntries(s.verbsOut),
+        rejectedCredentials: member!.rejected,
+      });
     }
     case 'stop':
       return stop();

@@ -145,7 +145,10 @@ export class NetnsLab {
     return child;
   }
 
-  /** End every process this lab started (SIGTERM, then SIGKILL), then delete its namespaces. */
+  /**
+   * End every process this lab started (SIGTERM, then SIGKILL), then delete its namespaces.
+   * Returns what went wrong, including any namespace of this lab still there afterwards.
+   */
   async destroy(): Promise<string[]> {
     const problems: string[] = [];
     await Promise.all([...this.children].map((c) => stopChild(c)));
@@ -164,6 +167,7 @@ export class NetnsLab {
         problems.push((e as Error).message);
       }
     }
+    for (const ns of this.remainingNamespaces()) problems.push(`namespace ${ns} still exists`);
     return problems;
   }
 
