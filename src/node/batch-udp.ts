@@ -157,6 +157,8 @@ interface BatchSocket {
   readonly local: LocalSocket;
   readonly handle: NativeHandle;
   readonly recvData: Buffer;
+  /** The same ring as a plain Uint8Array: its views are cheaper to make than a Buffer's. */
+  readonly recvBytes: Uint8Array;
   readonly recvMeta: Uint8Array;
   readonly recvLength: Uint32Array;
   readonly recvPort: Uint16Array;
@@ -286,6 +288,7 @@ export class NativeUdpTransport implements DatagramTransport {
       local,
       handle,
       recvData: Buffer.from(memory.recvData),
+      recvBytes: new Uint8Array(memory.recvData),
       recvMeta: new Uint8Array(memory.recvMeta),
       recvLength: new Uint32Array(memory.recvMeta),
       recvPort: new Uint16Array(memory.recvMeta),
@@ -314,6 +317,7 @@ export class NativeUdpTransport implements DatagramTransport {
         if (family !== 4 && family !== 6) continue;
         const port = s.recvPort[(m + META.port) >>> 1];
         const start = i * slotBytes;
+        const view = s.recvBytes.subarray(start, start + length);
         try {
           if (raw) {
             src.family = family;
@@ -321,12 +325,12 @@ export class NativeUdpTransport implements DatagramTransport {
             const ip = m + META.ip;
             if (family === 4) src.ip4 = ((meta[ip] << 24) | (meta[ip + 1] << 16) | (meta[ip + 2] << 8) | meta[ip + 3]) >>> 0;
             else for (let k = 0; k < 4; k++) src.ip6[k] = (meta[ip + 4 * k] << 24) | (meta[ip + 4 * k + 1] << 16) | (meta[ip + 4 * k + 2] << 8) | meta[ip + 4 * k + 3];
-            if (raw(s.recvData.subarray(start, start + length), src, s.local)) continue;
+            if (raw(view, src, s.local)) continue;
           }
           let data: Buffer;
           if (this.copyReceived) {
             data = Buffer.allocUnsafe(length);
-            s.recvData.copy(data, 0, start, start + length);
+            data.set(view);
           } else {
             data = s.recvData.subarray(start, start + length);
           }
