@@ -16,6 +16,15 @@
 // callback once per batch with the number of datagrams; whatever the callback queued for sending
 // on this socket goes out in one sendmmsg right after it returns. Errors are counted in the
 // state counters, never thrown from the event loop.
+//
+// Receive coalescing (like a network card's interrupt moderation, or NAPI polling): every
+// wakeup costs a fixed price (epoll, a thread switch, entering JavaScript, one recvmmsg and one
+// sendmmsg) whether it carries one datagram or sixty. While wakeups come more often than one per
+// `coalesceMicros` on average (an open option; 0 turns coalescing off), the socket stops waking
+// the loop and is drained by a timer every tick instead (libuv's timer resolution, 1-2 ms), so
+// each wakeup carries the datagrams of a whole tick. A tick that finds fewer than
+// COALESCE_LEAVE_BELOW datagrams goes back to waking on readability. At light load nothing
+// waits; under load a datagram waits at most one tick.
 
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -45,6 +54,7 @@
 // state: int32 control words, then double counters at STATE_COUNTERS_OFFSET bytes.
 #define CONTROL_SEND_COUNT 0
 #define CONTROL_BOUND_PORT 1
+#define CONTROL_COALESCING 2 // 1 while the socket is drained by the tick timer (read by tests)
 #define CONTROL_WORDS 8
 #define STATE_COUNTERS_OFFSET (CONTROL_WORDS * 4)
 enum {
@@ -57,6 +67,8 @@ enum {
   COUNT_SEND_ERRORS,    // refused (bad destination, unreachable, invalid record...)
   COUNT_FLUSHES,        // sendmmsg rounds started
   COUNT_CALLBACK_ERRORS, // exceptions that escaped the JavaScript callback
+  COUNT_WAKEUPS,        // readable events handled (the socket woke the loop)
+  COUNT_TICKS,          // coalescing timer ticks that drained the socket
   COUNTERS
 };
 #define STATE_BYTES (STATE_COUNTERS_OFFSET + COUNTERS * 8)
@@ -67,10 +79,22 @@ enum {
 #define MAX_SLOT_BYTES 65536
 // Batches read per readable event before yielding to the rest of the event loop.
 #define MAX_BATCHES_PER_WAKE 8
+// Coalescing: entered while the moving average of the gap between wakeups (weight 1/8) is below
+// the socket's threshold. A gap over COALESCE_RESET_FACTOR thresholds starts the average again
+// at twice the threshold, so after a quiet spell it takes about six wakeups in quick succession
+// to enter. Left when a tick finds fewer than COALESCE_LEAVE_BELOW datagrams.
+#define COALESCE_RESET_FACTOR 4
+#define COALESCE_LEAVE_BELOW 2
+#define COALESCE_TICK_MS 1
+#define MAX_COALESCE_MICROS 10000000
 
 typedef struct batch_socket {
   napi_env env;
   uv_poll_t poll;
+  uv_timer_t tick;
+  uint64_t coalesce_ns;  // coalescing threshold on the average gap between wakeups (0: never)
+  uint64_t last_wake_ns; // uv_hrtime of the previous readable event
+  uint64_t avg_gap_ns;   // moving average of the gap between readable events
   int fd;
   int family; // 4 or 6
   uint32_t slots;
@@ -85,7 +109,7 @@ typedef struct batch_socket {
   napi_async_cleanup_hook_handle cleanup_hook;   // registered while open
   napi_async_cleanup_hook_handle teardown_handle; // set when the environment is tearing down
   int closing;
-  int handle_closed; // uv_close finished
+  int handles_open;  // libuv handles (poll, tick) whose uv_close has not finished
   int finalized;     // the JavaScript handle was collected
   struct mmsghdr *recv_msgs;
   struct iovec *recv_iov;
@@ -153,8 +177,8 @@ static batch_socket *unwrap(napi_env env, napi_callback_info info) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Lifetime: the struct is freed once the libuv handle has closed AND the JavaScript handle was
-// collected, whichever comes last.
+// Lifetime: the struct is freed once both libuv handles have closed AND the JavaScript handle
+// was collected, whichever comes last.
 // ------------------------------------------------------------------------------------------------
 
 static void free_socket(batch_socket *s) {
@@ -169,7 +193,7 @@ static void free_socket(batch_socket *s) {
 
 static void on_handle_closed(uv_handle_t *handle) {
   batch_socket *s = handle->data;
-  s->handle_closed = 1;
+  if (--s->handles_open > 0) return;
   if (s->teardown_handle != NULL) napi_remove_async_cleanup_hook(s->teardown_handle);
   if (s->finalized) free_socket(s);
 }
@@ -177,7 +201,7 @@ static void on_handle_closed(uv_handle_t *handle) {
 static void finalize_handle(napi_env env, void *data, void *hint) {
   batch_socket *s = data;
   s->finalized = 1;
-  if (s->handle_closed) free_socket(s);
+  if (s->handles_open == 0) free_socket(s);
 }
 
 /** Stop polling, close the descriptor now (so the port is free at once) and release JS refs. */
@@ -190,6 +214,7 @@ static void close_socket(batch_socket *s) {
   }
   s->control[CONTROL_SEND_COUNT] = 0;
   uv_poll_stop(&s->poll);
+  uv_timer_stop(&s->tick);
   close(s->fd);
   s->fd = -1;
   napi_delete_reference(s->env, s->callback_ref);
@@ -201,6 +226,7 @@ static void close_socket(batch_socket *s) {
   s->control = NULL;
   s->counters = NULL;
   uv_close((uv_handle_t *)&s->poll, on_handle_closed);
+  uv_close((uv_handle_t *)&s->tick, on_handle_closed);
 }
 
 static void on_environment_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
@@ -362,6 +388,64 @@ static void deliver(batch_socket *s, uint32_t count) {
   if (!s->closing) flush_queue(s); // the callback may have closed the socket
 }
 
+/**
+ * Read and deliver up to MAX_BATCHES_PER_WAKE batches; returns how many datagrams (-1: cut short,
+ * more may be waiting). A batch short of full means the socket was empty when it was read; with
+ * `until_empty` it is read again anyway, for what arrived while the batch was handled.
+ */
+static int drain(batch_socket *s, int until_empty) {
+  int total = 0;
+  for (int round = 0; round < MAX_BATCHES_PER_WAKE && !s->closing; round++) {
+    uint32_t n = receive_batch(s);
+    if (n == 0) return total;
+    deliver(s, n);
+    total += (int)n;
+    if (n < s->slots && !until_empty) return total;
+  }
+  return s->closing ? total : -1;
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events);
+static void on_tick(uv_timer_t *timer);
+
+/** Stop waking on readability; the tick timer drains the socket from now on. */
+static void start_coalescing(batch_socket *s) {
+  uv_poll_stop(&s->poll);
+  s->control[CONTROL_COALESCING] = 1;
+  uv_timer_start(&s->tick, on_tick, COALESCE_TICK_MS, 0);
+}
+
+static void stop_coalescing(batch_socket *s) {
+  s->control[CONTROL_COALESCING] = 0;
+  s->last_wake_ns = 0; // the next wakeup starts the average again
+  int r = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  if (r != 0) s->counters[COUNT_RECV_ERRORS]++;
+}
+
+static void on_tick(uv_timer_t *timer) {
+  batch_socket *s = timer->data;
+  if (s->closing) return;
+  s->counters[COUNT_TICKS]++;
+  int got = drain(s, 1);
+  if (s->closing) return;
+  if (got < 0) uv_timer_start(&s->tick, on_tick, 0, 0); // a full drain: come back on the next loop turn
+  else if (got >= COALESCE_LEAVE_BELOW) uv_timer_start(&s->tick, on_tick, COALESCE_TICK_MS, 0);
+  else stop_coalescing(s); // quiet again: anything from now on wakes the loop at once
+}
+
+/** Whether wakeups have come often enough lately that ticks would carry more per wakeup. */
+static int wakeups_are_frequent(batch_socket *s) {
+  uint64_t now = uv_hrtime();
+  uint64_t gap = s->last_wake_ns == 0 ? UINT64_MAX : now - s->last_wake_ns;
+  s->last_wake_ns = now;
+  if (gap > COALESCE_RESET_FACTOR * s->coalesce_ns) {
+    s->avg_gap_ns = 2 * s->coalesce_ns;
+    return 0;
+  }
+  s->avg_gap_ns = (7 * s->avg_gap_ns + gap) / 8;
+  return s->avg_gap_ns < s->coalesce_ns;
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   batch_socket *s = handle->data;
   if (s->closing) return;
@@ -369,12 +453,9 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     s->counters[COUNT_RECV_ERRORS]++;
     return;
   }
-  for (int round = 0; round < MAX_BATCHES_PER_WAKE && !s->closing; round++) {
-    uint32_t n = receive_batch(s);
-    if (n == 0) break;
-    deliver(s, n);
-    if (n < s->slots) break; // drained
-  }
+  s->counters[COUNT_WAKEUPS]++;
+  drain(s, 0); // a partial batch: the socket was empty; level-triggered polling wakes again if not
+  if (!s->closing && s->coalesce_ns > 0 && wakeups_are_frequent(s)) start_coalescing(s);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -383,7 +464,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
 
 /**
  * open(options, memory, onBatch) -> handle
- *   options: { family: 4|6, address: string, port: number, reusePort?: boolean,
+ *   options: { family: 4|6, address: string, port: number, reusePort?: boolean, coalesceMicros: number,
  *              bufferBytes: number, slots: number, slotBytes: number }
  *   memory:  { recvData, recvMeta, sendData, sendMeta, state } (ArrayBuffers, sizes as above)
  *   onBatch: (count) => void
@@ -396,13 +477,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return throw_error(env, "EINVAL", "open(options, memory, onBatch)");
   if (napi_typeof(env, argv[2], &t) != napi_ok || t != napi_function) return throw_error(env, "EINVAL", "onBatch must be a function");
 
-  int32_t family = 0, port = 0, buffer_bytes = 0, slots = 0, slot_bytes = 0;
+  int32_t family = 0, port = 0, buffer_bytes = 0, slots = 0, slot_bytes = 0, coalesce_micros = 0;
   int reuse_port = 0;
   char address[INET6_ADDRSTRLEN + 1];
   if (!get_int(env, argv[0], "family", &family) || (family != 4 && family != 6)) return throw_error(env, "EINVAL", "family must be 4 or 6");
   if (!get_string(env, argv[0], "address", address, sizeof(address))) return throw_error(env, "EINVAL", "address must be an IP address");
   if (!get_int(env, argv[0], "port", &port) || port < 0 || port > 65535) return throw_error(env, "EINVAL", "port must be 0..65535");
   if (!get_bool(env, argv[0], "reusePort", &reuse_port)) return throw_error(env, "EINVAL", "reusePort must be a boolean");
+  if (!get_int(env, argv[0], "coalesceMicros", &coalesce_micros) || coalesce_micros < 0 || coalesce_micros > MAX_COALESCE_MICROS) {
+    return throw_error(env, "EINVAL", "coalesceMicros out of range");
+  }
   if (!get_int(env, argv[0], "bufferBytes", &buffer_bytes) || buffer_bytes < 0) return throw_error(env, "EINVAL", "bufferBytes must be >= 0");
   if (!get_int(env, argv[0], "slots", &slots) || slots < 1 || slots > MAX_SLOTS) return throw_error(env, "EINVAL", "slots out of range");
   if (!get_int(env, argv[0], "slotBytes", &slot_bytes) || slot_bytes < MIN_SLOT_BYTES || slot_bytes > MAX_SLOT_BYTES) return throw_error(env, "EINVAL", "slotBytes out of range");
@@ -471,6 +555,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   s->env = env;
   s->fd = fd;
+  s->coalesce_ns = (uint64_t)coalesce_micros * 1000;
   s->family = family;
   s->slots = (uint32_t)slots;
   s->slot_bytes = (uint32_t)slot_bytes;
@@ -498,7 +583,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     free_socket(s);
     return throw_error(env, "EIO", "cannot watch the socket");
   }
+  uv_timer_init(loop, &s->tick); // cannot fail
+  s->handles_open = 2;
   s->poll.data = s;
+  s->tick.data = s;
   napi_create_reference(env, argv[1], 1, &s->memory_ref);
   napi_create_reference(env, argv[2], 1, &s->callback_ref);
   napi_create_object(env, &resource);

@@ -22,12 +22,13 @@ import {
 const META_BYTES = 32;
 const META = { length: 0, port: 4, family: 6, flags: 7, ip: 8 } as const;
 const FLAG_TRUNCATED = 1;
-const CONTROL = { sendCount: 0, boundPort: 1 } as const;
+const CONTROL = { sendCount: 0, boundPort: 1, coalescing: 2 } as const;
 const CONTROL_WORDS = 8;
 const COUNTER = {
   received: 0, batches: 1, truncated: 2, recvErrors: 3, sent: 4, sendDropped: 5, sendErrors: 6, flushes: 7, callbackErrors: 8,
+  wakeups: 9, ticks: 10,
 } as const;
-const COUNTERS = 9;
+const COUNTERS = 11;
 const STATE_BYTES = CONTROL_WORDS * 4 + COUNTERS * 8;
 /** Slot sizes the addon accepts, bytes. */
 const MIN_SLOT_BYTES = 64;
@@ -37,6 +38,13 @@ const MAX_SLOT_BYTES = 65536;
 export const DEFAULT_BATCH_SLOTS = 64;
 /** Bytes per datagram slot: above ZeroTier's largest physical datagram (MAX_PHYSICAL_MTU, 10324). */
 export const DEFAULT_SLOT_BYTES = 16384;
+/**
+ * Coalesce a socket's receives while it wakes the thread more than 5,000 times a second: only
+ * under heavy load, where a wakeup per datagram costs the most and queues already add latency.
+ */
+export const DEFAULT_COALESCE_MICROS = 200;
+/** The largest coalescing threshold the addon accepts (10 s), µs. */
+const MAX_COALESCE_MICROS = 10_000_000;
 
 interface NativeHandle { readonly __nativeBatchUdp: unique symbol }
 
@@ -50,7 +58,9 @@ interface NativeMemory {
 
 interface NativeBinding {
   open(
-    options: { family: 4 | 6; address: string; port: number; reusePort: boolean; bufferBytes: number; slots: number; slotBytes: number },
+    options: {
+      family: 4 | 6; address: string; port: number; reusePort: boolean; coalesceMicros: number; bufferBytes: number; slots: number; slotBytes: number;
+    },
     memory: NativeMemory,
     onBatch: (count: number) => void,
   ): NativeHandle;
@@ -118,6 +128,13 @@ export interface NativeUdpOptions {
    * false it gets a view into the receive ring that is overwritten by the next batch.
    */
   copyReceived?: boolean;
+  /**
+   * Receive coalescing (native/src/batch_udp.c): while a socket wakes the thread more often than
+   * once per this many µs on average, it is drained on a 1 ms tick instead, so each wakeup
+   * carries more datagrams. Costs a datagram up to one tick (1-2 ms) of waiting under load,
+   * nothing at light load. Default DEFAULT_COALESCE_MICROS; 0 turns it off.
+   */
+  coalesceMicros?: number;
 }
 
 export interface BatchUdpStats {
@@ -130,6 +147,12 @@ export interface BatchUdpStats {
   sendErrors: number;
   flushes: number;
   handlerErrors: number;
+  /** Times a socket woke the thread by becoming readable. */
+  wakeups: number;
+  /** Coalescing ticks that drained a socket. */
+  ticks: number;
+  /** Sockets being drained by the coalescing tick right now. */
+  coalescing: number;
 }
 
 /** One bound socket: its handle and typed views over the memory it shares with the addon. */
@@ -137,6 +160,8 @@ interface BatchSocket {
   readonly local: LocalSocket;
   readonly handle: NativeHandle;
   readonly recvData: Buffer;
+  /** The same ring as a plain Uint8Array: its views are cheaper to make than a Buffer's. */
+  readonly recvBytes: Uint8Array;
   readonly recvMeta: Uint8Array;
   readonly recvLength: Uint32Array;
   readonly recvPort: Uint16Array;
@@ -156,6 +181,7 @@ export class NativeUdpTransport implements DatagramTransport {
   private readonly slots: number;
   private readonly slotBytes: number;
   private readonly copyReceived: boolean;
+  private readonly coalesceMicros: number;
   private handler: DatagramHandler = () => {};
   private raw: RawDatagramHandler | undefined;
   private readonly rawSource: RawSource = { family: 4, port: 0, ip4: 0, ip6: new Uint32Array(4) };
@@ -175,9 +201,13 @@ export class NativeUdpTransport implements DatagramTransport {
     this.slots = options.slots ?? DEFAULT_BATCH_SLOTS;
     this.slotBytes = options.slotBytes ?? DEFAULT_SLOT_BYTES;
     this.copyReceived = options.copyReceived ?? true;
+    this.coalesceMicros = options.coalesceMicros ?? DEFAULT_COALESCE_MICROS;
     if (!Number.isInteger(this.slots) || this.slots < 1 || this.slots > l.binding.maxSlots) throw new RangeError(`slots must be 1..${l.binding.maxSlots}`);
     if (!Number.isInteger(this.slotBytes) || this.slotBytes < MIN_SLOT_BYTES || this.slotBytes > MAX_SLOT_BYTES) {
       throw new RangeError(`slotBytes must be ${MIN_SLOT_BYTES}..${MAX_SLOT_BYTES}`);
+    }
+    if (!Number.isInteger(this.coalesceMicros) || this.coalesceMicros < 0 || this.coalesceMicros > MAX_COALESCE_MICROS) {
+      throw new RangeError(`coalesceMicros must be 0..${MAX_COALESCE_MICROS}`);
     }
   }
 
@@ -199,7 +229,7 @@ export class NativeUdpTransport implements DatagramTransport {
   stats(): BatchUdpStats {
     const out: BatchUdpStats = {
       received: 0, batches: 0, truncated: 0, recvErrors: 0, sent: 0, sendDropped: 0, sendErrors: this.localSendErrors, flushes: 0,
-      handlerErrors: this.handlerErrors,
+      handlerErrors: this.handlerErrors, wakeups: 0, ticks: 0, coalescing: 0,
     };
     for (const s of this.bound) {
       const c = s.counters;
@@ -212,6 +242,9 @@ export class NativeUdpTransport implements DatagramTransport {
       out.sendErrors += c[COUNTER.sendErrors];
       out.flushes += c[COUNTER.flushes];
       out.handlerErrors += c[COUNTER.callbackErrors];
+      out.wakeups += c[COUNTER.wakeups];
+      out.ticks += c[COUNTER.ticks];
+      out.coalescing += s.control[CONTROL.coalescing];
     }
     return out;
   }
@@ -245,7 +278,10 @@ export class NativeUdpTransport implements DatagramTransport {
     const index = this.sockets.length;
     let socket: BatchSocket | undefined;
     const handle = this.binding.open(
-      { family, address, port, reusePort: options.reusePort === true, bufferBytes: options.bufferBytes ?? 0, slots: this.slots, slotBytes: this.slotBytes },
+      {
+        family, address, port, reusePort: options.reusePort === true, coalesceMicros: this.coalesceMicros, bufferBytes: options.bufferBytes ?? 0,
+        slots: this.slots, slotBytes: this.slotBytes,
+      },
       memory,
       (count) => { if (socket) this.deliver(socket, count); },
     );
@@ -255,6 +291,7 @@ export class NativeUdpTransport implements DatagramTransport {
       local,
       handle,
       recvData: Buffer.from(memory.recvData),
+      recvBytes: new Uint8Array(memory.recvData),
       recvMeta: new Uint8Array(memory.recvMeta),
       recvLength: new Uint32Array(memory.recvMeta),
       recvPort: new Uint16Array(memory.recvMeta),
@@ -283,6 +320,7 @@ export class NativeUdpTransport implements DatagramTransport {
         if (family !== 4 && family !== 6) continue;
         const port = s.recvPort[(m + META.port) >>> 1];
         const start = i * slotBytes;
+        const view = s.recvBytes.subarray(start, start + length);
         try {
           if (raw) {
             src.family = family;
@@ -290,12 +328,12 @@ export class NativeUdpTransport implements DatagramTransport {
             const ip = m + META.ip;
             if (family === 4) src.ip4 = ((meta[ip] << 24) | (meta[ip + 1] << 16) | (meta[ip + 2] << 8) | meta[ip + 3]) >>> 0;
             else for (let k = 0; k < 4; k++) src.ip6[k] = (meta[ip + 4 * k] << 24) | (meta[ip + 4 * k + 1] << 16) | (meta[ip + 4 * k + 2] << 8) | meta[ip + 4 * k + 3];
-            if (raw(s.recvData.subarray(start, start + length), src, s.local)) continue;
+            if (raw(view, src, s.local)) continue;
           }
           let data: Buffer;
           if (this.copyReceived) {
             data = Buffer.allocUnsafe(length);
-            s.recvData.copy(data, 0, start, start + length);
+            data.set(view);
           } else {
             data = s.recvData.subarray(start, start + length);
           }

@@ -9,10 +9,9 @@ import { deserializeIdentity, type Identity } from '../identity/identity.ts';
 import { agree } from '../crypto/c25519.ts';
 import { dearmor } from '../wire/armor.ts';
 import { Cipher, ErrorCode, PacketOffset, PROTO_VERSION_MIN, Verb } from '../wire/constants.ts';
-import { cryptField } from '../wire/crypt-field.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import { encodeError } from '../wire/verbs/error.ts';
-import { decodeHello, encodeOkHello, HELLO_IDENTITY_OFFSET, helloCryptFieldOffset } from '../wire/verbs/hello.ts';
+import { decodeHello, encodeOkHello, HELLO_IDENTITY_OFFSET, type HelloReveal } from '../wire/verbs/hello.ts';
 import { sourceBucket } from './ip-scope.ts';
 import { SOFTWARE_VERSION, type Inbound, type Node } from './node.ts';
 import { Peer } from './peer.ts';
@@ -24,6 +23,7 @@ import { concatWorlds } from './sender.ts';
  * validation pool can absorb, and known peers keep their CPU.
  */
 export const DEFAULT_VALIDATION_BACKLOG = 64;
+const EMPTY = new Uint8Array(0);
 /** Identities that failed validation, remembered so a repeat costs nothing. */
 const FAILED_IDENTITY_MEMORY = 16384;
 /** Source networks whose admission buckets are kept; a flood of sources beyond this resets them. */
@@ -39,6 +39,8 @@ export class HelloIntake {
   private readonly pendingValidations = new Map<Address, { peer: Peer; done: Promise<AdmissionOutcome> }>();
   private readonly validationBacklog: number;
   private readonly buckets = new Map<string, AdmissionBucket>();
+  /** Reused for every HELLO decoded (one packet at a time per thread). */
+  private readonly reveal: HelloReveal = { packet: new Uint8Array(0), key: new Uint8Array(0) };
 
   constructor(node: Node) {
     this.node = node;
@@ -157,10 +159,10 @@ export class HelloIntake {
   /** Verify, decode and answer a HELLO from a peer whose identity is settled. */
   private finishHello(peer: Peer, p: Uint8Array, inbound: Inbound): void {
     if (!dearmor(p, peer.key).ok) return this.node.stats.drop('bad-mac');
-    const payload = p.subarray(PacketOffset.payload);
-    const region = helloCryptFieldOffset(payload, peer.identity);
-    if (region !== undefined) cryptField(p, PacketOffset.payload + region, p.length, peer.key.salsaKey);
-    const decoded = decodeHello(payload, peer.identity);
+    this.reveal.packet = p;
+    this.reveal.key = peer.key.salsaKey;
+    const decoded = decodeHello(p.subarray(PacketOffset.payload), peer.identity, this.reveal);
+    this.reveal.packet = EMPTY;
     if (!decoded.ok) return this.node.stats.drop('bad-payload');
     const hello = decoded.value;
     const now = this.node.now();
@@ -186,7 +188,10 @@ export class HelloIntake {
     // not learned from a HELLO but confirmed with a HELLO of our own (its OK teaches it).
     this.node.notePath(peer, Verb.HELLO, inbound, now);
     // recorded after the reply, so the first OK(HELLO) to a new peer is Salsa20 as in 1.14
-    peer.version = { protocol: hello.protocolVersion, major: hello.majorVersion, minor: hello.minorVersion, revision: hello.revision };
+    const v = peer.version;
+    if (v.protocol !== hello.protocolVersion || v.major !== hello.majorVersion || v.minor !== hello.minorVersion || v.revision !== hello.revision) {
+      peer.version = { protocol: hello.protocolVersion, major: hello.majorVersion, minor: hello.minorVersion, revision: hello.revision };
+    }
     this.node.hooks.onHello?.(peer, hello, inbound);
   }
 }

@@ -4,6 +4,7 @@
 // header, bumps the hop count and forwards the same buffer, with no allocation.
 
 import { readAddress, writeAddress, type Address } from '../identity/address.ts';
+import { readU64, writeU64 } from './byte-cursor.ts';
 import {
   BEACON_LENGTH, CIPHER_SHIFT, FRAGMENT_INDICATOR, FragmentOffset, HeaderFlag,
   IGNORED_MAX_LENGTH, MIN_PACKET_LENGTH, PACKET_ID_LENGTH, PacketOffset, VerbFlag,
@@ -128,14 +129,11 @@ export function incrementHopsForRelay(d: Uint8Array, maxHops: number): boolean {
 // ---------------------------------------------------------------------------------------------
 
 export function readPacketId(p: Uint8Array, off = PacketOffset.id): bigint {
-  return (BigInt(readU32(p, off)) << 32n) | BigInt(readU32(p, off + 4));
+  return readU64(p, off);
 }
 
 export function writePacketId(p: Uint8Array, id: bigint, off = PacketOffset.id): void {
-  const hi = Number((id >> 32n) & 0xffff_ffffn);
-  const lo = Number(id & 0xffff_ffffn);
-  p[off] = hi >>> 24; p[off + 1] = (hi >>> 16) & 0xff; p[off + 2] = (hi >>> 8) & 0xff; p[off + 3] = hi & 0xff;
-  p[off + 4] = lo >>> 24; p[off + 5] = (lo >>> 16) & 0xff; p[off + 6] = (lo >>> 8) & 0xff; p[off + 7] = lo & 0xff;
+  writeU64(p, off, id);
 }
 
 export function packetDestination(p: Uint8Array): Address {

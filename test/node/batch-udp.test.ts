@@ -244,6 +244,91 @@ describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
     expect(t.stats().handlerErrors).toBe(1);
   });
 
+  describe('receive coalescing', () => {
+    /** An echo transport and a client that sends and collects the echoes. */
+    async function echoing(options: ConstructorParameters<typeof NativeUdpTransport>[0]) {
+      const t = track(new NativeUdpTransport(options));
+      const seen: number[] = [];
+      t.onDatagram((d, from, socket) => {
+        seen.push(d.readUInt32BE(0));
+        t.send(socket, from, d);
+      });
+      await t.open({ bind: ['127.0.0.1'], ports: [0], bufferBytes: RECEIVE_BUFFER_BYTES });
+      const client = await peer('udp4', '127.0.0.1');
+      let next = 0;
+      const send = (): void => {
+        const d = Buffer.alloc(32);
+        d.writeUInt32BE(next++, 0);
+        client.socket.send(d, t.sockets[0].port, '127.0.0.1');
+      };
+      /** One datagram, then wait for its echo: one wakeup each. */
+      const pingPong = async (): Promise<void> => {
+        const want = client.inbox.length + 1;
+        send();
+        await waitFor(() => client.inbox.length === want, 'the echo');
+      };
+      return { t, seen, client, send, pingPong };
+    }
+
+    it('a lone datagram on a quiet socket is delivered by its own wakeup, never by a tick', async () => {
+      const { t, pingPong } = await echoing({});
+      for (let i = 0; i < 3; i++) await pingPong();
+      expect(t.stats()).toMatchObject({ received: 3, wakeups: 3, ticks: 0, coalescing: 0 });
+    });
+
+    it('under frequent wakeups drains on ticks, delivers every queued datagram, then wakes on readability again', async () => {
+      // a threshold of 10 s makes every wakeup "frequent": coalescing starts after a few, deterministically
+      const { t, seen, client, send, pingPong } = await echoing({ coalesceMicros: 10_000_000, slots: 8 });
+      const burst = 150; // more than one drain (8 batches of 8): later ticks take the rest
+      let burstAt: { wakeups: number; ticks: number } | undefined;
+      t.onDatagram((d, from, socket) => {
+        seen.push(d.readUInt32BE(0));
+        t.send(socket, from, d);
+        const s = t.stats();
+        if (s.coalescing === 1 && !burstAt) {
+          // inside a tick: the burst lands in the socket before this tick reads it again
+          burstAt = { wakeups: s.wakeups, ticks: s.ticks };
+          for (let i = 0; i < burst; i++) send();
+        }
+      });
+      // ping-pong: each echo sends the next datagram, one wakeup each, until one arrives in a tick
+      let pings = 1;
+      client.socket.on('message', () => {
+        if (!burstAt && pings < 50) {
+          pings++;
+          send();
+        }
+      });
+      send();
+      await waitFor(() => burstAt !== undefined || client.inbox.length === 50, 'a datagram delivered by a tick');
+      expect(burstAt).toBeDefined();
+      expect(pings).toBeLessThanOrEqual(10); // about six wakeups in quick succession, then ticks
+      await waitFor(() => client.inbox.length === pings + burst, 'every echo of the burst');
+      expect(seen).toEqual([...Array(pings + burst).keys()]);
+      const after = t.stats();
+      expect(after.wakeups).toBe(burstAt!.wakeups); // the burst woke nothing: ticks drained it
+      expect(after.ticks).toBeGreaterThanOrEqual(burstAt!.ticks + Math.floor(burst / 64));
+      expect(after.received).toBe(pings + burst);
+      // the first tick that finds the socket (nearly) empty goes back to waking on readability
+      await waitFor(() => t.stats().coalescing === 0, 'the end of coalescing');
+      const quiet = t.stats();
+      await pingPong();
+      expect(t.stats().wakeups).toBe(quiet.wakeups + 1);
+      expect(t.stats().ticks).toBe(quiet.ticks);
+    });
+
+    it('coalesceMicros 0 never coalesces', async () => {
+      const { t, pingPong } = await echoing({ coalesceMicros: 0 });
+      for (let i = 0; i < 20; i++) await pingPong();
+      expect(t.stats()).toMatchObject({ received: 20, wakeups: 20, ticks: 0, coalescing: 0 });
+    });
+
+    it('refuses a coalescing threshold out of range', () => {
+      expect(() => new NativeUdpTransport({ coalesceMicros: -1 })).toThrow(RangeError);
+      expect(() => new NativeUdpTransport({ coalesceMicros: 10_000_001 })).toThrow(RangeError);
+    });
+  });
+
   it('gives each datagram its own copy by default, and a ring view with copyReceived: false', async () => {
     for (const copyReceived of [true, false]) {
       const t = track(new NativeUdpTransport({ copyReceived }));

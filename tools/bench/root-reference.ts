@@ -27,7 +27,8 @@ import { processCpuSeconds, processRssBytes } from '../loadgen/target-stats.ts';
 
 const PORT = 9993;
 /** One /24 per target inside the lab: .1 the target, .2 the load generator. */
-const SUBNETS = { ours: '198.18.13', theirs: '198.18.14' } as const;
+const SUBNETS = { ours: '198.18.13', theirs: '198.18.14', other: '198.18.15' } as const;
+type TargetKind = keyof typeof SUBNETS;
 /**
  * The leaves send from 198.19.k.1, one /24 each (on the load generator's loopback, routed from
  * both targets): zerotier-one checks at most one new identity per source /24 per second.
@@ -51,7 +52,10 @@ export interface ReferenceOptions {
   root: Identity;
   /** Extra arguments for `ztroot root`. */
   rootArgs: string[];
-  /** The `bin/ztroot.js` to run (another checkout's, to compare before and after a change). */
+  /**
+   * Another checkout's `bin/ztroot.js`, run as a third target beside this checkout's root and
+   * zerotier-one with the same arguments, to compare before and after a change in one sitting.
+   */
   rootBin?: string;
   log: (m: string) => void;
 }
@@ -139,8 +143,15 @@ async function helloRound(t: Running, o: ReferenceOptions): Promise<HelloRound> 
   return round;
 }
 
-/** Both targets measured in one lab; the lab and every process in it are gone when this returns. */
-export async function compareWithZerotierOne(o: ReferenceOptions): Promise<{ ours: ReferenceTarget; theirs: ReferenceTarget }> {
+export interface Comparison {
+  ours: ReferenceTarget;
+  theirs: ReferenceTarget;
+  /** The other checkout's root (--reference-root-bin), when given. */
+  other?: ReferenceTarget;
+}
+
+/** Every target measured in one lab; the lab and every process in it are gone when this returns. */
+export async function compareWithZerotierOne(o: ReferenceOptions): Promise<Comparison> {
   const peers = await loadOrCreatePeers(o.peers, o.cacheDir, o.log, 'proof-of-work');
   await loadOrCreatePeerKeys(peers, o.root.publicOnly(), o.cacheDir, o.log);
   const lab = new NetnsLab();
@@ -149,7 +160,7 @@ export async function compareWithZerotierOne(o: ReferenceOptions): Promise<{ our
   try {
     const gen = lab.namespace('efgen');
     for (const a of SOURCES) lab.ip(gen, 'addr', 'add', `${a}/32`, 'dev', 'lo');
-    const start = async (which: keyof typeof SUBNETS): Promise<Running> => {
+    const start = async (which: TargetKind): Promise<Running> => {
       const net = SUBNETS[which];
       const ns = lab.namespace(`ef${which}`);
       lab.veth({ ns, ifname: 'eth0' }, { ns: gen, ifname: `to-${which}` });
@@ -163,10 +174,10 @@ export async function compareWithZerotierOne(o: ReferenceOptions): Promise<{ our
       writeFileSync(join(home, 'planet'), labPlanet(o.root, `${net}.1`).serialize());
       let child: ChildProcess;
       let label: string;
-      if (which === 'ours') {
+      if (which !== 'theirs') {
         seedIdentityDb(home, peers);
-        label = 'ztroot root';
-        child = lab.spawn(ns, NODE, [o.rootBin ?? ZTROOT_BIN, 'root', '--home', home, '--bind', `${net}.1`, '--port', String(PORT), '--log-level', 'warn', ...o.rootArgs]);
+        label = which === 'ours' ? 'ztroot root' : 'ztroot root (other)';
+        child = lab.spawn(ns, NODE, [which === 'ours' ? ZTROOT_BIN : o.rootBin!, 'root', '--home', home, '--bind', `${net}.1`, '--port', String(PORT), '--log-level', 'warn', ...o.rootArgs]);
         await waitForOutput(child, /is running/, label);
       } else {
         // No port mapping and no secondary ports: the one UDP socket, as a root is usually run.
@@ -188,6 +199,7 @@ export async function compareWithZerotierOne(o: ReferenceOptions): Promise<{ our
       return r;
     };
     const targets = [await start('ours'), await start('theirs')];
+    if (o.rootBin) targets.push(await start('other'));
     await sleep(IDLE_SETTLE_MS);
     for (const t of targets) {
       t.result.idleRssBytes = processRssBytes(t.child.pid!);
@@ -199,11 +211,11 @@ export async function compareWithZerotierOne(o: ReferenceOptions): Promise<{ our
       o.log(`  ${t.label}: ${reg.answered} of ${peers.count} leaves registered in ${reg.seconds.toFixed(1)} s`);
     }
     for (let round = 0; round < o.rounds; round++) {
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      const order = round % 2 === 0 ? targets : [...targets].reverse(); // no target always runs first
       for (const t of order) t.result.rounds.push(await helloRound(t, o));
     }
     for (const t of targets) t.result.rssAfterBytes = processRssBytes(t.child.pid!);
-    return { ours: targets[0].result, theirs: targets[1].result };
+    return { ours: targets[0].result, theirs: targets[1].result, other: targets[2]?.result };
   } finally {
     for (const t of running) await t.fleet.close();
     for (const t of running) await stopChild(t.child, 20_000);
@@ -223,23 +235,31 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** The comparison as a small table: ours, zerotier-one, ratio (median of the rounds, range beside). */
-export function formatComparison(ours: ReferenceTarget, theirs: ReferenceTarget, o: Pick<ReferenceOptions, 'peers' | 'rate' | 'seconds'>): string {
+/**
+ * The comparison as a small table: each ztroot target, zerotier-one, and each ztroot target's
+ * ratio to zerotier-one (median of the rounds, range beside).
+ */
+export function formatComparison(c: Comparison, o: Pick<ReferenceOptions, 'peers' | 'rate' | 'seconds' | 'rootBin'>): string {
   const range = (xs: number[], f: (v: number) => string): string => `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
   const us = (v: number): string => `${v.toFixed(1)} µs`;
   const rate = (v: number): string => `${(v / 1000).toFixed(1)}k/s`;
   const mib = (v: number): string => `${(v / 2 ** 20).toFixed(1)} MiB`;
-  const cpuA = ours.rounds.map((r) => r.cpuMicrosPerAnswer), cpuB = theirs.rounds.map((r) => r.cpuMicrosPerAnswer);
-  const rows: [string, string, string, string][] = [
-    ['', 'ztroot root', 'zerotier-one', 'ratio'],
-    ['CPU per answered HELLO', range(cpuA, us), range(cpuB, us), `×${(median(cpuA) / median(cpuB)).toFixed(2)}`],
-    ['HELLOs answered', range(ours.rounds.map((r) => r.answeredPerSecond), rate), range(theirs.rounds.map((r) => r.answeredPerSecond), rate), ''],
-    ['idle RSS', mib(ours.idleRssBytes), mib(theirs.idleRssBytes), `×${(ours.idleRssBytes / theirs.idleRssBytes).toFixed(1)}`],
-    [`RSS after, ${o.peers} peers`, mib(ours.rssAfterBytes), mib(theirs.rssAfterBytes), `×${(ours.rssAfterBytes / theirs.rssAfterBytes).toFixed(1)}`],
+  const ours = [c.ours, ...(c.other ? [c.other] : [])], theirs = c.theirs;
+  const cpu = (t: ReferenceTarget): number[] => t.rounds.map((r) => r.cpuMicrosPerAnswer);
+  const ratios = (f: (t: ReferenceTarget) => number): string[] => ours.map((t) => `×${(f(t) / f(theirs)).toFixed(2)}`);
+  const row = (label: string, f: (t: ReferenceTarget) => string, ratio: string[]): string[] =>
+    [label, ...ours.map(f), f(theirs), ...(ratio.length ? ratio : ours.map(() => ''))];
+  const rows: string[][] = [
+    ['', ...ours.map((t) => t.label), theirs.label, ...ours.map((t) => (ours.length === 1 ? 'ratio' : t === c.ours ? 'ratio, this' : 'ratio, other'))],
+    row('CPU per answered HELLO', (t) => range(cpu(t), us), ratios((t) => median(cpu(t)))),
+    row('HELLOs answered', (t) => range(t.rounds.map((r) => r.answeredPerSecond), rate), []),
+    row('idle RSS', (t) => mib(t.idleRssBytes), ratios((t) => t.idleRssBytes)),
+    row(`RSS after, ${o.peers} peers`, (t) => mib(t.rssAfterBytes), ratios((t) => t.rssAfterBytes)),
   ];
-  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const lines = rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(w[i]) : cell.padStart(w[i]))).join('  '));
   lines.splice(1, 0, '-'.repeat(lines[0].length));
   return `Known-peer HELLO against zerotier-one (ZEROTIER_ONE), ${o.peers} leaves with proof of work offering ${o.rate}/s, ` +
-    `${ours.rounds.length} alternating rounds of ${o.seconds} s (median, range):\n${lines.join('\n')}`;
+    `${c.ours.rounds.length} alternating rounds of ${o.seconds} s (median, range)` +
+    `${c.other ? `; "other" is ${o.rootBin}` : ''}:\n${lines.join('\n')}`;
 }

@@ -40,7 +40,7 @@ import {
 } from '../loadgen/key-material.ts';
 import type { MemoryProbeResult } from '../loadgen/memory-probe.ts';
 import { formatProfileSummary, summarizeProfiles } from '../loadgen/profile-summary.ts';
-import { compareWithZerotierOne, formatComparison, type ReferenceTarget } from './root-reference.ts';
+import { compareWithZerotierOne, formatComparison } from './root-reference.ts';
 import { formatMicros, formatSummary, summarize, type FloodKind, type StageReport, type StageSpec, type StageSummary } from '../loadgen/stages.ts';
 import { cpuPressure, processCpuSeconds, processRssBytes, scrapeMetrics, sumOf } from '../loadgen/target-stats.ts';
 
@@ -529,9 +529,8 @@ async function measureAgainstZerotierOne(root: Identity): Promise<string | undef
     rounds: Number(flags['reference-rounds']), procs: Math.max(2, PROCS), cacheDir: CACHE, root,
     rootArgs: flags['root-args']!.split(' ').filter(Boolean), rootBin: flags['reference-root-bin'], log,
   };
-  log(`\n== known-peer HELLO, ztroot root and zerotier-one (${zerotierOne}) in network namespaces`);
-  const { ours, theirs }: { ours: ReferenceTarget; theirs: ReferenceTarget } = await compareWithZerotierOne(o);
-  return formatComparison(ours, theirs, o);
+  log(`\n== known-peer HELLO, ztroot root${o.rootBin ? `, ${o.rootBin}` : ''} and zerotier-one (${zerotierOne}) in network namespaces`);
+  return formatComparison(await compareWithZerotierOne(o), o);
 }
 
 // ---------------------------------------------------------------------------------------------

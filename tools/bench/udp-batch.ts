@@ -13,9 +13,12 @@
 //   udp-transport  ztroot's UdpTransport: onDatagram → sendToHost (today's relay path)
 //   native         NativeUdpTransport, same handler and calls (Buffer + IpAddress per datagram)
 //   native-raw     NativeUdpTransport fast path: onRawDatagram → sendToPath (no per-datagram objects)
+//   native-raw-no-coalesce   the same with receive coalescing off (coalesceMicros 0): at moderate
+//                  rates the blaster's datagrams come one per event-loop turn, as from many
+//                  independent leaves, so this pair shows what coalescing saves per datagram
 //
 //   npx node tools/bench/udp-batch.ts [--seconds 3] [--rates 20000,50000,100000,max] [--size 512]
-//                                     [--forwarders dgram,udp-transport,native,native-raw]
+//                                     [--forwarders dgram,udp-transport,native,native-raw,native-raw-no-coalesce]
 //
 // Everything stays on 127.0.0.1 and every run stops by itself. Figures are printed, not asserted.
 
@@ -32,7 +35,7 @@ const SOCKET_BUFFER_BYTES = 4 << 20;
 const WARMUP_MS = 1000;
 /** Most datagrams the blaster sends per event-loop turn. */
 const BLAST_CHUNK = 64;
-const FORWARDERS = ['dgram', 'udp-transport', 'native', 'native-raw'] as const;
+const FORWARDERS = ['dgram', 'udp-transport', 'native', 'native-raw', 'native-raw-no-coalesce'] as const;
 type ForwarderKind = (typeof FORWARDERS)[number];
 
 interface Window { forwarded: number; cpuMicros: number; elapsedMs: number; batches?: number }
@@ -79,7 +82,7 @@ async function forwarder(kind: ForwarderKind, sinkPort: number): Promise<void> {
     if (t instanceof NativeUdpTransport) batchesOf = () => t.stats().batches;
     port = t.sockets[0].port;
   } else {
-    const t = new NativeUdpTransport();
+    const t = new NativeUdpTransport(kind === 'native-raw-no-coalesce' ? { coalesceMicros: 0 } : {});
     const path = createPathLookup();
     path.family = 4;
     path.ip4 = 0x7f000001;
@@ -259,7 +262,7 @@ function k(n: number): string {
 function printRow(r: Row): void {
   const batch = r.perBatch !== undefined ? `  ${r.perBatch.toFixed(1).padStart(5)}/batch` : '';
   console.log(
-    `  ${r.forwarder.padEnd(14)} rate ${r.rate.padStart(7)}  offered ${k(r.offeredPps).padStart(7)} pps  forwarded ${k(r.forwardedPps).padStart(7)} pps` +
+    `  ${r.forwarder.padEnd(22)} rate ${r.rate.padStart(7)}  offered ${k(r.offeredPps).padStart(7)} pps  forwarded ${k(r.forwardedPps).padStart(7)} pps` +
       `  delivered ${k(r.deliveredPps).padStart(7)} pps  forwarder CPU ${r.cpuUsPerPacket.toFixed(2).padStart(6)} µs/pkt (${r.cpuPercent.toFixed(0)}% of a core)${batch}`,
   );
 }
@@ -281,7 +284,7 @@ function summary(rows: Row[], rates: string[]): void {
     console.log('max forwarded pps (blaster flat out):');
     for (const r of max) {
       const ratio = ref && r !== ref ? ` (×${(r.forwardedPps / ref.forwardedPps).toFixed(2)} vs ${base})` : '';
-      console.log(`  ${r.forwarder.padEnd(14)} ${k(r.forwardedPps)} pps${ratio}`);
+      console.log(`  ${r.forwarder.padEnd(22)} ${k(r.forwardedPps)} pps${ratio}`);
     }
   }
 }

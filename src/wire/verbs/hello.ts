@@ -7,7 +7,8 @@
 
 import type { Identity } from '../../identity/identity.ts';
 import { ByteReader, ByteWriter } from '../byte-cursor.ts';
-import { HELLO_MOON_ENTRY_LENGTH, Verb, WorldType } from '../constants.ts';
+import { HELLO_MOON_ENTRY_LENGTH, PacketOffset, Verb, WorldType } from '../constants.ts';
+import { cryptField } from '../crypt-field.ts';
 import type { Decoded } from '../decode-result.ts';
 import { readInetAddress, writeInetAddress, type InetAddress } from '../inet-address.ts';
 import { readIdentity, result } from './common.ts';
@@ -88,14 +89,24 @@ export function helloCryptFieldOffset(payload: Uint8Array, sender?: Identity): n
   return r.remaining > 0 ? r.offset : undefined;
 }
 
+/** Where a received HELLO's obscured moon region is revealed: its packet and the peer key. */
+export interface HelloReveal {
+  /** The whole dearmored packet; the payload decoded is its view from PacketOffset.payload. */
+  packet: Uint8Array;
+  /** The peer key (its first 32 bytes key cryptField). */
+  key: Uint8Array;
+}
+
 /**
- * Decode a HELLO payload whose moon region has been de-obscured. Fields after the identity are
- * optional, as _doHELLO reads them: the address if any byte remains, the planet fields if 16
- * bytes remain, the moon list if 2 bytes remain. A moon entry is read while its type byte is
- * there; a moon (type 127) entry also needs its 16 bytes, other entries are skipped even if cut
- * short at the end. `sender`: the identity the caller expects (not decoded again when it is that).
+ * Decode a HELLO payload. Fields after the identity are optional, as _doHELLO reads them: the
+ * address if any byte remains, the planet fields if 16 bytes remain, the moon list if 2 bytes
+ * remain. A moon entry is read while its type byte is there; a moon (type 127) entry also needs
+ * its 16 bytes, other entries are skipped even if cut short at the end. `sender`: the identity
+ * the caller expects (not decoded again when it is that). The moon region must be de-obscured
+ * already, unless `reveal` is given: then it is revealed in place when reached (the region
+ * helloCryptFieldOffset finds), saving a second pass over the payload.
  */
-export function decodeHello(payload: Uint8Array, sender?: Identity): Decoded<Hello> {
+export function decodeHello(payload: Uint8Array, sender?: Identity, reveal?: HelloReveal): Decoded<Hello> {
   const r = new ByteReader(payload);
   const protocolVersion = r.u8();
   const majorVersion = r.u8();
@@ -109,6 +120,7 @@ export function decodeHello(payload: Uint8Array, sender?: Identity): Decoded<Hel
     hello.destination = readInetAddress(r);
     if (r.remaining >= PLANET_FIELDS_LENGTH) {
       hello.planet = { id: r.u64(), timestamp: r.u64() };
+      if (reveal && r.remaining > 0) cryptField(reveal.packet, PacketOffset.payload + r.offset, reveal.packet.length, reveal.key);
       if (r.remaining >= 2) {
         const count = r.u16();
         const moons: HelloMoon[] = [];
@@ -160,7 +172,7 @@ export function encodeOkHello(ok: OkHello): Uint8Array {
     writeInetAddress(w, ok.externalAddress);
     if (ok.worlds) w.u16(ok.worlds.length).bytes(ok.worlds);
   }
-  return w.finish();
+  return w.finishInPlace();
 }
 
 /**

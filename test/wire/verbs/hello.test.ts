@@ -47,6 +47,24 @@ describe('HELLO (04-verbs.md §4, 10-test-vectors.md §5.1)', () => {
     expect(d.ok && d.value.moons).toEqual(helloVector.moons);
   });
 
+  it('with reveal, decodeHello de-obscures the moon region itself as it reaches it (one pass)', () => {
+    const packet = Uint8Array.from(obscured);
+    const d = decodeHello(packet.subarray(PAYLOAD), B.publicOnly(), { packet, key: B.agree(A)! });
+    if (!d.ok) throw new Error(d.error);
+    expect(plain(d.value)).toEqual(plain(helloVector));
+    expect(toHex(packet)).toBe(toHex(plaintext));
+    // without it the obscured moon list reads as garbage
+    const raw = decodeHello(Uint8Array.from(obscured).subarray(PAYLOAD));
+    expect(raw.ok && raw.value.moons).not.toEqual(helloVector.moons);
+  });
+
+  it('with reveal, a HELLO cut short before the moon region is left as it is', () => {
+    const packet = Uint8Array.from(obscured.subarray(0, 135));
+    const d = decodeHello(packet.subarray(PAYLOAD), undefined, { packet, key: B.agree(A)! });
+    expect(d.ok && d.value.moons).toBeUndefined();
+    expect(toHex(packet)).toBe(toHex(obscured.subarray(0, 135)));
+  });
+
   it('decodes the plaintext payload', () => {
     const d = decodeHello(plaintext.subarray(PAYLOAD));
     if (!d.ok) throw new Error(d.error);
