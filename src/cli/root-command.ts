@@ -24,6 +24,7 @@ interface RootFlags {
   workers?: string;
   maxPeers?: string;
   nativeUdp?: string;
+  udpCoalesceUs?: string;
   http?: string;
   metricsToken?: string;
   logLevel?: string;
@@ -77,7 +78,7 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     config = resolveConfig({
       home: flags.home, bind: flags.bind, port: flags.port, ports: flags.ports, planet: flags.planet, relayMaxHops: flags.relayMaxHops,
       siblings: flags.siblings, identityCacheEntries: flags.identityCacheEntries, validationThreads: flags.validationThreads,
-      workers: flags.workers, maxPeers: flags.maxPeers, nativeUdp: flags.nativeUdp,
+      workers: flags.workers, maxPeers: flags.maxPeers, nativeUdp: flags.nativeUdp, udpCoalesceMicros: flags.udpCoalesceUs,
       httpListen: flags.http, metricsToken: flags.metricsToken, logLevel: flags.logLevel,
     }, flags.config);
   } catch (e) {
@@ -141,6 +142,7 @@ export function registerRoot(program: Command): void {
     .option('--workers <n>', 'packet worker threads (default: one, and more up to one per core while they are busy; 0 runs the packet path on the main thread)')
     .option('--max-peers <n>', 'peers the shared peer table is sized for (default 1000000)')
     .option('--native-udp <mode>', 'batch UDP addon (recvmmsg/sendmmsg): auto, on or off (default auto)')
+    .option('--udp-coalesce-us <us>', 'batch UDP: while a socket wakes more often than once per this many µs, drain it on a 1 ms tick (saves CPU, adds latency under load; default 0 = off)')
     .option('--http <ip:port>', 'HTTP listener for /health, /metrics, /peers and the local API ("" disables; default 127.0.0.1:9993)')
     .option('--metrics-token <token>', 'bearer token for /metrics and /peers (default: metricstoken.secret in home)')
     .option('--log-level <level>', 'debug, info, warn or error')

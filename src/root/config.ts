@@ -38,6 +38,11 @@ export interface RootConfig {
   peerCacheEntries: number;
   /** UDP through the recvmmsg/sendmmsg addon: 'auto' when it is built, 'on' (or fail), 'off' (dgram). */
   nativeUdp: 'auto' | 'on' | 'off';
+  /**
+   * Receive coalescing of the batch UDP addon, µs (0 = off, the default): while a socket wakes
+   * its thread more often than once per this many µs on average, it is drained on a 1 ms tick.
+   */
+  udpCoalesceMicros: number;
   /** HTTP listener for /health, /metrics and /peers ("" disables it). */
   httpListen: string;
   /** Bearer token required by /metrics and /peers (from metricsTokenFile when unset). */
@@ -66,6 +71,7 @@ export function defaultConfig(): RootConfig {
     workers: undefined,
     maxPeers: ROOT_DEFAULTS.maxPeers,
     nativeUdp: 'auto',
+    udpCoalesceMicros: 0,
     peerCacheEntries: ROOT_DEFAULTS.peerCacheEntries,
     httpListen: ROOT_DEFAULTS.httpListen,
     metricsToken: undefined,
@@ -127,6 +133,7 @@ const APPLY: Record<string, (c: RootConfig, v: unknown) => void> = {
     if (v !== 'auto' && v !== 'on' && v !== 'off') throw new ConfigError('nativeUdp must be auto, on or off');
     c.nativeUdp = v;
   },
+  udpCoalesceMicros: (c, v) => { c.udpCoalesceMicros = positiveInt(v, 'udpCoalesceMicros', 0, 1_000_000); },
   maxPeers: (c, v) => { c.maxPeers = positiveInt(v, 'maxPeers', 1024, 100_000_000); },
   httpListen: (c, v) => { c.httpListen = listen(v, 'httpListen'); },
   metricsToken: (c, v) => { if (typeof v !== 'string' || v.trim() === '') throw new ConfigError('metricsToken must be a non-empty string'); c.metricsToken = v.trim(); },

@@ -77,7 +77,9 @@ export class RootCore {
   constructor(options: RootCoreOptions) {
     this.options = options;
     this.log = options.log ?? silentLogger;
-    this.transport = createUdpTransport({ native: options.config.nativeUdp, log: this.log });
+    this.transport = createUdpTransport({
+      native: options.config.nativeUdp, nativeOptions: { coalesceMicros: options.config.udpCoalesceMicros }, log: this.log,
+    });
     this.node = new Node({
       identity: options.identity,
       transport: this.transport,

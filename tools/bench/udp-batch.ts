@@ -13,12 +13,13 @@
 //   udp-transport  ztroot's UdpTransport: onDatagram → sendToHost (today's relay path)
 //   native         NativeUdpTransport, same handler and calls (Buffer + IpAddress per datagram)
 //   native-raw     NativeUdpTransport fast path: onRawDatagram → sendToPath (no per-datagram objects)
-//   native-raw-no-coalesce   the same with receive coalescing off (coalesceMicros 0): at moderate
-//                  rates the blaster's datagrams come one per event-loop turn, as from many
-//                  independent leaves, so this pair shows what coalescing saves per datagram
+//   native-raw-coalesce   the same with receive coalescing on (coalesceMicros 200, as
+//                  `root --udp-coalesce-us 200`): at moderate rates the blaster's datagrams come
+//                  one per event-loop turn, as from many independent leaves, so this pair shows
+//                  what coalescing saves per datagram
 //
 //   npx node tools/bench/udp-batch.ts [--seconds 3] [--rates 20000,50000,100000,max] [--size 512]
-//                                     [--forwarders dgram,udp-transport,native,native-raw,native-raw-no-coalesce]
+//                                     [--forwarders dgram,udp-transport,native,native-raw,native-raw-coalesce]
 //
 // Everything stays on 127.0.0.1 and every run stops by itself. Figures are printed, not asserted.
 
@@ -35,7 +36,7 @@ const SOCKET_BUFFER_BYTES = 4 << 20;
 const WARMUP_MS = 1000;
 /** Most datagrams the blaster sends per event-loop turn. */
 const BLAST_CHUNK = 64;
-const FORWARDERS = ['dgram', 'udp-transport', 'native', 'native-raw', 'native-raw-no-coalesce'] as const;
+const FORWARDERS = ['dgram', 'udp-transport', 'native', 'native-raw', 'native-raw-coalesce'] as const;
 type ForwarderKind = (typeof FORWARDERS)[number];
 
 interface Window { forwarded: number; cpuMicros: number; elapsedMs: number; batches?: number }
@@ -82,7 +83,7 @@ async function forwarder(kind: ForwarderKind, sinkPort: number): Promise<void> {
     if (t instanceof NativeUdpTransport) batchesOf = () => t.stats().batches;
     port = t.sockets[0].port;
   } else {
-    const t = new NativeUdpTransport(kind === 'native-raw-no-coalesce' ? { coalesceMicros: 0 } : {});
+    const t = new NativeUdpTransport(kind === 'native-raw-coalesce' ? { coalesceMicros: 200 } : {});
     const path = createPathLookup();
     path.family = 4;
     path.ip4 = 0x7f000001;
