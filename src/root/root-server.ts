@@ -76,6 +76,8 @@ const WORKER_REPLY_TIMEOUT_MS = 1000;
 const CONTROLLER_ROUTE_ENTRIES = 100_000;
 
 interface WorkerHandle {
+  /** Its place among the packet workers (0 keeps in touch with the upstreams); a replacement takes the same. */
+  index: number;
   worker: Worker;
   pending: Map<number, (m: FromWorker) => void>;
 }
@@ -229,7 +231,8 @@ export class RootServer {
 
   /** One more packet worker on the bound ports, when load asks for it (src/root/worker-scaler.ts). */
   private async addWorker(ports: number[]): Promise<boolean> {
-    const index = this.workers.length;
+    let index = 0;
+    while (this.workers.some((h) => h.index === index)) index++;
     try {
       await this.startWorker(index, ports);
       this.log.info('packet worker started for load', { workers: this.workers.length });
@@ -262,7 +265,7 @@ export class RootServer {
         controller: this.controller !== undefined,
       } satisfies WorkerInit,
     });
-    const handle: WorkerHandle = { worker, pending: new Map() };
+    const handle: WorkerHandle = { index, worker, pending: new Map() };
     this.workers.push(handle);
     return new Promise((resolve, reject) => {
       let ready = false;
@@ -405,8 +408,9 @@ export class RootServer {
         heapBytes: [heapBytes('main', getHeapStatistics())],
       };
     } else {
-      const replies = await Promise.all(this.workers.map((h) => this.ask<{ type: 'stats'; id: number; value: WorkerStats }>(h, (id) => ({ type: 'stats', id }))));
-      const heaps = await Promise.all(this.workers.map((h, i) => h.worker.getHeapStatistics().then((v) => heapBytes(String(i), v), () => undefined)));
+      const handles = [...this.workers]; // as asked: a worker may be replaced while they answer
+      const replies = await Promise.all(handles.map((h) => this.ask<{ type: 'stats'; id: number; value: WorkerStats }>(h, (id) => ({ type: 'stats', id }))));
+      const heaps = await Promise.all(handles.map((h) => h.worker.getHeapStatistics().then((v) => heapBytes(String(h.index), v), () => undefined)));
       const got = replies.map((r) => r?.value);
       this.lastMetrics = {
         stats: mergeStats(got.filter((v): v is WorkerStats => v !== undefined).map((v) => v.stats)),
@@ -414,7 +418,7 @@ export class RootServer {
         reassemblyInFlight: got.reduce((n, v) => n + (v?.reassemblyInFlight ?? 0), 0),
         eventLoopLagSeconds: [
           { worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 },
-          ...got.map((v, i) => ({ worker: String(i), seconds: v?.eventLoopLagSeconds ?? 0 })),
+          ...got.map((v, i) => ({ worker: String(handles[i].index), seconds: v?.eventLoopLagSeconds ?? 0 })),
         ],
         heapBytes: [heapBytes('main', getHeapStatistics()), ...heaps.filter((h) => h !== undefined)],
       };
