@@ -4,11 +4,10 @@
 // container build; a ztroot process also runs it once when it meets a module without a copy.
 // Never fails: without the cache, Node strips the modules itself.
 
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
-import { join } from 'node:path';
-import { repoDir, SOURCE_DIRS, strippedCacheDir, strippedName } from './stripped-cache.js';
+import { basename, join } from 'node:path';
+import { repoDir, SOURCE_DIRS, strippedCacheDir, strippedPath } from './stripped-cache.js';
 
 function* typeScriptFiles(dir) {
   let entries;
@@ -30,9 +29,8 @@ try {
   for (const dir of SOURCE_DIRS) {
     for (const file of typeScriptFiles(join(repoDir, dir))) {
       const source = readFileSync(file, 'utf8');
-      const name = strippedName(createHash('sha256').update(source).digest('hex'));
-      wanted.add(name);
-      const target = join(strippedCacheDir, name);
+      const target = strippedPath(source);
+      wanted.add(basename(target));
       if (existsSync(target)) continue;
       let stripped;
       try {

@@ -4,19 +4,18 @@
 // the process; a root with two packet threads and a validation thread paid it four times.
 //
 // Plain JavaScript on purpose: it must run before any TypeScript is loaded. Importing it
-// registers the hook in the importing thread (bin/ztroot.js does; worker threads get it with
-// `--import`, see src/boot/worker-exec-argv.ts). The stripped copies live in a cache keyed by
-// the SHA-256 of each source file (src/boot/build-stripped.js writes it), so an edited file
-// never meets a stale copy: a file without a current copy is handed to Node's stripper as
-// before, and the main thread rebuilds the cache once first.
+// registers the hook in the importing thread (bin/ztroot.js does; worker threads start through
+// src/boot/worker-boot.js, which does). The stripped copies live in a cache keyed by the SHA-256
+// of each source file (src/boot/stripped-cache.js; src/boot/build-stripped.js writes it), so an
+// edited file never meets a stale copy: a file without a current copy is handed to Node's
+// stripper as before, and the main thread rebuilds the cache once first.
 
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { strippedCacheDir, strippedName } from './stripped-cache.js';
+import { strippedPath } from './stripped-cache.js';
 
 const BUILDER = fileURLToPath(new URL('./build-stripped.js', import.meta.url));
 const HOOKED = Symbol.for('ztroot.strippedSources');
@@ -24,7 +23,7 @@ const HOOKED = Symbol.for('ztroot.strippedSources');
 let rebuilt = !isMainThread;
 
 function cachedCopy(source) {
-  const copy = `${strippedCacheDir}/${strippedName(createHash('sha256').update(source).digest('hex'))}`;
+  const copy = strippedPath(source);
   if (existsSync(copy)) return readFileSync(copy);
   if (rebuilt) return undefined;
   rebuilt = true;
