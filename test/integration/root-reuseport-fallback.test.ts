@@ -6,21 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type RootConfig } from '../../src/root/config.ts';
 import { RootServer } from '../../src/root/root-server.ts';
-import type { Logger } from '../../src/util/log.ts';
 import { Verb } from '../../src/wire/constants.ts';
 import { nativeArmorAvailability } from '../../src/wire/native-armor.ts';
 import { decodeOkWhois, encodeWhois } from '../../src/wire/verbs/whois.ts';
 import { tempDir } from '../support/cli.ts';
-import { endpointOf, RawPeer, removeDirs, VECTOR_IDENTITIES, writeRootHome } from '../support/root-harness.ts';
+import { endpointOf, RawPeer, recordingLogger, removeDirs, VECTOR_IDENTITIES, writeRootHome, type LogEntry } from '../support/root-harness.ts';
 
 const [rootId, leafA, leafB] = VECTOR_IDENTITIES;
 
-interface LogEntry { level: string; msg: string; fields?: Record<string, unknown> }
-
-function recordingLogger(into: LogEntry[]): Logger {
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>): void => { into.push({ level, msg, fields }); };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 describe.each(['auto', 'off'] as const)('a root whose packet workers cannot share sockets (native UDP: %s)', (nativeUdp) => {
   const logged: LogEntry[] = [];

@@ -2,44 +2,32 @@
 // same ports, and every peer is served again; stopping the root replaces nothing.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Verb } from '../../src/wire/constants.ts';
-import { decodeOkWhois, encodeWhois } from '../../src/wire/verbs/whois.ts';
-import { RawPeer, removeDirs, startTestRoot, VECTOR_IDENTITIES, type TestRoot } from '../support/root-harness.ts';
+import {
+  sortedAddresses, startTestRootWithPeers, VECTOR_IDENTITIES, waitUntil, whoisFromEveryPeer, type TestRootWithPeers,
+} from '../support/root-harness.ts';
 
 const [rootId, ...leafIds] = VECTOR_IDENTITIES;
 
 describe('a root whose packet worker dies', () => {
-  let t: TestRoot;
-  let peers: RawPeer[];
+  let lab: TestRootWithPeers;
 
   beforeAll(async () => {
-    t = await startTestRoot({ identity: rootId, workers: 2 });
-    peers = await Promise.all(leafIds.slice(0, 6).map((id) => RawPeer.open(id)));
-    for (const p of peers) await p.register(t.endpoint, rootId);
+    lab = await startTestRootWithPeers({ identity: rootId, workers: 2 }, leafIds.slice(0, 6));
   });
 
   afterAll(async () => {
-    for (const p of peers ?? []) await p.close();
-    await t?.stop();
-    if (t) removeDirs([t.home]);
+    await lab?.stop();
   });
 
-  async function whoisFromEveryPeer(): Promise<void> {
-    for (const asker of peers) {
-      const id = asker.send(t.endpoint, rootId, Verb.WHOIS, encodeWhois({ addresses: peers.map((p) => p.address) }));
-      const ok = decodeOkWhois((await asker.reply(rootId, id)).payload);
-      expect(ok.ok && ok.value.identities.length).toBe(peers.length);
-    }
-  }
-
   it('replaces it on the same ports and answers every peer', async () => {
+    const { t, peers } = lab;
     const sockets = [...t.root.sockets];
     for (const dying of [1, 0]) {
       const before = t.root.packetWorkerThreads[dying];
       await before.terminate();
-      for (let i = 0; i < 200 && !(t.root.runningWorkers === 2 && !t.root.packetWorkerThreads.includes(before)); i++) await new Promise((r) => setTimeout(r, 25));
+      await waitUntil(() => t.root.runningWorkers === 2 && !t.root.packetWorkerThreads.includes(before), `worker ${dying}'s replacement`);
       // the replacement counts once it is ready: wait for its answers rather than its start
-      await whoisFromEveryPeer();
+      expect(await whoisFromEveryPeer(t.endpoint, rootId, peers)).toEqual(peers.map(() => sortedAddresses(peers)));
       expect(t.root.runningWorkers).toBe(2);
     }
     expect(t.root.workerRestarts).toBe(2);

@@ -6,11 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig, type RootConfig } from '../../src/root/config.ts';
 import { RootServer, type RootServerOptions } from '../../src/root/root-server.ts';
 import { ScalingDecision } from '../../src/root/worker-scaler.ts';
-import type { Logger } from '../../src/util/log.ts';
-import { Verb } from '../../src/wire/constants.ts';
-import { decodeOkWhois, encodeWhois } from '../../src/wire/verbs/whois.ts';
 import { tempDir } from '../support/cli.ts';
-import { endpointOf, RawPeer, removeDirs, VECTOR_IDENTITIES, writeRootHome } from '../support/root-harness.ts';
+import {
+  endpointOf, RawPeer, recordingLogger, removeDirs, sortedAddresses, VECTOR_IDENTITIES, waitUntil, whoisFromEveryPeer, writeRootHome, type LogEntry,
+} from '../support/root-harness.ts';
 
 const [rootId, ...leafIds] = VECTOR_IDENTITIES;
 
@@ -39,16 +38,12 @@ describe('the scaling decision', () => {
   });
 });
 
-interface LogEntry { level: string; msg: string }
-
 describe('a root with packet workers on demand', () => {
   let home: string | undefined;
   let root: RootServer | undefined;
   let peers: RawPeer[] = [];
   const logged: LogEntry[] = [];
-  const log: Logger = {
-    debug: () => {}, info: (msg) => { logged.push({ level: 'info', msg }); }, warn: (msg) => { logged.push({ level: 'warn', msg }); }, error: (msg) => { logged.push({ level: 'error', msg }); },
-  };
+  const log = recordingLogger(logged);
 
   async function start(options: Omit<RootServerOptions, 'config'>): Promise<RootServer> {
     home = tempDir('ztroot-on-demand-');
@@ -69,26 +64,18 @@ describe('a root with packet workers on demand', () => {
     if (home) removeDirs([home]);
   });
 
-  async function whoisFromEveryPeer(r: RootServer, count: number): Promise<void> {
+  /** `count` peers register, then each asks by WHOIS for all of them and hears of every one. */
+  async function servesPeers(r: RootServer, count: number): Promise<void> {
     const endpoint = endpointOf(r.sockets[0]);
     peers = await Promise.all(leafIds.slice(0, count).map((id) => RawPeer.open(id)));
     expect(peers).toHaveLength(count);
     for (const p of peers) await p.register(endpoint, rootId);
-    for (const asker of peers) {
-      const id = asker.send(endpoint, rootId, Verb.WHOIS, encodeWhois({ addresses: peers.map((p) => p.address) }));
-      const ok = decodeOkWhois((await asker.reply(rootId, id)).payload);
-      expect(ok.ok && ok.value.identities.length).toBe(peers.length);
-    }
-  }
-
-  async function until(what: string, done: () => boolean): Promise<void> {
-    for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(done(), what).toBe(true);
+    expect(await whoisFromEveryPeer(endpoint, rootId, peers)).toEqual(peers.map(() => sortedAddresses(peers)));
   }
 
   it('runs one worker while the workers are not busy', async () => {
     const r = await start({ workerScaling: { max: 3, busyAbove: 2, sampleMs: 20, busySamples: 1 } });
-    await whoisFromEveryPeer(r, 6);
+    await servesPeers(r, 6);
     await new Promise((res) => setTimeout(res, 300));
     expect(r.workerCount).toBeGreaterThanOrEqual(1);
     expect(r.runningWorkers).toBe(1);
@@ -97,20 +84,20 @@ describe('a root with packet workers on demand', () => {
   it('adds workers on the same ports up to the maximum while busy, and every peer is served', async () => {
     const r = await start({ workerScaling: { max: 3, busyAbove: -1, sampleMs: 20, busySamples: 2 } });
     const sockets = [...r.sockets];
-    await until('two workers started for load', () => logged.filter((e) => e.msg === 'packet worker started for load').length === 2);
+    await waitUntil(() => logged.filter((e) => e.msg === 'packet worker started for load').length === 2, 'two workers started for load');
     await new Promise((res) => setTimeout(res, 300));
     expect(r.runningWorkers).toBe(3);
     expect(r.sockets).toEqual(sockets);
     expect(logged.filter((e) => e.msg === 'packet worker started for load')).toHaveLength(2);
-    await whoisFromEveryPeer(r, 7);
+    await servesPeers(r, 7);
   });
 
   it('stops adding, and says so once, when a new worker cannot share the sockets', async () => {
     const r = await start({ firstWorkerExclusive: true, workerScaling: { max: 3, busyAbove: -1, sampleMs: 20, busySamples: 1 } });
-    await until('the failed attempt logged', () => logged.some((e) => e.msg.startsWith('no more packet workers')));
+    await waitUntil(() => logged.some((e) => e.msg.startsWith('no more packet workers')), 'the failed attempt logged');
     await new Promise((res) => setTimeout(res, 300));
     expect(r.runningWorkers).toBe(1);
     expect(logged.filter((e) => e.level === 'warn')).toHaveLength(1);
-    await whoisFromEveryPeer(r, 4);
+    await servesPeers(r, 4);
   });
 });

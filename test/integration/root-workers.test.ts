@@ -8,28 +8,27 @@ import { Verb } from '../../src/wire/constants.ts';
 import { BROADCAST_GROUP } from '../../src/wire/mac.ts';
 import { decodeOkMulticastGather, encodeMulticastGather } from '../../src/wire/verbs/multicast-gather.ts';
 import { encodeMulticastLike } from '../../src/wire/verbs/multicast-like.ts';
-import { decodeOkWhois, encodeWhois } from '../../src/wire/verbs/whois.ts';
 import { decodeRendezvous } from '../../src/wire/verbs/rendezvous.ts';
-import { RawPeer, removeDirs, startTestRoot, VECTOR_IDENTITIES, type TestRoot } from '../support/root-harness.ts';
+import {
+  sortedAddresses, startTestRootWithPeers, VECTOR_IDENTITIES, whoisFromEveryPeer, type RawPeer, type TestRoot, type TestRootWithPeers,
+} from '../support/root-harness.ts';
 
 const [rootId, ...leafIds] = VECTOR_IDENTITIES;
 const NWID = 0x8056c2e21c000001n;
 
 // Both UDP transports: the recvmmsg/sendmmsg addon (when it is built) and plain dgram.
 describe.each(['auto', 'off'] as const)('a root with two packet workers (native UDP: %s)', (nativeUdp) => {
+  let lab: TestRootWithPeers;
   let t: TestRoot;
   let peers: RawPeer[];
 
   beforeAll(async () => {
-    t = await startTestRoot({ identity: rootId, workers: 2, nativeUdp });
-    peers = await Promise.all(leafIds.slice(0, 6).map((id) => RawPeer.open(id)));
-    for (const p of peers) await p.register(t.endpoint, rootId);
+    lab = await startTestRootWithPeers({ identity: rootId, workers: 2, nativeUdp }, leafIds.slice(0, 6));
+    ({ t, peers } = lab);
   });
 
   afterAll(async () => {
-    for (const p of peers ?? []) await p.close();
-    await t?.stop();
-    if (t) removeDirs([t.home]);
+    await lab?.stop();
   });
 
   describe('behaviour', () => {
@@ -41,11 +40,7 @@ describe.each(['auto', 'off'] as const)('a root with two packet workers (native 
     });
 
     it('answers WHOIS for every peer from whichever worker gets the request', async () => {
-      for (const asker of peers) {
-        const id = asker.send(t.endpoint, rootId, Verb.WHOIS, encodeWhois({ addresses: peers.map((p) => p.address) }));
-        const ok = decodeOkWhois((await asker.reply(rootId, id)).payload);
-        expect(ok.ok && ok.value.identities.map((i) => i.address).sort()).toEqual(peers.map((p) => p.address).sort());
-      }
+      expect(await whoisFromEveryPeer(t.endpoint, rootId, peers)).toEqual(peers.map(() => sortedAddresses(peers)));
     });
 
     it('relays between any two peers (the destination\'s path may have been learned by the other worker) and introduces them', async () => {

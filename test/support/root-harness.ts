@@ -33,6 +33,7 @@ import { WorldType } from '../../src/world/constants.ts';
 import { World } from '../../src/world/world.ts';
 import { tempDir } from './cli.ts';
 import { readVectorJson } from './vectors.ts';
+import type { Logger } from '../../src/util/log.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Identities, worlds, time
@@ -166,6 +167,56 @@ export async function startTestRoot(o: TestRootOptions): Promise<TestRoot> {
       await root.stop();
     },
   };
+}
+
+/** A log line a RootServer wrote, kept by recordingLogger. */
+export interface LogEntry { level: string; msg: string; fields?: Record<string, unknown> }
+
+/** A Logger that appends every line to `into`. */
+export function recordingLogger(into: LogEntry[]): Logger {
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>): void => { into.push({ level, msg, fields }); };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** A test root and raw peers, each on its own socket and registered with it by HELLO. */
+export interface TestRootWithPeers {
+  readonly t: TestRoot;
+  readonly peers: RawPeer[];
+  /** Close the peers, stop the root, remove its home. */
+  stop(): Promise<void>;
+}
+
+export async function startTestRootWithPeers(o: TestRootOptions, identities: readonly Identity[]): Promise<TestRootWithPeers> {
+  const t = await startTestRoot(o);
+  const peers = await Promise.all(identities.map((id) => RawPeer.open(id)));
+  for (const p of peers) await p.register(t.endpoint, o.identity);
+  return {
+    t, peers,
+    stop: async () => {
+      for (const p of peers) await p.close();
+      await t.stop();
+      removeDirs([t.home]);
+    },
+  };
+}
+
+/**
+ * Each peer in turn asks the root by WHOIS for all of them; per peer, the addresses the answer
+ * names, sorted (a multi-worker root answers each from whichever worker gets that peer's flow).
+ */
+export async function whoisFromEveryPeer(via: IpAddress, root: Identity, peers: readonly RawPeer[]): Promise<Address[][]> {
+  const answers: Address[][] = [];
+  for (const asker of peers) {
+    const id = asker.send(via, root, Verb.WHOIS, encodeWhois({ addresses: peers.map((p) => p.address) }));
+    const ok = decodeOkWhois((await asker.reply(root, id)).payload);
+    answers.push(ok.ok ? ok.value.identities.map((i) => i.address).sort((a, b) => a - b) : []);
+  }
+  return answers;
+}
+
+/** Every peer's address, sorted: what whoisFromEveryPeer should get back from each. */
+export function sortedAddresses(peers: readonly RawPeer[]): Address[] {
+  return peers.map((p) => p.address).sort((a, b) => a - b);
 }
 
 /** Remove temp dirs made by tests (ignores ones already gone). */
