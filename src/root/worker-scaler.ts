@@ -49,7 +49,8 @@ export class WorkerScaler {
   private readonly running: () => readonly Worker[];
   private readonly add: () => Promise<boolean>;
   private readonly decision: ScalingDecision;
-  private readonly last = new Map<Worker, EventLoopUtilization>();
+  /** Each running worker's utilization at the last sample (a replaced worker's is dropped). */
+  private last = new Map<Worker, EventLoopUtilization>();
   private timer: NodeJS.Timeout | undefined;
   private adding = false;
 
@@ -73,12 +74,14 @@ export class WorkerScaler {
 
   private tick(): void {
     if (this.adding) return;
+    const seen = new Map<Worker, EventLoopUtilization>();
     const utilizations = this.running().map((w) => {
       const now = w.performance.eventLoopUtilization();
       const before = this.last.get(w);
-      this.last.set(w, now);
+      seen.set(w, now);
       return before ? w.performance.eventLoopUtilization(now, before).utilization : 0;
     });
+    this.last = seen;
     if (!this.decision.sample(utilizations)) return;
     this.adding = true;
     void this.add().then((ok) => {
