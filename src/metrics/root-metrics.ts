@@ -41,7 +41,8 @@ export function createRootRegistry(root: RootServer): client.Registry {
   gauge(registry, 'ztroot_validation_in_flight', 'Identities being validated right now.', () => root.validationInFlight);
   gauge(registry, 'ztroot_multicast_groups', 'Multicast groups with at least one live subscriber.', () => root.multicast.groupCount);
   gauge(registry, 'ztroot_reassembly_in_flight', 'Fragmented packets waiting for their remaining pieces.', () => root.metrics.reassemblyInFlight);
-  gauge(registry, 'ztroot_packet_workers', 'Packet worker threads running (by default one, and more up to one per core while they are busy).', () => root.runningWorkers);
+  gauge(registry, 'ztroot_packet_threads', 'Threads running the packet path (by default the main thread, joined by packet workers up to one per core while they are busy).', () => root.packetThreads);
+  gauge(registry, 'ztroot_packet_workers', 'Packet worker threads running (by default none until the main thread is busy).', () => root.runningWorkers);
   gauge(registry, 'ztroot_worlds', 'Worlds (planet and moons) this root serves.', () => root.topology.worlds.length);
 
   // one series per upstream: at most four roots per world, so the labels stay few

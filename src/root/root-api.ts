@@ -113,6 +113,7 @@ export function rootRoutes(root: RootServer, view: RootNodeView): RouteProvider 
           address: formatAddress(root.identity.address),
           uptimeSeconds: Math.round((Date.now() - root.startedMs) / 1000),
           workers: root.runningWorkers,
+          packetThreads: root.packetThreads,
           peers: root.peerTable.size,
           worlds: root.topology.worlds.map((w) => w.idHex),
           upstreams: root.upstreamStatus().map((u) => ({

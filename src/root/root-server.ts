@@ -1,11 +1,11 @@
 // `ztroot root`: the main thread of a root server. It owns the home directory (identity,
-// worlds, identity cache), identity validation, the multicast store and the shared peer table,
-// and runs the packet path either in worker threads — by default one, and more up to one per
-// core while they are busy (worker-scaler.ts), each a RootCore on its own SO_REUSEPORT
-// sockets — or, with `workers: 0`, in a RootCore on this thread.
+// worlds, identity cache), identity validation, the multicast store and the shared peer table.
+// The packet path runs in RootCores: by default one on this thread, joined by packet workers on
+// the same SO_REUSEPORT ports while the packet threads are busy, up to one per core
+// (worker-scaler.ts); with `workers: 0` on this thread alone; with `workers: N` in N workers.
 
 import { availableParallelism } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { getHeapStatistics, type HeapInfo } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
@@ -17,7 +17,7 @@ import { nativeIdentityHashAvailability } from '../identity/native-identity-hash
 import { IdentityStore } from '../node/identity-store.ts';
 import type { Node } from '../node/node.ts';
 import { SharedPeerTable } from '../node/shared-peer-table.ts';
-import { mergeStats, type NodeStats } from '../node/stats.ts';
+import { mergeStats, snapshotStats, type NodeStats } from '../node/stats.ts';
 import { choosePlanet, loadWorldFiles, saveWorldFile, Topology } from '../node/topology.ts';
 import { ExpectedReplies } from '../node/expected-replies.ts';
 import { upstreamStatus, type UpstreamContact, type UpstreamStatus } from '../node/upstreams.ts';
@@ -43,10 +43,11 @@ export interface RootServerOptions {
   /** In-process mode only: the packet thread's clock (tests step it). */
   clock?: () => number;
   /**
-   * Tests only: the first packet worker binds without SO_REUSEPORT, so the kernel refuses the
-   * other workers' binds (EADDRINUSE), as on a system without SO_REUSEPORT.
+   * Tests only: the first packet thread (the main thread's core, or worker 0 with `workers: N`)
+   * binds without SO_REUSEPORT, so the kernel refuses the other threads' binds (EADDRINUSE), as on
+   * a system without SO_REUSEPORT.
    */
-  firstWorkerExclusive?: boolean;
+  firstThreadExclusive?: boolean;
   /** Run a network controller on this root (same identity and port; its store in the home). */
   controller?: boolean;
   /** When packet workers start on demand (config `workers` unset); tests lower the thresholds. */
@@ -96,7 +97,7 @@ export class RootServer {
   private readonly validation: ValidationPool;
   private readonly log: Logger;
   private readonly clock: (() => number) | undefined;
-  private readonly firstWorkerExclusive: boolean;
+  private readonly firstThreadExclusive: boolean;
   private readonly workerScaling: Partial<WorkerScalingOptions>;
   private scaler: WorkerScaler | undefined;
   private stopping = false;
@@ -121,7 +122,7 @@ export class RootServer {
     this.config = options.config;
     this.log = options.log ?? silentLogger;
     this.clock = options.clock;
-    this.firstWorkerExclusive = options.firstWorkerExclusive ?? false;
+    this.firstThreadExclusive = options.firstThreadExclusive ?? false;
     this.workerScaling = options.workerScaling ?? {};
     requireWritableHome(this.config.home);
     ensureHome(this.config.home);
@@ -137,30 +138,35 @@ export class RootServer {
     this.controller = options.controller ? openController(this.config.home, identity, (to, verb, payload) => this.controllerSend(to, verb, payload)) : undefined;
   }
 
-  /** Controller output: through the packet thread that heard the member (any worker can reach it via the shared table). */
+  /** Controller output: through the packet thread that heard the member (any thread can reach it via the shared table). */
   private controllerSend(to: Address, verb: number, payload: Uint8Array): void {
-    if (this.core) {
-      sendToAddress(this.core.node, to, verb, payload);
-      return;
-    }
-    const h = this.controllerRoutes.get(to) ?? this.workers[0];
-    h?.worker.postMessage({ type: 'controller-send', to, verb, payload } satisfies ToWorker);
+    const h = this.controllerRoutes.get(to) ?? (this.core ? undefined : this.workers[0]);
+    if (h) h.worker.postMessage({ type: 'controller-send', to, verb, payload } satisfies ToWorker);
+    else if (this.core) sendToAddress(this.core.node, to, verb, payload);
   }
 
-  /** Packet threads at most: 0 means the packet path runs on the main thread. */
+  /**
+   * Packet threads at most: 0 means the packet path runs on the main thread alone; unset, it
+   * starts there and workers join it under load, up to one packet thread per core.
+   */
   get workerCount(): number {
     return this.config.workers === 0 ? 0 : this.config.workers ?? availableParallelism();
   }
 
   /**
-   * Packet worker threads running: with `workers` unset, one until load starts more; fewer than
-   * asked if they could not share sockets.
+   * Packet worker threads running: with `workers` unset, none until load starts some beside the
+   * main thread; fewer than asked if they could not share sockets.
    */
   get runningWorkers(): number {
     return this.workers.length;
   }
 
-  /** The packet thread's node, in in-process mode (`workers: 0`) only — for white-box tests. */
+  /** Threads running the packet path: the workers, and the main thread when its core runs. */
+  get packetThreads(): number {
+    return this.workers.length + (this.core ? 1 : 0);
+  }
+
+  /** The main thread's packet node (`workers` 0 or unset) — for white-box tests. */
   get node(): Node {
     if (!this.core) throw new Error('the node lives in worker threads (workers > 0)');
     return this.core.node;
@@ -170,7 +176,7 @@ export class RootServer {
     return this.boundSockets;
   }
 
-  /** The upstream contact of the packet thread, in in-process mode (`workers: 0`) only — for white-box tests. */
+  /** The upstream contact of the main thread's packet node (`workers` 0 or unset) — for white-box tests. */
   get upstreamContact(): UpstreamContact | undefined {
     if (!this.core) throw new Error('the node lives in worker threads (workers > 0)');
     return this.core.upstreams;
@@ -178,28 +184,23 @@ export class RootServer {
 
   async start(): Promise<void> {
     const n = this.workerCount;
-    if (n === 0) {
-      this.core = new RootCore({
-        config: this.config, identity: this.identity, store: this.store, validation: this.validation,
-        multicast: this.localMulticast(), peerTable: this.peerTable, reusePort: false, expiresPeerTable: true,
-        expectedReplies: this.expectedReplies, contactsUpstreams: true, onWorld: (w) => this.worldFromUpstream(w),
-        log: this.log, clock: this.clock,
-        onConfigRequest: this.controller
-          ? (peer, payload, inbound) => { this.controller!.requestFromPayload(peer.identity, inbound.packetId, payload); }
-          : undefined,
-      });
-      this.core.setWorlds(this.topology.planet, this.topology.moons);
-      await this.core.start();
-      this.boundSockets = [...this.core.sockets];
+    const onDemand = this.config.workers === undefined;
+    if (n === 0 || onDemand) {
+      await this.startCore(onDemand && !this.firstThreadExclusive);
+      this.boundPorts = [...new Set(this.boundSockets.map((s) => s.port))];
+      if (onDemand && n > 1) {
+        // the main thread is the first packet thread; workers join it on the same ports
+        this.scaler = new WorkerScaler({ ...WORKER_SCALING, ...this.workerScaling, max: this.workerScaling.max ?? n },
+          () => [performance, ...this.workers.map((h) => h.worker.performance)], () => this.addWorker(this.boundPorts));
+        this.scaler.start();
+      }
     } else {
       // the first worker resolves any port 0; the others bind the very same ports
       const first = await this.startWorker(0, this.config.ports);
       const ports = [...new Set(first.map((s) => s.port))];
       this.boundPorts = ports;
       this.boundSockets = first;
-      const onDemand = this.config.workers === undefined;
-      const atStart = onDemand ? 1 : n;
-      const more = await Promise.allSettled(Array.from({ length: atStart - 1 }, (_, i) => this.startWorker(i + 1, ports)));
+      const more = await Promise.allSettled(Array.from({ length: n - 1 }, (_, i) => this.startWorker(i + 1, ports)));
       const failed = more.filter((r) => r.status === 'rejected');
       if (failed.length > 0) {
         // without SO_REUSEPORT the other workers cannot share the sockets: keep the first one
@@ -207,20 +208,17 @@ export class RootServer {
           error: String((failed[0] as PromiseRejectedResult).reason),
         });
         for (const h of this.workers.splice(1)) await h.worker.terminate();
-      } else if (onDemand && n > 1) {
-        this.scaler = new WorkerScaler({ ...WORKER_SCALING, ...this.workerScaling, max: this.workerScaling.max ?? n },
-          () => this.workers.map((h) => h.worker), () => this.addWorker(ports));
-        this.scaler.start();
       }
-      this.housekeepingTimer = setInterval(() => {
-        this.peerTable.expire(Math.floor((Date.now() - ROOT_TIMERS.peerActivityTimeoutMs) / 1000));
-        this.multicast.expire(Date.now(), ROOT_TIMERS.multicastLikeExpireMs);
-      }, ROOT_TIMERS.housekeepingMs);
-      this.housekeepingTimer.unref();
     }
+    this.housekeepingTimer = setInterval(() => {
+      if (!this.core) this.peerTable.expire(Math.floor((Date.now() - ROOT_TIMERS.peerActivityTimeoutMs) / 1000));
+      this.multicast.expire(Date.now(), ROOT_TIMERS.multicastLikeExpireMs);
+    }, ROOT_TIMERS.housekeepingMs);
+    this.housekeepingTimer.unref();
     this.log.info('root started', {
       address: formatAddress(this.identity.address),
       workers: this.runningWorkers,
+      packetThreads: this.packetThreads,
       udp: this.boundSockets.map((s) => `${s.address}/${s.port}`),
       worlds: this.topology.worlds.map((w) => ({ id: w.idHex, type: w.isPlanet ? 'planet' : 'moon', timestamp: w.timestamp })),
       knownIdentities: this.store.size,
@@ -229,9 +227,26 @@ export class RootServer {
     });
   }
 
+  /** The packet path on this thread: alone (`workers: 0`), or first of the packet threads (on demand). */
+  private async startCore(reusePort: boolean): Promise<void> {
+    this.core = new RootCore({
+      config: this.config, identity: this.identity, store: this.store, validation: this.validation,
+      multicast: this.localMulticast(), peerTable: this.peerTable, reusePort, expiresPeerTable: true,
+      expectedReplies: this.expectedReplies, contactsUpstreams: true, onWorld: (w) => this.worldFromUpstream(w),
+      log: this.log, clock: this.clock,
+      onConfigRequest: this.controller
+        ? (peer, payload, inbound) => { this.controller!.requestFromPayload(peer.identity, inbound.packetId, payload); }
+        : undefined,
+    });
+    this.core.setWorlds(this.topology.planet, this.topology.moons);
+    await this.core.start();
+    this.boundSockets = [...this.core.sockets];
+  }
+
   /** One more packet worker on the bound ports, when load asks for it (src/root/worker-scaler.ts). */
   private async addWorker(ports: number[]): Promise<boolean> {
-    let index = 0;
+    // index 0 keeps in touch with the upstreams: the main thread does when its core runs
+    let index = this.core ? 1 : 0;
     while (this.workers.some((h) => h.index === index)) index++;
     try {
       await this.startWorker(index, ports);
@@ -261,7 +276,7 @@ export class RootServer {
       workerData: {
         index, config: this.config, identitySecret: this.identity.toString(true), peerTable: this.peerTable.buffer,
         expectedReplies: this.expectedReplies.buffer,
-        ports, worlds: this.worldFiles(), reusePort: !(index === 0 && this.firstWorkerExclusive),
+        ports, worlds: this.worldFiles(), reusePort: !(index === 0 && this.firstThreadExclusive),
         controller: this.controller !== undefined,
       } satisfies WorkerInit,
     });
@@ -400,29 +415,22 @@ export class RootServer {
 
   /** Collect every packet thread's counters (what /metrics shows). */
   async refreshMetrics(): Promise<RootMetricsView> {
-    if (this.core) {
-      const node = this.core.node;
-      this.lastMetrics = {
-        stats: node.stats, peers: this.peerTable.size, reassemblyInFlight: node.reassembler.inFlight,
-        eventLoopLagSeconds: [{ worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 }],
-        heapBytes: [heapBytes('main', getHeapStatistics())],
-      };
-    } else {
-      const handles = [...this.workers]; // as asked: a worker may be replaced while they answer
-      const replies = await Promise.all(handles.map((h) => this.ask<{ type: 'stats'; id: number; value: WorkerStats }>(h, (id) => ({ type: 'stats', id }))));
-      const heaps = await Promise.all(handles.map((h) => h.worker.getHeapStatistics().then((v) => heapBytes(String(h.index), v), () => undefined)));
-      const got = replies.map((r) => r?.value);
-      this.lastMetrics = {
-        stats: mergeStats(got.filter((v): v is WorkerStats => v !== undefined).map((v) => v.stats)),
-        peers: this.peerTable.size,
-        reassemblyInFlight: got.reduce((n, v) => n + (v?.reassemblyInFlight ?? 0), 0),
-        eventLoopLagSeconds: [
-          { worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 },
-          ...got.map((v, i) => ({ worker: String(handles[i].index), seconds: v?.eventLoopLagSeconds ?? 0 })),
-        ],
-        heapBytes: [heapBytes('main', getHeapStatistics()), ...heaps.filter((h) => h !== undefined)],
-      };
-    }
+    const handles = [...this.workers]; // as asked: a worker may be replaced while they answer
+    const replies = await Promise.all(handles.map((h) => this.ask<{ type: 'stats'; id: number; value: WorkerStats }>(h, (id) => ({ type: 'stats', id }))));
+    const heaps = await Promise.all(handles.map((h) => h.worker.getHeapStatistics().then((v) => heapBytes(String(h.index), v), () => undefined)));
+    const got = replies.map((r) => r?.value).filter((v): v is WorkerStats => v !== undefined);
+    const node = this.core?.node;
+    if (node) got.push({ stats: snapshotStats(node.stats), peers: node.peers.size, reassemblyInFlight: node.reassembler.inFlight, eventLoopLagSeconds: 0 });
+    this.lastMetrics = {
+      stats: mergeStats(got.map((v) => v.stats)),
+      peers: this.peerTable.size,
+      reassemblyInFlight: got.reduce((n, v) => n + v.reassemblyInFlight, 0),
+      eventLoopLagSeconds: [
+        { worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 },
+        ...replies.map((r, i) => ({ worker: String(handles[i].index), seconds: r?.value.eventLoopLagSeconds ?? 0 })),
+      ],
+      heapBytes: [heapBytes('main', getHeapStatistics()), ...heaps.filter((h) => h !== undefined)],
+    };
     this.mainLag.reset();
     return this.lastMetrics;
   }
@@ -441,9 +449,8 @@ export class RootServer {
 
   /** Known peers across every packet thread (for /peers). */
   async peers(): Promise<PeerView[]> {
-    if (this.core) return this.core.peersView();
     const replies = await Promise.all(this.workers.map((h) => this.ask<{ type: 'peers'; id: number; value: PeerView[] }>(h, (id) => ({ type: 'peers', id }))));
-    return mergePeerViews(replies.map((r) => r?.value ?? []));
+    return mergePeerViews([...(this.core ? [this.core.peersView()] : []), ...replies.map((r) => r?.value ?? [])]);
   }
 
   private loadWorlds(): void {

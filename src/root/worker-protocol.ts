@@ -14,7 +14,7 @@ export interface WorkerInit {
   expectedReplies: SharedArrayBuffer;
   /** Ports to bind (after the first worker resolved any port 0). */
   ports: number[];
-  /** Bind with SO_REUSEPORT (always, except the first worker in RootServerOptions.firstWorkerExclusive). */
+  /** Bind with SO_REUSEPORT (always, except worker 0 under RootServerOptions.firstThreadExclusive). */
   reusePort: boolean;
   worlds: WorldFiles;
   /** Forward NETWORK_CONFIG_REQUEST to the main thread's network controller. */

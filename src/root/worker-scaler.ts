@@ -1,18 +1,20 @@
-// Packet workers on demand. A root started with default settings runs one packet worker and adds
-// one more (up to one per core) when the running ones have been busy for a while, so an idle
-// moon does not pay a V8 isolate per core (about 20 MiB resident each) while a loaded root still
-// gets every core. The new worker joins the SO_REUSEPORT group of the same ports; the kernel then
-// spreads flows over one more socket, and any thread can serve any peer (the peer table, the
-// expected replies and the identity cache are shared). Workers are never retired: closing a
-// socket of the group would drop what is queued in it.
+// Packet workers on demand. A root started with default settings runs its packet path on the main
+// thread and adds a packet worker (up to one packet thread per core) when the running packet
+// threads have been busy for a while, so an idle moon does not pay a V8 isolate (about 20 MiB
+// resident each) while a loaded root still gets every core. The new worker joins the SO_REUSEPORT
+// group of the same ports; the kernel then spreads flows over one more socket, and any thread can
+// serve any peer (the peer table, the expected replies and the identity cache are shared). Workers
+// are never retired: closing a socket of the group would drop what is queued in it.
 
-import type { Worker } from 'node:worker_threads';
-import type { EventLoopUtilization } from 'node:perf_hooks';
+import type { EventLoopUtilization, Performance } from 'node:perf_hooks';
+
+/** A packet thread's event-loop utilization: `performance` of the main thread or of a Worker. */
+export type UtilizationSource = Pick<Performance, 'eventLoopUtilization'>;
 
 export interface WorkerScalingOptions {
-  /** Packet workers at most. */
+  /** Packet threads at most. */
   max: number;
-  /** Mean event-loop utilization of the running workers above which a sample counts as busy. */
+  /** Mean event-loop utilization of the running packet threads above which a sample counts as busy. */
   busyAbove: number;
   /** Consecutive busy samples before one more worker starts. */
   busySamples: number;
@@ -30,7 +32,7 @@ export class ScalingDecision {
     this.options = options;
   }
 
-  /** One sample: each running worker's utilization since the last one. True: start one more. */
+  /** One sample: each running packet thread's utilization since the last one. True: start one more. */
   sample(utilizations: readonly number[]): boolean {
     if (utilizations.length === 0 || utilizations.length >= this.options.max) {
       this.busyRun = 0;
@@ -46,16 +48,16 @@ export class ScalingDecision {
 
 export class WorkerScaler {
   private readonly options: WorkerScalingOptions;
-  private readonly running: () => readonly Worker[];
+  private readonly running: () => readonly UtilizationSource[];
   private readonly add: () => Promise<boolean>;
   private readonly decision: ScalingDecision;
-  /** Each running worker's utilization at the last sample (a replaced worker's is dropped). */
-  private last = new Map<Worker, EventLoopUtilization>();
+  /** Each running thread's utilization at the last sample (a replaced worker's is dropped). */
+  private last = new Map<UtilizationSource, EventLoopUtilization>();
   private timer: NodeJS.Timeout | undefined;
   private adding = false;
 
   /** `add` starts one more worker and says false when it could not (then no more are tried). */
-  constructor(options: WorkerScalingOptions, running: () => readonly Worker[], add: () => Promise<boolean>) {
+  constructor(options: WorkerScalingOptions, running: () => readonly UtilizationSource[], add: () => Promise<boolean>) {
     this.options = options;
     this.running = running;
     this.add = add;
@@ -74,12 +76,12 @@ export class WorkerScaler {
 
   private tick(): void {
     if (this.adding) return;
-    const seen = new Map<Worker, EventLoopUtilization>();
-    const utilizations = this.running().map((w) => {
-      const now = w.performance.eventLoopUtilization();
-      const before = this.last.get(w);
-      seen.set(w, now);
-      return before ? w.performance.eventLoopUtilization(now, before).utilization : 0;
+    const seen = new Map<UtilizationSource, EventLoopUtilization>();
+    const utilizations = this.running().map((thread) => {
+      const now = thread.eventLoopUtilization();
+      const before = this.last.get(thread);
+      seen.set(thread, now);
+      return before ? thread.eventLoopUtilization(now, before).utilization : 0;
     });
     this.last = seen;
     if (!this.decision.sample(utilizations)) return;

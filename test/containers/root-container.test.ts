@@ -233,12 +233,11 @@ describe.skipIf(noDocker)('ztroot image', () => {
       const stripped = JSON.parse(await execOk(container!, ['node', '--import', '/app/src/boot/stripped-sources.js', '--input-type=module', '-e', STRIPPED_SCRIPT])) as unknown;
       expect(stripped).toEqual({ typeStripperLoaded: false });
       // and the running root says it uses them: once at start, and once per packet thread
-      // (workers: 0 runs the one packet core on the main thread)
       const started = (r: LogRecord[]): LogRecord | undefined => r.find((x) => x.msg === 'root started');
       const transports = (r: LogRecord[]): LogRecord[] => r.filter((x) => x.msg?.startsWith('UDP transport'));
-      const records = await logRecordsWhen(logs, (r) => started(r) !== undefined && transports(r).length >= Math.max(1, Number(started(r)!.workers)));
+      const records = await logRecordsWhen(logs, (r) => started(r) !== undefined && transports(r).length >= Number(started(r)!.packetThreads));
       expect(started(records)?.identityHash, why).toBe('native');
-      expect(transports(records).length).toBe(Math.max(1, Number(started(records)?.workers)));
+      expect(transports(records).length).toBe(Number(started(records)?.packetThreads));
       for (const t of transports(records)) expect(t.msg, why).toBe('UDP transport: native batch (recvmmsg/sendmmsg)');
     });
 

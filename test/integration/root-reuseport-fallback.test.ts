@@ -1,6 +1,6 @@
 // When packet workers cannot share the UDP sockets (no SO_REUSEPORT), the root keeps the first
 // worker, logs a warning and serves on. Linux has SO_REUSEPORT, so the test makes the first
-// worker bind without it (RootServerOptions.firstWorkerExclusive): the kernel then refuses the
+// worker bind without it (RootServerOptions.firstThreadExclusive): the kernel then refuses the
 // second worker's bind with EADDRINUSE, the same failure the fallback exists for.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ describe.each(['auto', 'off'] as const)('a root whose packet workers cannot shar
       ...defaultConfig(), home, bind: ['127.0.0.1'], ports: [0], workers: 2, nativeUdp,
       validationThreads: 1, httpListen: '', logLevel: 'warn', // (the workers' own log lines go to stderr)
     };
-    root = new RootServer({ config, log: recordingLogger(logged), firstWorkerExclusive: true });
+    root = new RootServer({ config, log: recordingLogger(logged), firstThreadExclusive: true });
     await root.start();
     peers = await Promise.all([leafA, leafB].map((id) => RawPeer.open(id)));
   });

@@ -1,5 +1,6 @@
-// Packet workers on demand (config `workers` unset, the default): a root starts one packet worker
-// and adds more, up to the maximum, only while the running ones are busy (src/root/worker-scaler.ts).
+// Packet workers on demand (config `workers` unset, the default): a root runs its packet path on
+// the main thread and adds packet workers beside it, up to the maximum of packet threads, only
+// while the running ones are busy (src/root/worker-scaler.ts).
 // The thresholds are lowered or raised here so that "busy" does not depend on this machine's speed.
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,12 +74,14 @@ describe('a root with packet workers on demand', () => {
     expect(await whoisFromEveryPeer(endpoint, rootId, peers)).toEqual(peers.map(() => sortedAddresses(peers)));
   }
 
-  it('runs one worker while the workers are not busy', async () => {
+  it('runs the packet path on the main thread alone while it is not busy', async () => {
     const r = await start({ workerScaling: { max: 3, busyAbove: 2, sampleMs: 20, busySamples: 1 } });
     await servesPeers(r, 6);
     await new Promise((res) => setTimeout(res, 300));
     expect(r.workerCount).toBeGreaterThanOrEqual(1);
-    expect(r.runningWorkers).toBe(1);
+    expect(r.runningWorkers).toBe(0);
+    expect(r.packetThreads).toBe(1);
+    expect(r.node.peers.size).toBe(6);
   });
 
   it('adds workers on the same ports up to the maximum while busy, and every peer is served', async () => {
@@ -86,17 +89,19 @@ describe('a root with packet workers on demand', () => {
     const sockets = [...r.sockets];
     await waitUntil(() => logged.filter((e) => e.msg === 'packet worker started for load').length === 2, 'two workers started for load');
     await new Promise((res) => setTimeout(res, 300));
-    expect(r.runningWorkers).toBe(3);
+    expect(r.runningWorkers).toBe(2);
+    expect(r.packetThreads).toBe(3);
     expect(r.sockets).toEqual(sockets);
     expect(logged.filter((e) => e.msg === 'packet worker started for load')).toHaveLength(2);
     await servesPeers(r, 7);
   });
 
   it('stops adding, and says so once, when a new worker cannot share the sockets', async () => {
-    const r = await start({ firstWorkerExclusive: true, workerScaling: { max: 3, busyAbove: -1, sampleMs: 20, busySamples: 1 } });
+    const r = await start({ firstThreadExclusive: true, workerScaling: { max: 3, busyAbove: -1, sampleMs: 20, busySamples: 1 } });
     await waitUntil(() => logged.some((e) => e.msg.startsWith('no more packet workers')), 'the failed attempt logged');
     await new Promise((res) => setTimeout(res, 300));
-    expect(r.runningWorkers).toBe(1);
+    expect(r.runningWorkers).toBe(0);
+    expect(r.packetThreads).toBe(1);
     expect(logged.filter((e) => e.level === 'warn')).toHaveLength(1);
     await servesPeers(r, 4);
   });
