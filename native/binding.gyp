@@ -47,6 +47,15 @@
       ]
     },
     {
+      "target_name": "file_pages",
+      "sources": ["src/file_pages.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
+    },
+    {
       "target_name": "thread_sched",
       "sources": ["src/thread_sched.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -3,6 +3,7 @@
 #   batch_udp.node      recvmmsg/sendmmsg UDP (Linux); without it ztroot uses plain dgram
 #   identity_hash.node  the memory-hard identity hash in C; without it ztroot uses the TypeScript one
 #   thread_sched.node   SCHED_IDLE for identity-validation threads (Linux); without it they are reniced
+#   file_pages.node     hands back the binary's pages only start-up touched (Linux); without it they stay resident
 #   tap.node            TAP devices for the leaf's networks (Linux); without it networks carry no Ethernet
 #   netif.node          MAC, MTU, addresses and routes of those devices by ioctl/rtnetlink (Linux);
 #                       without it TAP devices cannot be configured
@@ -28,6 +29,7 @@ done <<'ADDONS'
 batch_udp|batch UDP|ztroot uses dgram
 identity_hash|identity hash|ztroot uses the TypeScript implementation
 thread_sched|thread scheduling|validation threads are only reniced
+file_pages|start-up page release|pages only start-up touched stay resident
 tap|TAP devices|leaf networks carry no Ethernet
 netif|interface configuration|leaf networks carry no Ethernet
 packet_crypto|packet crypto|ztroot uses the TypeScript implementation

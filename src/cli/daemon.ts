@@ -2,6 +2,7 @@
 // running until SIGTERM/SIGINT, then stopping once.
 
 import type { Logger } from '../util/log.ts';
+import { releaseStartupMemory } from '../util/startup-memory.ts';
 
 /** A --port flag (default when absent); undefined when it is not a port number. */
 export function portFlag(text: string | undefined, fallback: number): number | undefined {
@@ -14,8 +15,12 @@ export function listFlag(text: string | undefined): string[] {
   return text ? text.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
 
-/** Resolve with exit status 0 after the first SIGTERM or SIGINT has run `stop` to completion. */
+/**
+ * A role calls this once it has started: start-up's memory is handed back, and it resolves with
+ * exit status 0 after the first SIGTERM or SIGINT has run `stop` to completion.
+ */
 export function runUntilSignalled(log: Logger, stop: () => Promise<void>): Promise<number> {
+  releaseStartupMemory(log);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: string): void => {

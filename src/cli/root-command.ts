@@ -109,9 +109,17 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     await root.stop();
     return 1;
   }
-  const http = config.httpListen
-    ? await startRootApi(root, { listen: config.httpListen, metricsToken: token, authToken, allowManagementFrom: management.networks })
-    : undefined;
+  let http: Awaited<ReturnType<typeof startRootApi>> | undefined;
+  try {
+    http = config.httpListen
+      ? await startRootApi(root, { listen: config.httpListen, metricsToken: token, authToken, allowManagementFrom: management.networks })
+      : undefined;
+  } catch (e) {
+    // the root is up but its API is not: stop it rather than run on without one
+    await root.stop();
+    process.stderr.write(`ztroot root: ${(e as Error).message}\n`);
+    return 1;
+  }
   if (root.controller) log.info('network controller', { networks: root.controller.store.networkIds().length, api: http ? `http://${http.address}/controller` : 'disabled' });
   if (http) log.info('http listening', { address: http.address });
   process.stdout.write(moonInstructions(root) + '\n');
