@@ -1,8 +1,9 @@
 // `ztroot root`: the main thread of a root server. It owns the home directory (identity,
 // worlds, identity cache), identity validation, the multicast store and the shared peer table.
-// The packet path runs in RootCores: by default one on this thread, joined by packet workers on
-// the same SO_REUSEPORT ports while the packet threads are busy, up to one per core
-// (worker-scaler.ts); with `workers: 0` on this thread alone; with `workers: N` in N workers.
+// The packet path runs in RootCores: by default one on this thread until it is busy, when a
+// packet worker takes over on the same SO_REUSEPORT ports and more join while they are busy, up
+// to one per core (worker-scaler.ts); with `workers: 0` on this thread alone; with `workers: N`
+// in N workers.
 
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -17,12 +18,13 @@ import { nativeIdentityHashAvailability } from '../identity/native-identity-hash
 import { IdentityStore } from '../node/identity-store.ts';
 import type { Node } from '../node/node.ts';
 import { SharedPeerTable } from '../node/shared-peer-table.ts';
-import { mergeStats, snapshotStats, type NodeStats } from '../node/stats.ts';
+import { mergeStats, snapshotStats, type NodeStats, type StatsSnapshot } from '../node/stats.ts';
 import { choosePlanet, loadWorldFiles, saveWorldFile, Topology } from '../node/topology.ts';
 import { ExpectedReplies } from '../node/expected-replies.ts';
 import { upstreamStatus, type UpstreamContact, type UpstreamStatus } from '../node/upstreams.ts';
 import { ValidationPool } from '../node/validation-pool.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { reduceHeap } from '../util/startup-memory.ts';
 import { armorImplementation } from '../wire/armor.ts';
 import type { MulticastGroup } from '../wire/mac.ts';
 import { World } from '../world/world.ts';
@@ -107,6 +109,8 @@ export class RootServer {
   /** Packet workers that exited on their own (a crash, or their heap ceiling) and were replaced. */
   workerRestarts = 0;
   private core: RootCore | undefined;
+  /** The main thread's packet counters when a worker took its packet path over. */
+  private readonly retiredStats: StatsSnapshot[] = [];
   private readonly workers: WorkerHandle[] = [];
   private boundSockets: { address: string; port: number }[] = [];
   private housekeepingTimer: NodeJS.Timeout | undefined;
@@ -189,9 +193,9 @@ export class RootServer {
       await this.startCore(onDemand && !this.firstThreadExclusive);
       this.boundPorts = [...new Set(this.boundSockets.map((s) => s.port))];
       if (onDemand && n > 1) {
-        // the main thread is the first packet thread; workers join it on the same ports
         this.scaler = new WorkerScaler({ ...WORKER_SCALING, ...this.workerScaling, max: this.workerScaling.max ?? n },
-          () => [performance, ...this.workers.map((h) => h.worker.performance)], () => this.addWorker(this.boundPorts));
+          () => this.core ? [performance] : this.workers.map((h) => h.worker.performance),
+          () => this.core ? this.handOverToWorker() : this.addWorker(this.boundPorts));
         this.scaler.start();
       }
     } else {
@@ -243,9 +247,32 @@ export class RootServer {
     this.boundSockets = [...this.core.sockets];
   }
 
+  /**
+   * The main thread's packet path is busy: worker 0 takes it over on the same ports and the main
+   * thread's core stops. Its counters are kept (Prometheus counters never go back); what was
+   * queued on its sockets is lost, as for any datagram (peers resend); peers, paths and keys live
+   * on in the shared table. The main thread then hands back the heap the packet path grew: with no
+   * ceiling of its own (a worker's is ROOT_LIMITS), V8 let it hold hundreds of MiB at 1M peers.
+   */
+  private async handOverToWorker(): Promise<boolean> {
+    try {
+      await this.startWorker(0, this.boundPorts);
+    } catch (e) {
+      this.log.warn('no more packet workers: one could not share the UDP sockets', { error: (e as Error).message });
+      return false;
+    }
+    const core = this.core!;
+    await core.stop();
+    this.retiredStats.push(snapshotStats(core.node.stats));
+    this.core = undefined;
+    reduceHeap();
+    this.log.info('packet path handed over to a worker for load', { workers: this.workers.length });
+    return true;
+  }
+
   /** One more packet worker on the bound ports, when load asks for it (src/root/worker-scaler.ts). */
   private async addWorker(ports: number[]): Promise<boolean> {
-    // index 0 keeps in touch with the upstreams: the main thread does when its core runs
+    // index 0 keeps in touch with the upstreams: the main thread does while its core runs
     let index = this.core ? 1 : 0;
     while (this.workers.some((h) => h.index === index)) index++;
     try {
@@ -422,7 +449,7 @@ export class RootServer {
     const node = this.core?.node;
     if (node) got.push({ stats: snapshotStats(node.stats), peers: node.peers.size, reassemblyInFlight: node.reassembler.inFlight, eventLoopLagSeconds: 0 });
     this.lastMetrics = {
-      stats: mergeStats(got.map((v) => v.stats)),
+      stats: mergeStats([...this.retiredStats, ...got.map((v) => v.stats)]),
       peers: this.peerTable.size,
       reassemblyInFlight: got.reduce((n, v) => n + v.reassemblyInFlight, 0),
       eventLoopLagSeconds: [

@@ -26,7 +26,7 @@ export interface StartupRelease {
 type GcFunction = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 
 /** One memory-reducing collection: the only kind that shrinks the young generation. */
-function reduceHeap(): void {
+export function reduceHeap(): void {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as GcFunction;
   setFlagsFromString('--no-expose-gc');

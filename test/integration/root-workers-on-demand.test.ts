@@ -1,6 +1,6 @@
 // Packet workers on demand (config `workers` unset, the default): a root runs its packet path on
-// the main thread and adds packet workers beside it, up to the maximum of packet threads, only
-// while the running ones are busy (src/root/worker-scaler.ts).
+// the main thread until it is busy, then a packet worker takes it over on the same ports, and more
+// join, up to the maximum, only while the running ones are busy (src/root/worker-scaler.ts).
 // The thresholds are lowered or raised here so that "busy" does not depend on this machine's speed.
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,16 +84,38 @@ describe('a root with packet workers on demand', () => {
     expect(r.node.peers.size).toBe(6);
   });
 
-  it('adds workers on the same ports up to the maximum while busy, and every peer is served', async () => {
+  it('hands the packet path to a worker, adds workers on the same ports up to the maximum while busy, and every peer is served', async () => {
     const r = await start({ workerScaling: { max: 3, busyAbove: -1, sampleMs: 20, busySamples: 2 } });
     const sockets = [...r.sockets];
     await waitUntil(() => logged.filter((e) => e.msg === 'packet worker started for load').length === 2, 'two workers started for load');
     await new Promise((res) => setTimeout(res, 300));
-    expect(r.runningWorkers).toBe(2);
+    expect(logged.filter((e) => e.msg === 'packet path handed over to a worker for load')).toHaveLength(1);
+    expect(r.runningWorkers).toBe(3);
     expect(r.packetThreads).toBe(3);
+    expect(() => r.node).toThrow();
     expect(r.sockets).toEqual(sockets);
     expect(logged.filter((e) => e.msg === 'packet worker started for load')).toHaveLength(2);
     await servesPeers(r, 7);
+  });
+
+  it('hands over when the main thread itself is busy, keeping its counters', async () => {
+    const r = await start({ workerScaling: { max: 2, busyAbove: 0.5, sampleMs: 50, busySamples: 2 } });
+    await servesPeers(r, 5);
+    expect(r.runningWorkers).toBe(0);
+    const hellosBefore = (await r.refreshMetrics()).stats.verbsIn.get('HELLO') ?? 0;
+    expect(hellosBefore).toBeGreaterThanOrEqual(5);
+    // keep this thread (the root's main thread) about 80 % busy until the handover
+    const busy = setInterval(() => { const until = performance.now() + 16; while (performance.now() < until); }, 20);
+    try {
+      await waitUntil(() => logged.some((e) => e.msg === 'packet path handed over to a worker for load'), 'the handover');
+    } finally {
+      clearInterval(busy);
+    }
+    expect(r.runningWorkers).toBe(1);
+    expect(r.packetThreads).toBe(1);
+    expect((await r.refreshMetrics()).stats.verbsIn.get('HELLO')).toBeGreaterThanOrEqual(hellosBefore);
+    const endpoint = endpointOf(r.sockets[0]);
+    expect(await whoisFromEveryPeer(endpoint, rootId, peers)).toEqual(peers.map(() => sortedAddresses(peers)));
   });
 
   it('stops adding, and says so once, when a new worker cannot share the sockets', async () => {
