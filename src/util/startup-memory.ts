@@ -49,6 +49,6 @@ export function releaseStartupMemory(log: Logger): StartupRelease | undefined {
     }
   }
   const release = { heapBefore, heapAfter, filePagesReleased };
-  log.debug('start-up memory released', { ...release });
+  log.info('start-up memory released', { ...release });
   return release;
 }

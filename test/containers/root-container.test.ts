@@ -239,6 +239,9 @@ describe.skipIf(noDocker)('ztroot image', () => {
       expect(started(records)?.identityHash, why).toBe('native');
       expect(transports(records).length).toBe(Number(started(records)?.packetThreads));
       for (const t of transports(records)) expect(t.msg, why).toBe('UDP transport: native batch (recvmmsg/sendmmsg)');
+      // and, once started, hands back the binary's start-up pages (the file_pages addon works in the image)
+      const released = (await logRecordsWhen(logs, (r) => r.some((x) => x.msg === 'start-up memory released'))).find((x) => x.msg === 'start-up memory released');
+      expect(Number(released?.filePagesReleased), why).toBeGreaterThan(4 * 2 ** 20);
     });
 
     it('made a moon for itself from ZTROOT_MOON_ENDPOINTS and printed its orbit line', async () => {
