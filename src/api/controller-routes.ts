@@ -7,8 +7,9 @@
 import { formatAddress } from '../identity/address.ts';
 import type { NetworkController } from '../controller/controller.ts';
 import { isObject, jsonBool, jsonInt, stringifySorted, type Json, type JsonObject } from '../controller/json-values.ts';
-import { RecordInputError, formatNetworkId } from '../controller/records.ts';
+import { RecordInputError } from '../controller/records.ts';
 import type { RouteProvider } from './http-listener.ts';
+import { hex64 } from '../util/hex.ts';
 
 /** Largest request body accepted, bytes (a network with 16,384 routes fits comfortably). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -66,7 +67,7 @@ export function controllerApi(controller: NetworkController, method: string, pat
     return { status: 200, body: `{\n\t"controller": true,\n\t"apiVersion": ${API_VERSION},\n\t"clock": ${controller.now()},\n\t"databaseReady": true\n}\n` };
   }
   if (ROUTES.networks.test(pathname)) {
-    if (method === 'GET') return json(200, controller.store.networkIds().map(formatNetworkId));
+    if (method === 'GET') return json(200, controller.store.networkIds().map(hex64));
     if (write) return withBody((b) => createNetwork(controller, b));
   }
   if (ROUTES.networksUnstable.test(pathname) && method === 'GET') {

@@ -5,6 +5,7 @@
 
 import { healthJson } from './node-json.ts';
 import type { Json, Reply, RouteProvider } from './http-listener.ts';
+import { hex64 } from '../util/hex.ts';
 
 /** A change this node does not make (a root joins no network): answered 403 with the reason. */
 export class Refusal {
@@ -90,7 +91,7 @@ export function nodeRoutes(node: NodeApiView): RouteProvider {
         path: new RegExp(`^/moon/${HEX10}$`), methods: ['GET', ...WRITE, 'DELETE'], access: 'api',
         handle: ({ method, match, body }) => {
           const moonId = BigInt(`0x${match[1]}`);
-          if (method === 'GET') return ok(node.moonsJson().find((m) => (m as { id?: string }).id === moonId.toString(16).padStart(16, '0')) ?? {});
+          if (method === 'GET') return ok(node.moonsJson().find((m) => (m as { id?: string }).id === hex64(moonId)) ?? {});
           if (method === 'DELETE') {
             const r = node.deorbit(moonId);
             return r instanceof Refusal ? refused(r) : ok({ result: true });

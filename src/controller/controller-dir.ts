@@ -7,8 +7,8 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { isObject, stringifySorted, type Json, type JsonObject } from './json-values.ts';
-import { formatNetworkId } from './records.ts';
 import type { ControllerStore } from './store.ts';
+import { hex64 } from '../util/hex.ts';
 
 /** FileDB loads only names of exactly this form. */
 const NETWORK_FILE = /^[0-9a-fA-F]{16}\.json$/;
@@ -60,7 +60,7 @@ export function exportControllerDir(store: ControllerStore, dir: string): { netw
   let nm = 0;
   const ids = store.networkIds();
   for (const nwid of ids) {
-    const id = formatNetworkId(nwid);
+    const id = hex64(nwid);
     const memberDir = join(dir, 'network', id, 'member');
     mkdirSync(memberDir, { recursive: true });
     writeFileAtomic(join(dir, 'network', `${id}.json`), stringifySorted(store.network(nwid)!));

@@ -21,10 +21,11 @@ import { controllerForNetwork, decodeNetworkConfigRequest } from '../wire/verbs/
 import { buildNetworkConfig } from './config-builder.ts';
 import { isObject, jsonBool, jsonInt, jsonString, type JsonObject } from './json-values.ts';
 import {
-  applyMemberPost, applyNetworkPost, cleanMember, cleanNetwork, formatNetworkId, initMember, initNetwork, setMemberKeys,
+  applyMemberPost, applyNetworkPost, cleanMember, cleanNetwork, initMember, initNetwork, setMemberKeys,
   type MemberRecord, type NetworkRecord,
 } from './records.ts';
 import type { ControllerStore } from './store.ts';
+import { hex64 } from '../util/hex.ts';
 
 /** ZT_NETCONF_MIN_REQUEST_PERIOD: repeats of a (network, member) request within this are ignored, ms. */
 export const MIN_REQUEST_PERIOD_MS = 1000;
@@ -293,7 +294,7 @@ export class NetworkController {
   private networkChanged(nwid: bigint): void {
     const now = this.now();
     for (const [key, st] of this.status) {
-      if (st.metadata && this.online(st, now) && key.startsWith(formatNetworkId(nwid))) {
+      if (st.metadata && this.online(st, now) && key.startsWith(hex64(nwid))) {
         this.pushQueue.set(key, { nwid, address: st.identity!.address });
       }
     }
@@ -307,7 +308,7 @@ export class NetworkController {
       target, credentialType: CredentialType.com,
     }, this.identity);
     const payload = encodeNetworkCredentials({ revocations: [revocation] });
-    const prefix = formatNetworkId(nwid);
+    const prefix = hex64(nwid);
     for (const [key, st] of this.status) {
       if (key.startsWith(prefix) && this.online(st, now)) {
         this.output.send(Number.parseInt(key.slice(17), 16), Verb.NETWORK_CREDENTIALS, payload);
@@ -356,8 +357,8 @@ export class NetworkController {
   postNetwork(nwid: bigint, body: JsonObject): NetworkRecord {
     const network = initNetwork(structuredClone(this.store.network(nwid) ?? {}), this.now());
     applyNetworkPost(network, body);
-    network.id = formatNetworkId(nwid);
-    network.nwid = formatNetworkId(nwid);
+    network.id = hex64(nwid);
+    network.nwid = hex64(nwid);
     const r = this.store.saveNetwork(cleanNetwork(network));
     if (r.changed) {
       this.networkChanged(nwid);
@@ -401,6 +402,6 @@ export class NetworkController {
 }
 
 function statusKey(nwid: bigint, address: Address): string {
-  return `${formatNetworkId(nwid)}/${formatAddress(address)}`;
+  return `${hex64(nwid)}/${formatAddress(address)}`;
 }
 

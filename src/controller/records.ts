@@ -8,6 +8,7 @@ import { MAX_VIRTUAL_MTU, MIN_VIRTUAL_MTU, DEFAULT_VIRTUAL_MTU } from '../wire/c
 import { formatInetAddress, formatIp, parseInetAddressLikeZeroTier, type InetAddress } from '../wire/inet-address.ts';
 import { isObject, jsonBool, jsonInt, jsonString, type Json, type JsonObject } from './json-values.ts';
 import { parseRuleJson, renderRuleJson } from './rules-json.ts';
+import { hex64 } from '../util/hex.ts';
 
 /** ZT_CONTROLLER_MAX_ARRAY_SIZE: longest array the API stores. */
 export const MAX_ARRAY_SIZE = 16384;
@@ -17,9 +18,6 @@ export const DEFAULT_MULTICAST_LIMIT = 32;
 export type NetworkRecord = JsonObject;
 export type MemberRecord = JsonObject;
 
-export function formatNetworkId(nwid: bigint): string {
-  return nwid.toString(16).padStart(16, '0');
-}
 
 /** DB::initNetwork: fill what is missing. */
 export function initNetwork(n: NetworkRecord, nowMs: number): NetworkRecord {
@@ -280,5 +278,5 @@ export function setMemberKeys(m: MemberRecord, nwid: bigint, address: number): v
   const a = formatAddress(address);
   m.id = a;
   m.address = a;
-  m.nwid = formatNetworkId(nwid);
+  m.nwid = hex64(nwid);
 }

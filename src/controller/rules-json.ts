@@ -8,6 +8,7 @@ import { formatMac } from '../wire/mac.ts';
 import type { Rule, RuleBody } from '../wire/rules.ts';
 import { strtoull } from '../util/strtoull.ts';
 import { isObject, jsonBool, jsonInt, jsonString, type Json, type JsonObject } from './json-values.ts';
+import { hex64 } from '../util/hex.ts';
 
 const U32 = 0xffff_ffff;
 const u8 = (v: Json | undefined, dfl = 0): number => jsonInt(v, dfl) & 0xff;
@@ -117,7 +118,7 @@ export function renderRuleJson(rule: Rule): JsonObject {
     case 'MATCH_ICMP': r = { type: rule.type, icmpType: rule.icmpType, icmpCode: (rule.flags & 0x01) !== 0 ? rule.icmpCode : null }; break;
     case 'MATCH_IP_SOURCE_PORT_RANGE': case 'MATCH_IP_DEST_PORT_RANGE': case 'MATCH_FRAME_SIZE_RANGE':
       r = { type: rule.type, start: rule.start, end: rule.end }; break;
-    case 'MATCH_CHARACTERISTICS': r = { type: rule.type, mask: rule.mask.toString(16).padStart(16, '0') }; break;
+    case 'MATCH_CHARACTERISTICS': r = { type: rule.type, mask: hex64(rule.mask) }; break;
     case 'MATCH_RANDOM': r = { type: rule.type, probability: rule.probability }; break;
     case 'MATCH_TAGS_DIFFERENCE': case 'MATCH_TAGS_BITWISE_AND': case 'MATCH_TAGS_BITWISE_OR': case 'MATCH_TAGS_BITWISE_XOR':
     case 'MATCH_TAGS_EQUAL': case 'MATCH_TAG_SENDER': case 'MATCH_TAG_RECEIVER':

@@ -9,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { isObject, jsonBool, jsonEquals, jsonInt, type Json } from './json-values.ts';
-import { formatNetworkId, ipFromText, ipText, type MemberRecord, type NetworkRecord } from './records.ts';
+import { ipFromText, ipText, type MemberRecord, type NetworkRecord } from './records.ts';
+import { hex64 } from '../util/hex.ts';
 
 /** What the config builder needs to know about a network's members without scanning them. */
 export interface NetworkSummary {
@@ -137,7 +138,7 @@ export class ControllerStore {
     const old = entry?.record;
     if (old && !differsIgnoringRevision(old, record)) return { record: old, old, changed: false };
     const saved: NetworkRecord = { ...record, revision: jsonInt(record.revision, 0) + 1 };
-    this.upsertNetwork.run(formatNetworkId(nwid), JSON.stringify(saved));
+    this.upsertNetwork.run(hex64(nwid), JSON.stringify(saved));
     if (entry) entry.record = saved;
     else this.networksById.set(nwid, { record: saved, members: new Map(), summary: emptySummary() });
     return { record: saved, old, changed: true };
@@ -152,7 +153,7 @@ export class ControllerStore {
     const old = entry.members.get(address);
     if (old && !differsIgnoringRevision(old, record)) return { record: old, old, changed: false };
     const saved: MemberRecord = { ...record, revision: jsonInt(record.revision, 0) + 1 };
-    this.upsertMember.run(formatNetworkId(nwid), saved.id as string, JSON.stringify(saved));
+    this.upsertMember.run(hex64(nwid), saved.id as string, JSON.stringify(saved));
     if (old) removeFromSummary(entry.summary, old);
     entry.members.set(address, saved);
     addToSummary(entry.summary, saved);
@@ -163,7 +164,7 @@ export class ControllerStore {
   deleteNetwork(nwid: bigint): NetworkRecord | undefined {
     const entry = this.networksById.get(nwid);
     if (!entry) return undefined;
-    const id = formatNetworkId(nwid);
+    const id = hex64(nwid);
     this.transaction(() => {
       this.deleteNetworkMembers.run(id);
       this.deleteNetworkRow.run(id);
@@ -176,7 +177,7 @@ export class ControllerStore {
     const entry = this.networksById.get(nwid);
     const old = entry?.members.get(address);
     if (!entry || !old) return undefined;
-    this.deleteMemberRow.run(formatNetworkId(nwid), old.id as string);
+    this.deleteMemberRow.run(hex64(nwid), old.id as string);
     entry.members.delete(address);
     removeFromSummary(entry.summary, old);
     return old;
@@ -193,7 +194,7 @@ export class ControllerStore {
       for (const record of networks) {
         const nwid = parseHexId(record.id);
         if (nwid === 0n) { skipped++; continue; }
-        this.upsertNetwork.run(formatNetworkId(nwid), JSON.stringify(record));
+        this.upsertNetwork.run(hex64(nwid), JSON.stringify(record));
         const entry = this.networksById.get(nwid);
         if (entry) entry.record = record;
         else this.networksById.set(nwid, { record, members: new Map(), summary: emptySummary() });
@@ -203,7 +204,7 @@ export class ControllerStore {
         const entry = this.networksById.get(parseHexId(record.nwid));
         const address = Number(parseHexId(record.id));
         if (!entry || address === 0 || address > 0xff_ffff_ffff) { skipped++; continue; }
-        this.upsertMember.run(formatNetworkId(parseHexId(record.nwid)), address.toString(16).padStart(10, '0'), JSON.stringify(record));
+        this.upsertMember.run(hex64(parseHexId(record.nwid)), address.toString(16).padStart(10, '0'), JSON.stringify(record));
         const old = entry.members.get(address);
         if (old) removeFromSummary(entry.summary, old);
         entry.members.set(address, record);

@@ -14,17 +14,13 @@ import type {
   ConfigInsight, DissectedDatagram, DissectSummary, PacketDissection, PacketHeader, SignatureCheck, WorldSummary,
 } from './dissect.ts';
 import { formatEthernetSummary } from './ethernet.ts';
+import { hex64 } from '../util/hex.ts';
 
 /** Cipher suite names (docs/protocol/03-packet.md §3); 4-7 are unassigned. */
 const CIPHER_NAMES: Readonly<Record<number, string>> = { 0: 'poly1305', 1: 'salsa2012', 2: 'trusted-path', 3: 'aes-gmac-siv' };
 
 export function cipherName(cipher: number): string {
   return CIPHER_NAMES[cipher] ?? `cipher-${cipher}`;
-}
-
-/** Network and packet IDs: 16 hex digits, as ZeroTier prints them. */
-function hex64(v: bigint): string {
-  return v.toString(16).padStart(16, '0');
 }
 
 function group(g: MulticastGroup): string {

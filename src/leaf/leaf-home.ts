@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.ts';
+import { hex64 } from '../util/hex.ts';
 
 export const LEAF_FILES = {
   networksDir: 'networks.d',
@@ -28,12 +29,9 @@ export const DEFAULT_NETWORK_SETTINGS: Readonly<NetworkSettings> = Object.freeze
 });
 const SETTING_KEYS = ['allowManaged', 'allowGlobal', 'allowDefault', 'allowDNS'] as const;
 
-export function nwidHex(nwid: bigint): string {
-  return nwid.toString(16).padStart(16, '0');
-}
 
 function confPath(home: string, nwid: bigint, suffix: '.conf' | '.local.conf'): string {
-  return join(home, LEAF_FILES.networksDir, `${nwidHex(nwid)}${suffix}`);
+  return join(home, LEAF_FILES.networksDir, `${hex64(nwid)}${suffix}`);
 }
 
 /** Networks joined in this home (every networks.d/<16 hex>.conf), each with its saved config, if any. */

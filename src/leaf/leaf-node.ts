@@ -25,13 +25,14 @@ import { formatMac, macFromAddress } from '../wire/mac.ts';
 import { decodeNetworkConfig, encodeNetworkConfig, type NetworkConfig } from '../wire/netconf/network-config.ts';
 import type { World } from '../world/world.ts';
 import {
-  DEFAULT_NETWORK_SETTINGS, forgetNetwork, joinedNetworks, LEAF_FILES, nwidHex, saveJoined, saveNetworkConfig, saveNetworkSettings,
+  DEFAULT_NETWORK_SETTINGS, forgetNetwork, joinedNetworks, LEAF_FILES, saveJoined, saveNetworkConfig, saveNetworkSettings,
   type NetworkSettings,
 } from './leaf-home.ts';
 import { NetworkMember, type MemberNetwork } from './network-member.ts';
 import { FrameCounts, NetworkPort, type EthernetMode } from './network-port.ts';
 import type { VirtualEthernet } from './virtual-ethernet.ts';
 import { SimpleLeaf } from './simple-leaf.ts';
+import { hex64 } from '../util/hex.ts';
 
 export interface LeafNodeOptions {
   home: string;
@@ -156,8 +157,8 @@ export class LeafNode implements NodeApiView {
     }
     const p = port;
     p.apply(config, this.settings.get(nwid) ?? DEFAULT_NETWORK_SETTINGS).then(() => {
-      if (p.deviceError) this.log.warn('network has no Ethernet device', { network: nwidHex(nwid), reason: p.deviceError });
-    }, (e: unknown) => this.log.error('could not configure the network device', { network: nwidHex(nwid), error: (e as Error).message }));
+      if (p.deviceError) this.log.warn('network has no Ethernet device', { network: hex64(nwid), reason: p.deviceError });
+    }, (e: unknown) => this.log.error('could not configure the network device', { network: hex64(nwid), error: (e as Error).message }));
   }
 
   /** A world a root sent that the core took: saved where a restart finds it. */
@@ -199,7 +200,7 @@ export class LeafNode implements NodeApiView {
     const have = this.leaf.node.topology.moons.find((m) => m.id === moonId);
     if (have) return moonJson(have);
     if (seed !== 0) this.leaf.node.topology.addSeed(moonId, seed);
-    return { id: moonId.toString(16).padStart(16, '0'), roots: [], signature: null, timestamp: 0, updatesMustBeSignedBy: null, waiting: true };
+    return { id: hex64(moonId), roots: [], signature: null, timestamp: 0, updatesMustBeSignedBy: null, waiting: true };
   }
 
   deorbit(moonId: bigint): void {
@@ -289,13 +290,13 @@ export class LeafNode implements NodeApiView {
       broadcastEnabled: (flags & NetconfFlag.enableBroadcast) !== 0n,
       dhcp: false,
       dns: { domain: c?.dns.domain ?? '', servers: (c?.dns.servers ?? []).map((a) => formatIp(a as IpAddress)) },
-      id: nwidHex(nwid),
+      id: hex64(nwid),
       mac: formatMac(macFromAddress(this.address, nwid)),
       mtu: c?.mtu ?? 2800,
       multicastSubscriptions: (this.ports.get(nwid)?.subscriptions() ?? []).map((g) => ({ adi: g.adi, mac: formatMac(g.mac) })),
       name: c?.name ?? '',
       netconfRevision: Number(c?.revision ?? 0n),
-      nwid: nwidHex(nwid),
+      nwid: hex64(nwid),
       portDeviceName: this.ports.get(nwid)?.deviceName ?? '',
       portError: this.ports.get(nwid)?.deviceError ? -1 : 0,
       routes: (c?.routes ?? []).map((r) => ({

@@ -25,3 +25,8 @@ export function unhexExact(text: string, length: number): Uint8Array | null {
   const out = unhexLenient(text, length);
   return out.length === length ? out : null;
 }
+
+/** A 64-bit ID as ZeroTier writes network, world and moon IDs: 16 lowercase hex digits. */
+export function hex64(v: bigint): string {
+  return BigInt.asUintN(64, v).toString(16).padStart(16, '0');
+}

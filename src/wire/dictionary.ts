@@ -3,6 +3,7 @@
 // metadata and the auth-info of ERROR(NETWORK_AUTHENTICATION_REQUIRED).
 
 import { strtoull } from '../util/strtoull.ts';
+import { hex64 } from '../util/hex.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -159,10 +160,6 @@ export function escapeDictionaryValue(value: Uint8Array): Uint8Array {
   return out;
 }
 
-/** u64 as Dictionary::add writes it: 16 lowercase hex digits. */
-export function formatHex64(v: bigint): string {
-  return BigInt.asUintN(64, v).toString(16).padStart(16, '0');
-}
 
 export type DictionaryValue = string | Uint8Array | bigint | boolean;
 
@@ -182,7 +179,7 @@ export class DictionaryWriter {
     if (/[=\r\n\0]/.test(key)) throw new RangeError(`invalid dictionary key ${JSON.stringify(key)}`);
     let raw: Uint8Array;
     if (typeof value === 'string') raw = utf8Encoder.encode(value);
-    else if (typeof value === 'bigint') raw = utf8Encoder.encode(formatHex64(value));
+    else if (typeof value === 'bigint') raw = utf8Encoder.encode(hex64(value));
     else if (typeof value === 'boolean') raw = Uint8Array.of(value ? 0x31 : 0x30);
     else raw = value;
     const entry = [...(this.parts.length > 0 ? [Uint8Array.of(LF)] : []), utf8Encoder.encode(`${key}=`), escapeDictionaryValue(raw)];

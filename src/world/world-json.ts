@@ -6,7 +6,7 @@
 import { generateKeyPair, keyPairFromPrivate, type C25519KeyPair } from '../crypto/c25519.ts';
 import { formatAddress } from '../identity/address.ts';
 import { parseIdentity, type Identity } from '../identity/identity.ts';
-import { toHex, unhexLenient } from '../util/hex.ts';
+import { toHex, unhexLenient, hex64 } from '../util/hex.ts';
 import { strtoull } from '../util/strtoull.ts';
 import { compareInetAddressLikeZeroTier, formatInetAddress, parseInetAddress, type InetAddress } from '../wire/inet-address.ts';
 import { WORLD_ID_EARTH, WORLD_ID_MARS, WorldType } from './constants.ts';
@@ -54,7 +54,7 @@ export function initPlanetJson(seed: Identity, id?: bigint, signingKey: C25519Ke
   while (worldId === undefined || worldId === 0n || worldId === WORLD_ID_EARTH || worldId === WORLD_ID_MARS) {
     worldId = BigInt('0x' + toHex(generateKeyPair().privateKey.subarray(0, 8)));
   }
-  return initJson('planet', worldId.toString(16).padStart(16, '0'), seed, signingKey);
+  return initJson('planet', hex64(worldId), seed, signingKey);
 }
 
 function initJson(worldType: 'moon' | 'planet', id: string, seed: Identity, kp: C25519KeyPair): WorldJson {

@@ -9,6 +9,7 @@ import {
   WORLD_MAX_ROOTS, WORLD_MAX_SERIALIZED_LENGTH, WORLD_MAX_STABLE_ENDPOINTS_PER_ROOT, WORLD_OFFSET,
   WORLD_SIGN_FRAME_LENGTH, WORLD_SIGN_PREFIX_BYTE, WORLD_SIGN_SUFFIX_BYTE, WorldType,
 } from './constants.ts';
+import { hex64 } from '../util/hex.ts';
 
 export interface WorldRoot {
   readonly identity: Identity;
@@ -94,7 +95,7 @@ export class World implements WorldFields {
     return `${this.idHex}.moon`;
   }
   get idHex(): string {
-    return this.id.toString(16).padStart(16, '0');
+    return hex64(this.id);
   }
 
   /** Parse one world from the start of `bytes`; extra bytes after it are ignored. */

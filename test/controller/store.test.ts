@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringifySorted, type JsonObject } from '../../src/controller/json-values.ts';
-import { applyMemberPost, applyNetworkPost, cleanNetwork, formatNetworkId, initMember, initNetwork, RecordInputError } from '../../src/controller/records.ts';
+import { applyMemberPost, applyNetworkPost, cleanNetwork, initMember, initNetwork, RecordInputError } from '../../src/controller/records.ts';
 import { ControllerStore } from '../../src/controller/store.ts';
 import { readVectorJson } from '../support/vectors.ts';
+import { hex64 } from '../../src/util/hex.ts';
 
 interface ApiRecord { node: string; method: string; path: string; request_body: JsonObject | null; status: number; body_json: JsonObject | null }
 const api = readVectorJson<{ api: ApiRecord[] }>('api-and-cli.json').api.filter((r) => r.node === 'c');
@@ -21,8 +22,8 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 function createNetwork(store: ControllerStore, nwid: bigint, body: JsonObject, now: number): JsonObject {
   const n = initNetwork(structuredClone(store.network(nwid) ?? {}), now);
   applyNetworkPost(n, body);
-  n.id = formatNetworkId(nwid);
-  n.nwid = formatNetworkId(nwid);
+  n.id = hex64(nwid);
+  n.nwid = hex64(nwid);
   return store.saveNetwork(cleanNetwork(n)).record;
 }
 
@@ -105,7 +106,7 @@ describe('store', () => {
     const nwid = 0x1122334455000002n;
     let store = new ControllerStore(path);
     createNetwork(store, nwid, { name: 'persist' }, 1);
-    const m = initMember({ id: '00000000aa', address: '00000000aa', nwid: formatNetworkId(nwid) }, 1);
+    const m = initMember({ id: '00000000aa', address: '00000000aa', nwid: hex64(nwid) }, 1);
     m.ipAssignments = ['10.0.0.5'];
     expect(store.saveMember(m).record.revision).toBe(1);
     store.close();

@@ -33,12 +33,12 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { formatAddress, parseAddress } from '../../src/identity/address.ts';
 import { parseIdentity, type Identity } from '../../src/identity/identity.ts';
-import { nwidHex } from '../../src/leaf/leaf-home.ts';
 import { NetworkMember } from '../../src/leaf/network-member.ts';
 import { SimpleLeaf } from '../../src/leaf/simple-leaf.ts';
 import { formatInetAddress } from '../../src/wire/inet-address.ts';
 import { World } from '../../src/world/world.ts';
 import { LAB_ETHERTYPE } from './ethernet.ts';
+import { hex64 } from '../../src/util/hex.ts';
 
 /** The network ID lab frames carry (outside any network; `netframe` names its own). */
 export const LAB_NETWORK_ID = 0x1ab0000000000001n;
@@ -47,7 +47,7 @@ type Json = Record<string, unknown>;
 
 /** One event line; bigints (network IDs) as 16 hex digits, the form the controller API uses. */
 function emit(event: Json): void {
-  process.stdout.write(JSON.stringify(event, (_k, v) => (typeof v === 'bigint' ? nwidHex(v) : v)) + '\n');
+  process.stdout.write(JSON.stringify(event, (_k, v) => (typeof v === 'bigint' ? hex64(v) : v)) + '\n');
 }
 
 function fail(message: string): never {
