@@ -2,7 +2,7 @@
 // running until SIGTERM/SIGINT, then stopping once.
 
 import type { Logger } from '../util/log.ts';
-import { releaseStartupMemory } from '../util/startup-memory.ts';
+import { releaseStartupMemory } from '../util/memory-release.ts';
 
 /** A --port flag (default when absent); undefined when it is not a port number. */
 export function portFlag(text: string | undefined, fallback: number): number | undefined {

@@ -17,6 +17,8 @@ export interface ValidationPoolOptions {
   heapMb?: number;
   /** A thread idle this long exits; the next job starts one again (default VALIDATION_THREAD_IDLE_MS). */
   idleMs?: number;
+  /** The last running thread exited for want of work (the process may hand back what they used). */
+  onAllIdle?: () => void;
 }
 
 /**
@@ -57,6 +59,7 @@ export class ValidationPool implements IdentityValidator {
   private readonly maxQueue: number;
   private readonly heapMb: number | undefined;
   private readonly idleMs: number;
+  private readonly onAllIdle: (() => void) | undefined;
   private nextId = 1;
   private closed = false;
   /** No thread is started before this (Date.now() ms): the last one could not run. */
@@ -70,6 +73,7 @@ export class ValidationPool implements IdentityValidator {
     this.maxQueue = options.maxQueue ?? 256;
     this.heapMb = options.heapMb;
     this.idleMs = options.idleMs ?? VALIDATION_THREAD_IDLE_MS;
+    this.onAllIdle = options.onAllIdle;
   }
 
   /** Jobs waiting for a worker. */
@@ -162,7 +166,9 @@ export class ValidationPool implements IdentityValidator {
       slot.idleTimer = setTimeout(() => {
         const i = this.workers.indexOf(slot);
         if (i >= 0) this.workers.splice(i, 1);
-        void slot.worker.terminate();
+        void slot.worker.terminate().then(() => {
+          if (!this.closed && this.workers.length === 0) this.onAllIdle?.();
+        });
       }, this.idleMs);
       slot.idleTimer.unref();
     }

@@ -24,7 +24,7 @@ import { ExpectedReplies } from '../node/expected-replies.ts';
 import { upstreamStatus, type UpstreamContact, type UpstreamStatus } from '../node/upstreams.ts';
 import { ValidationPool } from '../node/validation-pool.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { reduceHeap } from '../util/startup-memory.ts';
+import { reduceHeap, releaseFilePages } from '../util/memory-release.ts';
 import { armorImplementation } from '../wire/armor.ts';
 import type { MulticastGroup } from '../wire/mac.ts';
 import { World } from '../world/world.ts';
@@ -134,7 +134,11 @@ export class RootServer {
     this.identity = identity;
     this.identityCreated = created;
     this.store = new IdentityStore(join(this.config.home, HOME_FILES.identityCache), { cacheEntries: this.config.identityCacheEntries });
-    this.validation = new ValidationPool({ threads: this.config.validationThreads || undefined, maxQueue: ROOT_LIMITS.validationQueue, heapMb: ROOT_LIMITS.validationWorkerHeapMb });
+    this.validation = new ValidationPool({
+      threads: this.config.validationThreads || undefined, maxQueue: ROOT_LIMITS.validationQueue, heapMb: ROOT_LIMITS.validationWorkerHeapMb,
+      // each thread's start touched the binary's pages again, as start-up did
+      onAllIdle: () => { releaseFilePages(this.log); },
+    });
     this.peerTable = SharedPeerTable.forPeers(this.config.maxPeers);
     this.topology = new Topology(identity.address);
     this.loadWorlds();

@@ -33,6 +33,22 @@ describe('ValidationPool', () => {
     expect(await pool.submit(valid[0])).toBe('closed');
   });
 
+  it('says once when the last thread has exited for want of work, and not on close', async () => {
+    let allIdle = 0;
+    const pool = new ValidationPool({ threads: 2, idleMs: 100, onAllIdle: () => { allIdle++; } });
+    try {
+      await Promise.all(valid.map((id) => pool.submit(id)));
+      expect(allIdle).toBe(0);
+      await waitFor(() => allIdle === 1);
+      expect(pool.runningThreads).toBe(0);
+      await pool.submit(valid[0]);
+    } finally {
+      await pool.close();
+    }
+    await new Promise((r) => setTimeout(r, 250));
+    expect(allIdle).toBe(1);
+  });
+
   it('refuses beyond its queue without starting more threads than allowed', async () => {
     const pool = new ValidationPool({ threads: 1, maxQueue: 1 });
     try {

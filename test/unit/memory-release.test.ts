@@ -1,4 +1,4 @@
-// Handing back start-up memory (src/util/startup-memory.ts), in a child process of its own: the
+// Handing back start-up memory (src/util/memory-release.ts), in a child process of its own: the
 // young generation shrinks, the resident file pages drop, and the process goes on working —
 // compiling new code, hashing, compressing — on the pages it maps back.
 
@@ -11,7 +11,7 @@ const CHILD = `
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { releaseStartupMemory } from './src/util/startup-memory.ts';
+import { releaseStartupMemory } from './src/util/memory-release.ts';
 const status = () => Object.fromEntries(readFileSync('/proc/self/status', 'utf8').split('\\n')
   .filter((l) => /^(RssFile|RssAnon):/.test(l)).map((l) => [l.split(':')[0], Number(l.split(/\\s+/)[1]) * 1024]));
 // start-up-like work: plenty of short-lived garbage grows the young generation
@@ -54,8 +54,8 @@ describe('releasing start-up memory', () => {
     }
   });
 
-  it('keeps everything with ZTROOT_RELEASE_STARTUP_MEMORY=off', () => {
-    const out = runChild({ ZTROOT_RELEASE_STARTUP_MEMORY: 'off' });
+  it('keeps everything with ZTROOT_RELEASE_MEMORY=off', () => {
+    const out = runChild({ ZTROOT_RELEASE_MEMORY: 'off' });
     expect(out.release).toBeNull();
     expect(out.after.RssFile).toBeGreaterThanOrEqual(out.before.RssFile - 2 ** 20);
   });
