@@ -73,7 +73,9 @@ describe('a full disk', () => {
     // the failing writes are logged as such, and nothing else went wrong
     const problems = t.logProblems().map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(problems.length).toBeGreaterThan(0);
-    expect(new Set(problems)).toEqual(new Set(['identity cache write failed', 'identity admission failed']));
+    // (the main thread's packet path logs the refusal; a packet worker's adds the main thread's failed write)
+    expect(problems).toContain('identity admission failed');
+    for (const msg of problems) expect(['identity cache write failed', 'identity admission failed']).toContain(msg);
 
     // space is back: every identity refused before is admitted now
     execFileSync('prlimit', ['--pid', String(t.pid), '--fsize=unlimited:']);
