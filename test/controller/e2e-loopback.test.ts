@@ -21,17 +21,11 @@ import { World } from '../../src/world/world.ts';
 import { WorldType } from '../../src/world/constants.ts';
 import { captureExchange } from './capture-exchange.ts';
 import { startControllerRoot, writeRootHome, type ControllerRoot } from './harness.ts';
+import { waitUntil } from '../support/root-harness.ts';
 
 const x = captureExchange();
 const [idA, idB] = [...x.members.values()];
 
-async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.each([0, 2])('root --controller with %i packet workers and two members', (workers) => {
   let c: ControllerRoot;
@@ -71,7 +65,7 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
 
   it('refuses unauthorized members, then configures them once the API authorizes them', async () => {
     for (const m of members) m.join(nwid);
-    await until(() => statusOf(0) === 'ACCESS_DENIED' && statusOf(1) === 'ACCESS_DENIED', 'ACCESS_DENIED for both');
+    await waitUntil(() => statusOf(0) === 'ACCESS_DENIED' && statusOf(1) === 'ACCESS_DENIED', 'ACCESS_DENIED for both');
     const map = (await c.api('GET', `/controller/network/${nwid.toString(16)}/member`)).json;
     expect(Object.keys(map).sort()).toEqual([idA, idB].map((i) => formatAddress(i.address)).sort());
 
@@ -81,7 +75,7 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     }
     await new Promise((r) => setTimeout(r, 1100)); // past the controller's 1 s repeat limit
     for (const m of members) await m.request(m.networks.get(nwid)!);
-    await until(() => statusOf(0) === 'OK' && statusOf(1) === 'OK', 'configs for both');
+    await waitUntil(() => statusOf(0) === 'OK' && statusOf(1) === 'OK', 'configs for both');
 
     const configs = members.map((m) => m.networks.get(nwid)!.config!);
     for (const [i, cfg] of configs.entries()) {
@@ -119,7 +113,7 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
     const refused = once(members[0], 'refused', { signal: AbortSignal.timeout(10_000) });
     await members[1].sendFrame(leaves[0].address, { networkId: nwid, etherType: 0x0800, payload: Uint8Array.of(7) });
     expect((await refused)[1]).toBe(leaves[1].address);
-    await until(() => members[0].accepts(members[0].networks.get(nwid)!, leaves[1].address), 'the COM pushed on request');
+    await waitUntil(() => members[0].accepts(members[0].networks.get(nwid)!, leaves[1].address), 'the COM pushed on request');
     const got = once(members[0], 'frame', { signal: AbortSignal.timeout(10_000) });
     await members[1].sendFrame(leaves[0].address, { networkId: nwid, etherType: 0x0800, payload: Uint8Array.of(8) });
     expect(Array.from((await got)[2].payload)).toEqual([8]);
@@ -150,7 +144,7 @@ describe.each([0, 2])('root --controller with %i packet workers and two members'
 
     await new Promise((r) => setTimeout(r, 1100));
     await members[1].request(members[1].networks.get(nwid)!);
-    await until(() => statusOf(1) === 'ACCESS_DENIED', 'ACCESS_DENIED after deauthorization');
+    await waitUntil(() => statusOf(1) === 'ACCESS_DENIED', 'ACCESS_DENIED after deauthorization');
   });
 
   it('counts it all in /metrics without per-network labels', async () => {
@@ -203,7 +197,7 @@ describe('ztroot controller: a controller node beside a plain root', () => {
     const nw = await res.json() as { id: string };
     const nwid = BigInt('0x' + nw.id);
     for (const m of members) m.join(nwid);
-    await until(() => members.every((m) => m.networks.get(nwid)?.status === 'OK'), 'configs from the controller node');
+    await waitUntil(() => members.every((m) => m.networks.get(nwid)?.status === 'OK'), 'configs from the controller node');
     expect(members[0].networks.get(nwid)!.config!.name).toBe('open');
   });
 

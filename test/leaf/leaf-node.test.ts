@@ -20,6 +20,7 @@ import { captureExchange } from '../controller/capture-exchange.ts';
 import { startControllerRoot, type ControllerRoot } from '../controller/harness.ts';
 import { readVectorJson } from '../support/vectors.ts';
 import { cliShapedRequest } from '../support/cli-shaped-request.ts';
+import { waitUntil } from '../support/root-harness.ts';
 
 const x = captureExchange();
 const [memberId] = [...x.members.values()];
@@ -36,13 +37,6 @@ const recordedCli = (recording as unknown as { cli: { node: string; args: string
   .filter((e) => e.node === 'a');
 const cliRecord = (...args: string[]) => recordedCli.find((e) => e.args.join(' ') === args.join(' '))!;
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('ztroot leaf: home, local API, orbit and networks', () => {
   let c: ControllerRoot;
@@ -141,7 +135,7 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
   });
 
   it('ztroot cli: info, listpeers, peers, -j, orbit, deorbit, leave, bad input and unknown commands as zerotier-cli 1.14.1', async () => {
-    await until(() => leaf.online, 'online');
+    await waitUntil(() => leaf.online, 'online');
     expect((await cli('info')).stdout).toMatch(/^200 info [0-9a-f]{10} 1\.14\.1 ONLINE\n$/);
     const lp = (await cli('listpeers')).stdout.split('\n');
     expect(lp[0]).toBe(cliRecord('listpeers').stdout.split('\n')[0]);
@@ -168,7 +162,7 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
   });
 
   it('/status and /peer carry the keys 1.14.1 sends, and the planet root shows as PLANET once online', async () => {
-    await until(() => leaf.online, 'online');
+    await waitUntil(() => leaf.online, 'online');
     const status = (await call('GET', '/status')).json;
     expect(keys(status)).toEqual(keys(recorded('/status')));
     expect(status).toMatchObject({ address: formatAddress(memberId.address), online: true, version: '1.14.1', planetWorldId: 0x7a7a_0000_1eaf });
@@ -184,7 +178,7 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
     const id10 = rootAddress;
     const placeholder = (await call('POST', `/moon/${id10}`, { seed: rootAddress })).json;
     expect(placeholder).toEqual({ id: moon.idHex, roots: [], signature: null, timestamp: 0, updatesMustBeSignedBy: null, waiting: true });
-    await until(async () => ((await call('GET', '/moon')).json as any[]).length === 1, 'the moon');
+    await waitUntil(async () => ((await call('GET', '/moon')).json as any[]).length === 1, 'the moon');
     const got = (await call('GET', `/moon/${id10}`)).json;
     expect(keys(got)).toEqual(keys(recorded('/moon/3f8c5f2061')));
     expect(got).toMatchObject({ id: moon.idHex, timestamp: 5, waiting: false });
@@ -200,9 +194,9 @@ describe('ztroot leaf: home, local API, orbit and networks', () => {
     const joined = (await call('POST', path, {})).json;
     expect(joined).toMatchObject({ id: nwid.toString(16), status: 'REQUESTING_CONFIGURATION', allowManaged: true });
     expect(readFileSync(join(home, 'networks.d', `${nwid.toString(16)}.local.conf`), 'utf8')).toBe('allowManaged=1\nallowGlobal=0\nallowDefault=0\nallowDNS=0\n');
-    await until(async () => (await call('GET', path)).json.status === 'ACCESS_DENIED', 'ACCESS_DENIED');
+    await waitUntil(async () => (await call('GET', path)).json.status === 'ACCESS_DENIED', 'ACCESS_DENIED');
     await c.api('POST', `/controller/network/${nwid.toString(16)}/member/${formatAddress(memberId.address)}`, { authorized: true });
-    await until(async () => (await call('GET', path)).json.status === 'OK', 'OK');
+    await waitUntil(async () => (await call('GET', path)).json.status === 'OK', 'OK');
     const net = (await call('GET', path)).json;
     expect(keys(net)).toEqual(keys(recorded('/network/83badff262e84b5a')));
     expect(net).toMatchObject({ name: 'leafnet', type: 'PRIVATE', routes: [{ target: '10.147.18.0/24', via: null, flags: 0, metric: 0 }] });

@@ -12,6 +12,7 @@ import { UdpTransport, type DatagramTransport, type LocalSocket } from '../../sr
 import type { IpAddress } from '../../src/wire/inet-address.ts';
 import { createPathLookup } from '../../src/node/shared-peer-table.ts';
 import { skipGroup } from '../support/skips.ts';
+import { waitUntil } from '../support/root-harness.ts';
 
 const native = nativeUdpAvailability();
 const noNative = skipGroup('NativeUdpTransport tests', native.ok ? undefined : `${native.reason}; run \`npm run build:native\``);
@@ -19,14 +20,6 @@ const RECEIVE_BUFFER_BYTES = 1 << 20;
 
 interface Received { data: Buffer; from: IpAddress; socket: LocalSocket }
 
-/** Resolve when `done()` holds; reject after a generous bound so a lost datagram fails, not hangs. */
-async function waitFor(done: () => boolean, what: string, limitMs = 5000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!done()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -90,7 +83,7 @@ for (const v of variants) {
       expect(t.sockets[0].port).toBeGreaterThan(0);
       const client = await peer('udp4', '127.0.0.1');
       client.socket.send(Buffer.from([1, 2, 3, 250, 0, 7]), t.sockets[0].port, '127.0.0.1');
-      await waitFor(() => inbox.length === 1, 'the datagram');
+      await waitUntil(() => inbox.length === 1, 'the datagram');
       expect([...inbox[0].data]).toEqual([1, 2, 3, 250, 0, 7]);
       expect(inbox[0].from.family).toBe(4);
       expect([...inbox[0].from.ip]).toEqual([127, 0, 0, 1]);
@@ -107,7 +100,7 @@ for (const v of variants) {
       await t.open({ bind: ['127.0.0.1'], ports: [0] });
       const client = await peer('udp4', '127.0.0.1');
       client.socket.send('ping', t.sockets[0].port, '127.0.0.1');
-      await waitFor(() => client.inbox.length === 2, 'both replies');
+      await waitUntil(() => client.inbox.length === 2, 'both replies');
       expect(client.inbox.map((m) => m.data.toString()).sort()).toEqual(['host:ping', 'send:ping']);
       for (const m of client.inbox) expect(m.port).toBe(t.sockets[0].port);
       expect(t.sendErrors).toBe(0);
@@ -120,14 +113,14 @@ for (const v of variants) {
       expect(t.socketFor(4)).toBeUndefined();
       const client = await peer('udp6', '::1');
       client.socket.send('six', t.sockets[0].port, '::1');
-      await waitFor(() => inbox.length === 1, 'the IPv6 datagram');
+      await waitUntil(() => inbox.length === 1, 'the IPv6 datagram');
       const from = inbox[0].from;
       expect(from.family).toBe(6);
       expect([...from.ip]).toEqual([...new Uint8Array(15), 1]);
       expect(from.port).toBe(client.port);
       t.send(inbox[0].socket, from, Buffer.from('back'));
       t.sendToHost(0, '::1', from.port, Buffer.from('text'));
-      await waitFor(() => client.inbox.length === 2, 'the IPv6 replies');
+      await waitUntil(() => client.inbox.length === 2, 'the IPv6 replies');
       expect(client.inbox.map((m) => m.data.toString()).sort()).toEqual(['back', 'text']);
     });
 
@@ -141,7 +134,7 @@ for (const v of variants) {
           d.writeUInt32BE(i, 0);
           client.socket.send(d, t.sockets[0].port, '127.0.0.1');
         }
-        await waitFor(() => inbox.length === first + window, `datagrams up to ${first + window}`);
+        await waitUntil(() => inbox.length === first + window, `datagrams up to ${first + window}`);
       }
       expect(inbox.map((r) => r.data.readUInt32BE(0))).toEqual([...Array(total).keys()]);
       for (const r of inbox) {
@@ -157,7 +150,7 @@ for (const v of variants) {
       const to: IpAddress = { family: 4, ip: Uint8Array.from([127, 0, 0, 1]), port: client.port };
       const total = 150; // more than a native batch: the send ring fills and is flushed on the way
       for (let i = 0; i < total; i++) t.send(t.sockets[0], to, Buffer.from(`n${i}`));
-      await waitFor(() => client.inbox.length === total, 'the whole burst');
+      await waitUntil(() => client.inbox.length === total, 'the whole burst');
       expect(client.inbox.map((m) => m.data.toString())).toEqual([...Array(total).keys()].map((i) => `n${i}`));
       expect(t.sendErrors).toBe(0);
     });
@@ -170,7 +163,7 @@ for (const v of variants) {
       const total = 64;
       const clients = await Promise.all([...Array(16).keys()].map(() => peer('udp4', '127.0.0.1')));
       for (let i = 0; i < total; i++) clients[i % clients.length].socket.send(Buffer.from([i]), port, '127.0.0.1');
-      await waitFor(() => a.inbox.length + b.inbox.length === total, 'every datagram on one of the two');
+      await waitUntil(() => a.inbox.length + b.inbox.length === total, 'every datagram on one of the two');
       expect([...a.inbox, ...b.inbox].map((r) => r.data[0]).sort((x, y) => x - y)).toEqual([...Array(total).keys()]);
 
       const c = track(v.make());
@@ -221,7 +214,7 @@ describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
     const client = await peer('udp4', '127.0.0.1');
     client.socket.send(Buffer.alloc(257, 1), t.sockets[0].port, '127.0.0.1');
     client.socket.send(Buffer.alloc(256, 2), t.sockets[0].port, '127.0.0.1');
-    await waitFor(() => inbox.length === 1, 'the datagram that fits');
+    await waitUntil(() => inbox.length === 1, 'the datagram that fits');
     expect(inbox[0]).toEqual(Buffer.alloc(256, 2));
     expect(t.stats().truncated).toBe(1);
     expect(t.stats().received).toBe(2);
@@ -239,7 +232,7 @@ describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
     await t.open({ bind: ['127.0.0.1'], ports: [0] });
     const client = await peer('udp4', '127.0.0.1');
     for (const m of ['a', 'bad', 'b']) client.socket.send(m, t.sockets[0].port, '127.0.0.1');
-    await waitFor(() => inbox.length === 2, 'the good datagrams');
+    await waitUntil(() => inbox.length === 2, 'the good datagrams');
     expect(inbox).toEqual(['a', 'b']);
     expect(t.stats().handlerErrors).toBe(1);
   });
@@ -265,7 +258,7 @@ describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
       const pingPong = async (): Promise<void> => {
         const want = client.inbox.length + 1;
         send();
-        await waitFor(() => client.inbox.length === want, 'the echo');
+        await waitUntil(() => client.inbox.length === want, 'the echo');
       };
       return { t, seen, client, send, pingPong };
     }
@@ -300,17 +293,17 @@ describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
         }
       });
       send();
-      await waitFor(() => burstAt !== undefined || client.inbox.length === 50, 'a datagram delivered by a tick');
+      await waitUntil(() => burstAt !== undefined || client.inbox.length === 50, 'a datagram delivered by a tick');
       expect(burstAt).toBeDefined();
       expect(pings).toBeLessThanOrEqual(10); // about six wakeups in quick succession, then ticks
-      await waitFor(() => client.inbox.length === pings + burst, 'every echo of the burst');
+      await waitUntil(() => client.inbox.length === pings + burst, 'every echo of the burst');
       expect(seen).toEqual([...Array(pings + burst).keys()]);
       const after = t.stats();
       expect(after.wakeups).toBe(burstAt!.wakeups); // the burst woke nothing: ticks drained it
       expect(after.ticks).toBeGreaterThanOrEqual(burstAt!.ticks + Math.floor(burst / 64));
       expect(after.received).toBe(pings + burst);
       // the first tick that finds the socket (nearly) empty goes back to waking on readability
-      await waitFor(() => t.stats().coalescing === 0, 'the end of coalescing');
+      await waitUntil(() => t.stats().coalescing === 0, 'the end of coalescing');
       const quiet = t.stats();
       await pingPong();
       expect(t.stats().wakeups).toBe(quiet.wakeups + 1);
@@ -337,9 +330,9 @@ describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
       await t.open({ bind: ['127.0.0.1'], ports: [0] });
       const client = await peer('udp4', '127.0.0.1');
       client.socket.send('first', t.sockets[0].port, '127.0.0.1');
-      await waitFor(() => kept.length === 1, 'first');
+      await waitUntil(() => kept.length === 1, 'first');
       client.socket.send('xxxxx', t.sockets[0].port, '127.0.0.1');
-      await waitFor(() => kept.length === 2, 'second');
+      await waitUntil(() => kept.length === 2, 'second');
       // slot 0 of the ring now holds the second datagram: only a copy still says "first"
       expect(kept[0].toString()).toBe(copyReceived ? 'first' : 'xxxxx');
     }
@@ -365,7 +358,7 @@ describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
     await t.open({ bind: ['127.0.0.1'], ports: [0] });
     const client = await peer('udp4', '127.0.0.1');
     for (const m of ['R1', 'other', 'R2']) client.socket.send(m, t.sockets[0].port, '127.0.0.1');
-    await waitFor(() => sink.inbox.length === 2 && ordinary.length === 1, 'relayed and ordinary datagrams');
+    await waitUntil(() => sink.inbox.length === 2 && ordinary.length === 1, 'relayed and ordinary datagrams');
     expect(sink.inbox.map((m) => m.data.toString())).toEqual(['R!', 'R!']);
     expect(ordinary).toEqual(['other']);
     expect(sources[0]).toMatchObject({ family: 4, ip4: 0x7f000001, port: client.port });
@@ -383,7 +376,7 @@ describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
     const port = t.sockets[0].port;
     const client = await peer('udp4', '127.0.0.1');
     for (let i = 0; i < 10; i++) client.socket.send(`m${i}`, port, '127.0.0.1');
-    await waitFor(() => seen.length >= 1, 'the first datagram');
+    await waitUntil(() => seen.length >= 1, 'the first datagram');
     await new Promise((r) => setTimeout(r, 20));
     expect(seen).toEqual(['m0']); // nothing after the close, not even the rest of that batch
     expect(client.inbox).toHaveLength(0); // the queued reply was dropped with the socket
@@ -413,7 +406,7 @@ describe.skipIf(noNative)('NativeUdpTransport specifics', () => {
     });
     const client = await peer('udp4', '127.0.0.1');
     client.socket.send('hi', port, '127.0.0.1');
-    await waitFor(() => client.inbox.length === 1, 'the worker reply');
+    await waitUntil(() => client.inbox.length === 1, 'the worker reply');
     expect(client.inbox[0].data.toString()).toBe('worker:hi');
     expect(await worker.terminate()).toBe(1);
     const again = createSocket('udp4');

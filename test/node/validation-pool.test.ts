@@ -4,14 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseIdentity } from '../../src/identity/identity.ts';
 import { ValidationPool } from '../../src/node/validation-pool.ts';
+import { waitUntil } from '../support/root-harness.ts';
 import { readVectorJson } from '../support/vectors.ts';
 
 const { identities } = readVectorJson<{ identities: { public: string }[] }>('identities.json');
 const valid = identities.slice(0, 3).map((i) => parseIdentity(i.public)!);
 
-const waitFor = async (f: () => boolean): Promise<void> => {
-  while (!f()) await new Promise((r) => setTimeout(r, 10));
-};
 
 describe('ValidationPool', () => {
   it('runs no thread until a job arrives, at most `threads` while busy, and none after idleMs', async () => {
@@ -22,7 +20,7 @@ describe('ValidationPool', () => {
       expect(outcomes.every((o) => typeof o === 'object' && o.valid)).toBe(true);
       expect(pool.runningThreads).toBeGreaterThan(0);
       expect(pool.runningThreads).toBeLessThanOrEqual(2);
-      await waitFor(() => pool.runningThreads === 0);
+      await waitUntil(() => pool.runningThreads === 0, 'the idle threads to exit');
       // a new job after the threads went away starts one again
       const again = await pool.submit(valid[0]);
       expect(again).toMatchObject({ valid: true });
@@ -39,7 +37,7 @@ describe('ValidationPool', () => {
     try {
       await Promise.all(valid.map((id) => pool.submit(id)));
       expect(allIdle).toBe(0);
-      await waitFor(() => allIdle === 1);
+      await waitUntil(() => allIdle === 1, 'the last thread to exit');
       expect(pool.runningThreads).toBe(0);
       await pool.submit(valid[0]);
     } finally {

@@ -34,6 +34,7 @@ import { World } from '../../src/world/world.ts';
 import { tempDir } from './cli.ts';
 import { readVectorJson } from './vectors.ts';
 import type { Logger } from '../../src/util/log.ts';
+import { until } from '../../tools/lab/until.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Identities, worlds, time
@@ -86,12 +87,8 @@ export class TestClock {
 }
 
 /** Poll `condition` every 5 ms; reject after `timeoutMs` naming `what`. */
-export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  await until(what, condition, timeoutMs, 5);
 }
 
 // ---------------------------------------------------------------------------------------------
