@@ -26,6 +26,8 @@ import { decodeOkEcho, encodeEcho } from '../wire/verbs/echo.ts';
 import { decodeFrame, encodeFrame, type Frame } from '../wire/verbs/frame.ts';
 import { decodeOkWhois, encodeWhois } from '../wire/verbs/whois.ts';
 import type { World } from '../world/world.ts';
+import { silentLogger } from '../util/log.ts';
+import { releaseFilePages } from '../util/memory-release.ts';
 
 export interface SimpleLeafOptions {
   identity?: Identity;
@@ -143,7 +145,8 @@ export class SimpleLeaf extends EventEmitter<LeafEvents> {
       transport: this.transport,
       topology,
       store: new IdentityStore(':memory:'),
-      validation: options.validation ?? new ValidationPool({ threads: 1 }),
+      // a validation thread's start touches the binary's pages again: hand them back when it exits
+      validation: options.validation ?? new ValidationPool({ threads: 1, onAllIdle: () => { releaseFilePages(silentLogger); } }),
       relayMaxHops: 0,
       protocolVersion: options.protocolVersion ?? PROTO_VERSION,
       pathLearning: 'ok-only',
