@@ -121,6 +121,12 @@ export interface NodeOptions {
   alwaysSalsa?: boolean;
   /** Minimum spacing of OK(HELLO) and OK(ECHO) replies to one peer. */
   helloReplySpacingMs?: number;
+  /**
+   * Let the batch UDP addon answer known peers' HELLOs itself (native/src/hello_fast.h; a root's
+   * fast path): taken only with the addon's transport, alwaysSalsa, 'authenticated' path learning,
+   * the system clock and no onHello hook; otherwise every HELLO takes the TypeScript path.
+   */
+  nativeHello?: boolean;
   echoReplySpacingMs?: number;
   mtu?: number;
   clock?: () => number;

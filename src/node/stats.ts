@@ -31,20 +31,32 @@ export class NodeStats {
   readonly validationBucketsMicros = [5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 5_000_000];
   readonly validationCounts = new Array<number>(this.validationBucketsMicros.length + 1).fill(0);
   validationSumMicros = 0;
+  private readonly collectors: (() => void)[] = [];
 
-  drop(reason: DropReason): void {
-    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+  /** Counts kept elsewhere (the native HELLO fast path) are brought in by `f` whenever the stats are read. */
+  addCollector(f: () => void): void {
+    this.collectors.push(f);
+  }
+
+  /** Bring in the counts kept elsewhere; returns this. */
+  collect(): this {
+    for (const f of this.collectors) f();
+    return this;
+  }
+
+  drop(reason: DropReason, n = 1): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + n);
   }
   relayed(outcome: RelayOutcome): void {
     this.relay.set(outcome, (this.relay.get(outcome) ?? 0) + 1);
   }
-  verbIn(verb: number): void {
+  verbIn(verb: number, n = 1): void {
     const name = verbName(verb) ?? 'UNKNOWN';
-    this.verbsIn.set(name, (this.verbsIn.get(name) ?? 0) + 1);
+    this.verbsIn.set(name, (this.verbsIn.get(name) ?? 0) + n);
   }
-  verbOut(verb: number): void {
+  verbOut(verb: number, n = 1): void {
     const name = verbName(verb) ?? 'UNKNOWN';
-    this.verbsOut.set(name, (this.verbsOut.get(name) ?? 0) + 1);
+    this.verbsOut.set(name, (this.verbsOut.get(name) ?? 0) + n);
   }
   validation(valid: boolean, micros: number): void {
     if (valid) this.validationsValid++;
@@ -67,6 +79,7 @@ export interface StatsSnapshot {
 }
 
 export function snapshotStats(s: NodeStats): StatsSnapshot {
+  s.collect();
   return {
     datagramsIn: s.datagramsIn, datagramsOut: s.datagramsOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut,
     verbsIn: [...s.verbsIn], verbsOut: [...s.verbsOut], drops: [...s.drops], relay: [...s.relay],

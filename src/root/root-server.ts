@@ -403,7 +403,7 @@ export class RootServer {
     if (this.core) {
       const node = this.core.node;
       this.lastMetrics = {
-        stats: node.stats, peers: this.peerTable.size, reassemblyInFlight: node.reassembler.inFlight,
+        stats: node.stats.collect(), peers: this.peerTable.size, reassemblyInFlight: node.reassembler.inFlight,
         eventLoopLagSeconds: [{ worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 }],
         heapBytes: [heapBytes('main', getHeapStatistics())],
       };
