@@ -174,6 +174,11 @@ export class NativeHelloTable {
     return this.counters[COUNTER.fallbacks];
   }
 
+  /** OK(HELLO)s the fast path sent so far. */
+  get answered(): number {
+    return this.counters[COUNTER.answered];
+  }
+
   /**
    * The fast path on one datagram outside the ring (tests, fuzzing): 'fallback', or the OK(HELLO)
    * it would send (undefined when rate-limited) and the booking record if it made one. The
