@@ -112,6 +112,7 @@ export class HelloIntake {
     if (c.rateLimited > 0) stats.drop('rate-limited', c.rateLimited);
     if (c.answered > 0) {
       stats.verbOut(Verb.OK, c.answered);
+      stats.nativeHelloAnswers += c.answered;
       stats.datagramsOut += c.answered;
       stats.bytesOut += c.bytesOut;
     }

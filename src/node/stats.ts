@@ -25,6 +25,8 @@ export class NodeStats {
   readonly relay = new Map<RelayOutcome, number>();
   relayedBytes = 0;
   rendezvousSent = 0;
+  /** OK(HELLO)s the batch UDP addon's native path sent (also counted in verbsOut). */
+  nativeHelloAnswers = 0;
   validationsValid = 0;
   validationsInvalid = 0;
   /** Validation wall time, microseconds, in fixed buckets (le) for a histogram. */
@@ -73,7 +75,7 @@ export interface StatsSnapshot {
   datagramsIn: number; datagramsOut: number; bytesIn: number; bytesOut: number;
   verbsIn: [string, number][]; verbsOut: [string, number][];
   drops: [DropReason, number][]; relay: [RelayOutcome, number][];
-  relayedBytes: number; rendezvousSent: number;
+  relayedBytes: number; rendezvousSent: number; nativeHelloAnswers: number;
   validationsValid: number; validationsInvalid: number;
   validationCounts: number[]; validationSumMicros: number;
 }
@@ -83,7 +85,7 @@ export function snapshotStats(s: NodeStats): StatsSnapshot {
   return {
     datagramsIn: s.datagramsIn, datagramsOut: s.datagramsOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut,
     verbsIn: [...s.verbsIn], verbsOut: [...s.verbsOut], drops: [...s.drops], relay: [...s.relay],
-    relayedBytes: s.relayedBytes, rendezvousSent: s.rendezvousSent,
+    relayedBytes: s.relayedBytes, rendezvousSent: s.rendezvousSent, nativeHelloAnswers: s.nativeHelloAnswers,
     validationsValid: s.validationsValid, validationsInvalid: s.validationsInvalid,
     validationCounts: [...s.validationCounts], validationSumMicros: s.validationSumMicros,
   };
@@ -106,6 +108,7 @@ export function mergeStats(snapshots: readonly StatsSnapshot[]): NodeStats {
     addAll(total.relay, s.relay);
     total.relayedBytes += s.relayedBytes;
     total.rendezvousSent += s.rendezvousSent;
+    total.nativeHelloAnswers += s.nativeHelloAnswers;
     total.validationsValid += s.validationsValid;
     total.validationsInvalid += s.validationsInvalid;
     s.validationCounts.forEach((n, i) => { total.validationCounts[i] += n; });
