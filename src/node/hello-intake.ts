@@ -12,13 +12,12 @@ import { Cipher, ErrorCode, PacketOffset, PROTO_VERSION_MIN, Verb } from '../wir
 import type { IpAddress } from '../wire/inet-address.ts';
 import { encodeError } from '../wire/verbs/error.ts';
 import { decodeHello, encodeOkHello, HELLO_IDENTITY_OFFSET, type HelloReveal } from '../wire/verbs/hello.ts';
-import type { NativeUdpTransport } from './batch-udp.ts';
 import { sourceBucket } from './ip-scope.ts';
-import { NativeHelloTable, readRecord, recordAddress, RecordFlag } from './native-hello.ts';
+import type { NativeHelloTable } from './native-hello.ts';
+import { startNativeHelloPath } from './native-hello-path.ts';
 import { SOFTWARE_VERSION, type Inbound, type Node } from './node.ts';
 import { Peer } from './peer.ts';
 import { concatWorlds } from './sender.ts';
-import type { LocalSocket } from './udp.ts';
 
 /**
  * New identities one thread may have waiting for validation. Beyond it a new identity is refused
@@ -29,8 +28,6 @@ export const DEFAULT_VALIDATION_BACKLOG = 64;
 const EMPTY = new Uint8Array(0);
 /** Identities that failed validation, remembered so a repeat costs nothing. */
 const FAILED_IDENTITY_MEMORY = 16384;
-/** Peers the native HELLO path's table holds when the node keeps every peer (no peerCacheEntries). */
-const DEFAULT_NATIVE_HELLO_PEERS = 16384;
 /** Source networks whose admission buckets are kept; a flood of sources beyond this resets them. */
 const ADMISSION_BUCKETS = 65536;
 
@@ -46,76 +43,13 @@ export class HelloIntake {
   private readonly buckets = new Map<string, AdmissionBucket>();
   /** Reused for every HELLO decoded (one packet at a time per thread). */
   private readonly reveal: HelloReveal = { packet: new Uint8Array(0), key: new Uint8Array(0) };
-  /** The addon's known-peer table when the native fast path answers HELLOs (native-hello.ts). */
+  /** The addon's known-peer table when the native path answers HELLOs (native-hello-path.ts). */
   readonly native: NativeHelloTable | undefined;
 
   constructor(node: Node) {
     this.node = node;
     this.validationBacklog = node.options.validationBacklog ?? DEFAULT_VALIDATION_BACKLOG;
-    this.native = this.startNativePath();
-  }
-
-  /** The native fast path, when asked for and when this node's settings are the ones it implements. */
-  private startNativePath(): NativeHelloTable | undefined {
-    const o = this.node.options;
-    const transport = this.node.transport as Partial<NativeUdpTransport>;
-    if (!o.nativeHello || !transport.attachHello || !o.alwaysSalsa || o.pathLearning !== 'authenticated' || o.clock || o.hooks?.onHello) return undefined;
-    const table = NativeHelloTable.create({
-      address: this.node.address, protocolVersion: this.node.protocolVersion, version: SOFTWARE_VERSION,
-      spacingMs: o.helloReplySpacingMs ?? 0, peers: o.peerCacheEntries ?? DEFAULT_NATIVE_HELLO_PEERS,
-    });
-    if (typeof table === 'string') {
-      this.node.log.info('native HELLO path unavailable', { reason: table });
-      return undefined;
-    }
-    const topology = this.node.topology;
-    const worlds = (): void => table.setWorlds(topology.planet, topology.moons);
-    worlds();
-    topology.onWorldsChanged(worlds);
-    transport.attachHello(table, (records, count, socket) => this.book(records, count, socket));
-    this.node.stats.addCollector(() => this.collectNativeCounts());
-    return table;
-  }
-
-  /**
-   * What the native path did for a batch: the peers it answered (or held back by the reply
-   * spacing) are alive on the path they used, with the version their HELLO gave. A peer this
-   * thread cannot rebuild any more goes back to the TypeScript path.
-   */
-  private book(records: Uint8Array, count: number, socket: LocalSocket): void {
-    const now = this.node.now();
-    for (let i = 0; i < count; i++) {
-      const address = recordAddress(records, i);
-      const peer = this.node.peerFor(address);
-      if (!peer) {
-        this.native!.forget(address);
-        continue;
-      }
-      const r = readRecord(records, i);
-      peer.lastReceiveMs = now;
-      if (r.flags & RecordFlag.answered) peer.lastHelloReplyMs = now;
-      this.node.notePath(peer, Verb.HELLO, { from: r.from, socket: this.node.transport.sockets[r.socket] ?? socket, hops: 0, packetId: 0n }, now);
-      const v = peer.version, h = r.version;
-      if (v.protocol !== h.protocol || v.major !== h.major || v.minor !== h.minor || v.revision !== h.revision) peer.version = h;
-    }
-    this.collectNativeCounts();
-  }
-
-  /** Add what the native path counted since the last call to the node's stats. */
-  private collectNativeCounts(): void {
-    const c = this.native!.takeCounts();
-    if (c.hellos === 0) return;
-    const stats = this.node.stats;
-    stats.datagramsIn += c.hellos;
-    stats.bytesIn += c.bytesIn;
-    stats.verbIn(Verb.HELLO, c.hellos);
-    if (c.rateLimited > 0) stats.drop('rate-limited', c.rateLimited);
-    if (c.answered > 0) {
-      stats.verbOut(Verb.OK, c.answered);
-      stats.nativeHelloAnswers += c.answered;
-      stats.datagramsOut += c.answered;
-      stats.bytesOut += c.bytesOut;
-    }
+    this.native = startNativeHelloPath(node);
   }
 
   receive(p: Uint8Array, source: Address, inbound: Inbound): void {
