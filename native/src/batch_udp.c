@@ -420,7 +420,7 @@ static uint32_t hello_fast_batch(batch_socket *s, uint32_t count) {
       s->control[CONTROL_SEND_COUNT] = n + 1;
     }
   }
-  s->hello->counters[HELLO_COUNT_FALLBACKS] += left;
+  s->hello->counters[HELLO_COUNT_LEFT] += left;
   s->control[CONTROL_HELLO_RECORDS] = (int32_t)records;
   return left;
 }

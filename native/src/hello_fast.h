@@ -95,7 +95,7 @@ enum {
   HELLO_COUNT_RATE_LIMITED, // HELLOs within the reply spacing: not answered
   HELLO_COUNT_BYTES_IN,     // bytes of the HELLOs settled here
   HELLO_COUNT_BYTES_OUT,    // bytes of the OK(HELLO)s queued
-  HELLO_COUNT_FALLBACKS,    // HELLOs left to JavaScript
+  HELLO_COUNT_LEFT,         // datagrams left to JavaScript (anything but a settled known-peer HELLO)
   HELLO_COUNTERS
 };
 

@@ -14,7 +14,7 @@ import type { Peer } from './peer.ts';
 export const HELLO_RECORD_BYTES = 40;
 const RECORD = { address: 0, flags: 5, family: 6, socket: 8, port: 10, version: 12, ip: 20 } as const;
 export const RecordFlag = { answered: 1, rateLimited: 2 } as const;
-const COUNTER = { hellos: 0, answered: 1, rateLimited: 2, bytesIn: 3, bytesOut: 4, fallbacks: 5 } as const;
+const COUNTER = { hellos: 0, answered: 1, rateLimited: 2, bytesIn: 3, bytesOut: 4, left: 5 } as const;
 const COUNTERS = 6;
 const WAYS = 4;
 const ENTRY_BYTES = 5 + 32 + 64 + 5;
@@ -169,9 +169,9 @@ export class NativeHelloTable {
     };
   }
 
-  /** HELLOs the fast path left to JavaScript so far. */
-  get fallbacks(): number {
-    return this.counters[COUNTER.fallbacks];
+  /** Datagrams the addon left to JavaScript so far (anything but a settled known-peer HELLO). */
+  get left(): number {
+    return this.counters[COUNTER.left];
   }
 
   /** OK(HELLO)s the fast path sent so far. */
