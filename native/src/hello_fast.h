@@ -71,7 +71,7 @@
 
 // Table geometry.
 #define HELLO_WAYS 4            // entries per bucket: a new peer takes the one answered longest ago
-#define HELLO_MAX_MOONS 16      // moons of ours the fast path compares (more: HELLOs with moons go to JavaScript)
+#define HELLO_MAX_MOONS 16      // moons of ours the fast path compares (more: HELLOs that list a moon go to JavaScript)
 #define HELLO_MAX_MOON_REGION (SALSA_BLOCK_BYTES * LANES) // the cryptField region decoded here, bytes
 #define HELLO_REGISTER_BYTES (ADDRESS_LENGTH + SALSA_KEY_LENGTH + PUBLIC_KEY_LENGTH + 5)
 #define HELLO_WORLDS_MAX_BYTES (1 + 16 + 2 + HELLO_MAX_MOONS * 16)
@@ -184,6 +184,7 @@ static inline bool hello_needs_planet(const hello_table *t, uint64_t id, uint64_
 }
 
 static inline bool hello_needs_moon(const hello_table *t, uint64_t id, uint64_t timestamp) {
+  if (t->moon_count > HELLO_MAX_MOONS) return true; // more moons than kept here: JavaScript compares
   for (uint32_t i = 0; i < t->moon_count; i++) if (t->moon_id[i] == id && timestamp < t->moon_timestamp[i]) return true;
   return false;
 }
@@ -207,7 +208,7 @@ static inline bool hello_tail_settles(hello_table *t, const uint8_t *packet, con
   r += PLANET_FIELDS_LENGTH;
   size_t region = n - r;
   if (region < 2) return true;
-  if (region > HELLO_MAX_MOON_REGION || (t->moon_count > HELLO_MAX_MOONS)) return false;
+  if (region > HELLO_MAX_MOON_REGION) return false;
   // the moon list is obscured with cryptField (docs/protocol/04-verbs.md §4): Salsa20/12 under the
   // peer key, the packet ID with its low three bits cleared as nonce
   uint8_t nonce[PACKET_ID_LENGTH], plain[HELLO_MAX_MOON_REGION];

@@ -206,6 +206,15 @@ describe.skipIf(!available.ok)('native known-peer HELLO path', () => {
     expect(t.lastReply(A.address)).toBeUndefined();
   });
 
+  it('with more moons than it compares, answers HELLOs that list none and leaves those that list one', () => {
+    const t = table(0);
+    t.register(peer);
+    t.setWorlds(PLANET, Array.from({ length: 17 }, (_, i) => world(WorldType.moon, 0x100n + BigInt(i), 5n)));
+    const f: HelloFields = { protocolVersion: 12, major: 1, minor: 14, revision: 1, timestamp: 1n, destination: from4, planet: { id: 0x1abn, timestamp: 1000n } };
+    expect(t.answer(helloDatagram(A, peer.key, { ...f, moons: [] }, new Uint8Array(8)), from4, 0, NOW)).not.toBe('fallback');
+    expect(t.answer(helloDatagram(A, peer.key, { ...f, moons: [{ worldType: WorldType.moon, id: 0x999n, timestamp: 1n }] }, new Uint8Array(8)), from4, 0, NOW)).toBe('fallback');
+  });
+
   it('leaves unknown peers, another identity at a known address, relayed HELLOs and old protocols to TypeScript', () => {
     const t = table(0);
     const f: HelloFields = { protocolVersion: 12, major: 1, minor: 14, revision: 1, timestamp: 1n };
