@@ -47,6 +47,7 @@
 #include <uv.h>
 
 #include "hello_fast.h"
+#include "hello_napi.h"
 #include "napi_util.h"
 
 // Per-datagram metadata record (both rings).
