@@ -3,7 +3,7 @@
     {
       "target_name": "batch_udp",
       "sources": ["src/batch_udp.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags": ["-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [
         ["OS!='linux'", { "type": "none", "sources": [] }]

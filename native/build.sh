@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build the native addons (run by `npm ci` / `npm install` as the root package's install script):
-#   batch_udp.node      recvmmsg/sendmmsg UDP (Linux); without it ztroot uses plain dgram
+#   batch_udp.node      recvmmsg/sendmmsg UDP and the known-peer HELLO path (Linux); without it ztroot
+#                       uses plain dgram and answers every HELLO in TypeScript
 #   identity_hash.node  the memory-hard identity hash in C; without it ztroot uses the TypeScript one
 #   thread_sched.node   SCHED_IDLE for identity-validation threads (Linux); without it they are reniced
 #   file_pages.node     hands back the binary's pages only start-up touched (Linux); without it they stay resident

@@ -25,6 +25,12 @@
 // each wakeup carries the datagrams of a whole tick. A tick that finds fewer than
 // COALESCE_LEAVE_BELOW datagrams goes back to waking on readability. At light load nothing
 // waits; under load a datagram waits at most one tick.
+//
+// The known-peer HELLO fast path (hello_fast.h), when a table is attached to a socket
+// (helloAttach), answers known peers' HELLOs in a batch before JavaScript sees it: those slots are
+// flagged FLAG_HANDLED, their OK(HELLO)s queued on the send ring, and what JavaScript must book is
+// left in the socket's record buffer (CONTROL_HELLO_RECORDS records). A batch that leaves
+// JavaScript nothing to do does not enter it.
 
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -40,6 +46,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "hello_fast.h"
+#include "hello_napi.h"
 #include "napi_util.h"
 
 // Per-datagram metadata record (both rings).
@@ -50,11 +58,13 @@
 #define META_FLAGS 7  // u8: receive only, FLAG_TRUNCATED when the datagram did not fit its slot
 #define META_IP 8     // 4 or 16 bytes, network order
 #define FLAG_TRUNCATED 1
+#define FLAG_HANDLED 2 // answered by the HELLO fast path: JavaScript skips it
 
 // state: int32 control words, then double counters at STATE_COUNTERS_OFFSET bytes.
 #define CONTROL_SEND_COUNT 0
 #define CONTROL_BOUND_PORT 1
 #define CONTROL_COALESCING 2 // 1 while the socket is drained by the tick timer (read by tests)
+#define CONTROL_HELLO_RECORDS 3 // booking records the HELLO fast path left for this batch
 #define CONTROL_WORDS 8
 #define STATE_COUNTERS_OFFSET (CONTROL_WORDS * 4)
 enum {
@@ -117,6 +127,10 @@ typedef struct batch_socket {
   struct mmsghdr *send_msgs;
   struct iovec *send_iov;
   struct sockaddr_storage *send_addr;
+  hello_table *hello;      // the HELLO fast path's table, or NULL
+  napi_ref hello_ref;      // keeps the table and the record buffer alive while attached
+  uint8_t *hello_records;  // slots x HELLO_RECORD_BYTES
+  uint16_t hello_socket;   // this socket's index in the transport, for the records
 } batch_socket;
 
 // ------------------------------------------------------------------------------------------------
@@ -220,6 +234,9 @@ static void close_socket(batch_socket *s) {
   napi_delete_reference(s->env, s->callback_ref);
   napi_delete_reference(s->env, s->memory_ref);
   napi_delete_reference(s->env, s->resource_ref);
+  if (s->hello_ref != NULL) napi_delete_reference(s->env, s->hello_ref);
+  s->hello = NULL;
+  s->hello_records = NULL;
   napi_async_destroy(s->env, s->async_context);
   // the buffers may be collected from here on: forget them
   s->recv_data = s->recv_meta = s->send_data = s->send_meta = NULL;
@@ -363,8 +380,58 @@ static uint32_t receive_batch(batch_socket *s) {
   return (uint32_t)n;
 }
 
-/** Hand a batch to JavaScript, then send what it queued. */
+/**
+ * Run the HELLO fast path over a batch: answered (or rate-limited) HELLOs are flagged handled,
+ * their replies queued on the send ring, their booking records counted in CONTROL_HELLO_RECORDS.
+ * Returns how many datagrams are left for JavaScript.
+ */
+static uint32_t hello_fast_batch(batch_socket *s, uint32_t count) {
+  int64_t now = hello_now_ms();
+  uint32_t left = 0, records = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    uint8_t *meta = s->recv_meta + (size_t)i * META_BYTES;
+    if ((meta[META_FLAGS] & FLAG_TRUNCATED) != 0) continue;
+    uint32_t length;
+    memcpy(&length, meta + META_LENGTH, 4);
+    hello_source from = {.family = meta[META_FAMILY], .ip = meta + META_IP, .socket = s->hello_socket};
+    memcpy(&from.port, meta + META_PORT, 2);
+    int32_t n = s->control[CONTROL_SEND_COUNT];
+    if (n < 0 || (uint32_t)n >= s->slots) {
+      flush_queue(s);
+      n = 0;
+    }
+    size_t reply_len = 0;
+    bool booked = false;
+    hello_outcome outcome = from.family != s->family ? HELLO_FALLBACK
+      : hello_answer(s->hello, s->recv_data + (size_t)i * s->slot_bytes, length, &from, now, NULL, s->send_data + (size_t)n * s->slot_bytes, &reply_len,
+                     s->hello_records + (size_t)records * HELLO_RECORD_BYTES, &booked);
+    if (outcome == HELLO_FALLBACK) {
+      left++;
+      continue;
+    }
+    meta[META_FLAGS] |= FLAG_HANDLED;
+    if (booked) records++;
+    if (reply_len > 0) {
+      uint8_t *out = s->send_meta + (size_t)n * META_BYTES;
+      uint32_t len32 = (uint32_t)reply_len;
+      memcpy(out + META_LENGTH, &len32, 4);
+      memcpy(out + META_PORT, &from.port, 2);
+      out[META_FAMILY] = from.family;
+      memcpy(out + META_IP, from.ip, from.family == 4 ? 4 : 16);
+      s->control[CONTROL_SEND_COUNT] = n + 1;
+    }
+  }
+  s->hello->counters[HELLO_COUNT_LEFT] += left;
+  s->control[CONTROL_HELLO_RECORDS] = (int32_t)records;
+  return left;
+}
+
+/** Hand a batch to JavaScript (unless the HELLO fast path left it nothing), then send what it queued. */
 static void deliver(batch_socket *s, uint32_t count) {
+  if (s->hello != NULL && hello_fast_batch(s, count) == 0 && s->control[CONTROL_HELLO_RECORDS] == 0) {
+    flush_queue(s);
+    return;
+  }
   napi_env env = s->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
@@ -615,6 +682,44 @@ static napi_value js_flush(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/**
+ * helloAttach(handle, table, records, socketIndex): answer known peers' HELLOs on this socket with
+ * the table (helloTable) from now on, booking records into `records` (an ArrayBuffer of slots x
+ * helloRecordBytes); helloAttach(handle, null) detaches.
+ */
+static napi_value js_hello_attach(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_valuetype t;
+  void *p = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throw_type(env, "helloAttach: 2 or 4 arguments");
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external || napi_get_value_external(env, argv[0], &p) != napi_ok) return throw_type(env, "helloAttach: not a socket");
+  batch_socket *s = p;
+  if (s->closing) return NULL;
+  if (s->hello_ref != NULL) napi_delete_reference(env, s->hello_ref);
+  s->hello_ref = NULL;
+  s->hello = NULL;
+  s->hello_records = NULL;
+  if (napi_typeof(env, argv[1], &t) != napi_ok || t == napi_null) return NULL;
+  hello_table *table = hello_table_of(env, argv[1]);
+  size_t records_len = 0;
+  int32_t index = -1;
+  uint8_t *records = argc >= 4 ? hello_bytes(env, argv[2], &records_len) : NULL;
+  if (!table || !records || records_len < (size_t)s->slots * HELLO_RECORD_BYTES || napi_get_value_int32(env, argv[3], &index) != napi_ok || index < 0 ||
+      index > 0xffff || s->slot_bytes < OK_HELLO_MAX_LENGTH) {
+    return throw_type(env, "helloAttach(handle, table, records, socketIndex): bad arguments");
+  }
+  napi_value keep;
+  napi_create_array_with_length(env, 2, &keep);
+  napi_set_element(env, keep, 0, argv[1]);
+  napi_set_element(env, keep, 1, argv[2]);
+  napi_create_reference(env, keep, 1, &s->hello_ref);
+  s->hello = table;
+  s->hello_records = records;
+  s->hello_socket = (uint16_t)index;
+  return NULL;
+}
+
 /** close(handle): idempotent; the port is free when it returns. */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   batch_socket *s = unwrap(env, info);
@@ -627,6 +732,8 @@ NAPI_MODULE_INIT() {
   define(env, exports, "open", js_open);
   define(env, exports, "flush", js_flush);
   define(env, exports, "close", js_close);
+  define(env, exports, "helloAttach", js_hello_attach);
+  hello_define(env, exports);
   // layout constants, checked by the JavaScript side against its own copy
   napi_create_uint32(env, META_BYTES, &v);
   napi_set_named_property(env, exports, "metaBytes", v);

@@ -25,6 +25,7 @@ interface RootFlags {
   maxPeers?: string;
   nativeUdp?: string;
   udpCoalesceUs?: string;
+  nativeHello?: string;
   http?: string;
   metricsToken?: string;
   logLevel?: string;
@@ -78,7 +79,7 @@ export async function runRoot(flags: RootFlags): Promise<number> {
     config = resolveConfig({
       home: flags.home, bind: flags.bind, port: flags.port, ports: flags.ports, planet: flags.planet, relayMaxHops: flags.relayMaxHops,
       siblings: flags.siblings, identityCacheEntries: flags.identityCacheEntries, validationThreads: flags.validationThreads,
-      workers: flags.workers, maxPeers: flags.maxPeers, nativeUdp: flags.nativeUdp, udpCoalesceMicros: flags.udpCoalesceUs,
+      workers: flags.workers, maxPeers: flags.maxPeers, nativeUdp: flags.nativeUdp, udpCoalesceMicros: flags.udpCoalesceUs, nativeHello: flags.nativeHello,
       httpListen: flags.http, metricsToken: flags.metricsToken, logLevel: flags.logLevel,
     }, flags.config);
   } catch (e) {
@@ -150,6 +151,7 @@ export function registerRoot(program: Command): void {
     .option('--workers <n>', 'packet worker threads (default: one, and more up to one per core while they are busy; 0 runs the packet path on the main thread)')
     .option('--max-peers <n>', 'peers the shared peer table is sized for (default 1000000)')
     .option('--native-udp <mode>', 'batch UDP addon (recvmmsg/sendmmsg): auto, on or off (default auto)')
+    .option('--native-hello <mode>', 'known peers\' HELLOs answered inside the batch UDP addon: on or off (default on)')
     .option('--udp-coalesce-us <us>', 'batch UDP: while a socket wakes more often than once per this many µs, drain it on a 1 ms tick (saves CPU, adds latency under load; default 0 = off)')
     .option('--http <ip:port>', 'HTTP listener for /health, /metrics, /peers and the local API ("" disables; default 127.0.0.1:9993)')
     .option('--metrics-token <token>', 'bearer token for /metrics and /peers (default: metricstoken.secret in home)')

@@ -22,6 +22,9 @@ export function createRootRegistry(root: RootServer): client.Registry {
   mirroredCounter(registry, 'ztroot_rendezvous_sent_total', 'RENDEZVOUS messages sent to introduce relayed pairs.', [], function* () {
     yield [[], root.metrics.stats.rendezvousSent];
   });
+  mirroredCounter(registry, 'ztroot_native_hello_answers_total', 'OK(HELLO)s to known peers sent by the batch UDP addon itself (also in ztroot_packets_total).', [], function* () {
+    yield [[], root.metrics.stats.nativeHelloAnswers];
+  });
   mirroredCounter(registry, 'ztroot_identity_validations_total', 'Identity validations (memory-hard hash) by result.', ['result'], function* () {
     yield [['valid'], root.metrics.stats.validationsValid];
     yield [['invalid'], root.metrics.stats.validationsInvalid];

@@ -10,9 +10,14 @@
 // Sends are queued in the send ring. Whatever the handler queues on the socket a batch arrived
 // on leaves in one sendmmsg right after the batch; anything else (another socket, a timer, a
 // promise) is flushed at the next microtask checkpoint, so a send never waits for a later event.
+//
+// With a HELLO table attached (attachHello, native-hello.ts) the addon answers known peers'
+// HELLOs itself: those slots arrive flagged handled and are skipped here, and the records of what
+// the node must still book go to the record handler once per batch.
 
 import { parseIpv6, type IpAddress } from '../wire/inet-address.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { HELLO_RECORD_BYTES, type NativeHelloTable } from './native-hello.ts';
 import { requireNativeAddon } from '../util/native-addon.ts';
 import {
   localAddresses, UdpTransport, type DatagramHandler, type DatagramTransport, type LocalSocket, type UdpOptions,
@@ -22,7 +27,9 @@ import {
 const META_BYTES = 32;
 const META = { length: 0, port: 4, family: 6, flags: 7, ip: 8 } as const;
 const FLAG_TRUNCATED = 1;
-const CONTROL = { sendCount: 0, boundPort: 1, coalescing: 2 } as const;
+/** Answered by the addon's HELLO fast path. */
+const FLAG_HANDLED = 2;
+const CONTROL = { sendCount: 0, boundPort: 1, coalescing: 2, helloRecords: 3 } as const;
 const CONTROL_WORDS = 8;
 const COUNTER = {
   received: 0, batches: 1, truncated: 2, recvErrors: 3, sent: 4, sendDropped: 5, sendErrors: 6, flushes: 7, callbackErrors: 8,
@@ -66,6 +73,8 @@ interface NativeBinding {
   ): NativeHandle;
   flush(handle: NativeHandle): number;
   close(handle: NativeHandle): void;
+  /** Present when the addon has the HELLO fast path (native-hello.ts attaches tables). */
+  helloAttach?(handle: NativeHandle, table: null): void;
   readonly metaBytes: number;
   readonly stateBytes: number;
   readonly maxSlots: number;
@@ -109,6 +118,9 @@ export interface RawSource {
  * ordinary DatagramHandler.
  */
 export type RawDatagramHandler = (view: Uint8Array, source: RawSource, socket: LocalSocket) => boolean;
+
+/** The HELLO fast path's booking records of one batch: `count` records in `records` (valid during the call). */
+export type HelloRecordHandler = (records: Uint8Array, count: number, socket: LocalSocket) => void;
 
 /** A destination in the shape of the shared peer table's PathLookup. */
 export interface PathLike {
@@ -172,6 +184,8 @@ interface BatchSocket {
   readonly control: Int32Array;
   readonly counters: Float64Array;
   flushQueued: boolean;
+  /** The HELLO fast path's record buffer (a record per slot). */
+  readonly helloRecords: Uint8Array;
 }
 
 export class NativeUdpTransport implements DatagramTransport {
@@ -184,6 +198,7 @@ export class NativeUdpTransport implements DatagramTransport {
   private readonly coalesceMicros: number;
   private handler: DatagramHandler = () => {};
   private raw: RawDatagramHandler | undefined;
+  private hello: { table: NativeHelloTable; onRecords: HelloRecordHandler } | undefined;
   private readonly rawSource: RawSource = { family: 4, port: 0, ip4: 0, ip6: new Uint32Array(4) };
   /** The socket whose batch is being handled: its sends go out right after the batch. */
   private current: BatchSocket | undefined;
@@ -213,6 +228,21 @@ export class NativeUdpTransport implements DatagramTransport {
 
   onDatagram(handler: DatagramHandler): void {
     this.handler = handler;
+  }
+
+  /**
+   * Let the addon answer known peers' HELLOs with this table on every socket, now and opened
+   * later (undefined: stop). `onRecords` books what it did.
+   */
+  attachHello(table: NativeHelloTable | undefined, onRecords?: HelloRecordHandler): void {
+    this.hello = table && onRecords ? { table, onRecords } : undefined;
+    for (const s of this.bound) this.attachHelloTo(s);
+  }
+
+  private attachHelloTo(s: BatchSocket): void {
+    if (this.closed) return;
+    if (this.hello) this.hello.table.attach(s.handle, s.helloRecords.buffer as ArrayBuffer, s.local.index);
+    else this.binding.helloAttach?.(s.handle, null);
   }
 
   /** Install (or remove) the fast-path receiver, asked first for every datagram. */
@@ -302,9 +332,11 @@ export class NativeUdpTransport implements DatagramTransport {
       control,
       counters: new Float64Array(memory.state, CONTROL_WORDS * 4, COUNTERS),
       flushQueued: false,
+      helloRecords: new Uint8Array(this.slots * HELLO_RECORD_BYTES),
     };
     this.sockets.push(local);
     this.bound.push(socket);
+    if (this.hello) this.attachHelloTo(socket);
   }
 
   /** One batch from the addon: `count` datagrams in the receive ring. */
@@ -314,7 +346,7 @@ export class NativeUdpTransport implements DatagramTransport {
       const meta = s.recvMeta, slotBytes = this.slotBytes, raw = this.raw, src = this.rawSource;
       for (let i = 0; i < count && !this.closed; i++) {
         const m = i * META_BYTES;
-        if ((meta[m + META.flags] & FLAG_TRUNCATED) !== 0) continue;
+        if ((meta[m + META.flags] & (FLAG_TRUNCATED | FLAG_HANDLED)) !== 0) continue;
         const length = s.recvLength[(m + META.length) >>> 2];
         const family = meta[m + META.family];
         if (family !== 4 && family !== 6) continue;
@@ -341,6 +373,15 @@ export class NativeUdpTransport implements DatagramTransport {
           this.handler(data, from, s.local);
         } catch {
           this.handlerErrors++; // a handler must not throw; never let one datagram stop the batch
+        }
+      }
+      const records = s.control[CONTROL.helloRecords];
+      if (records > 0 && this.hello && !this.closed) {
+        s.control[CONTROL.helloRecords] = 0;
+        try {
+          this.hello.onRecords(s.helloRecords, records, s.local);
+        } catch {
+          this.handlerErrors++;
         }
       }
     } finally {

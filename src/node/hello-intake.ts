@@ -13,6 +13,8 @@ import type { IpAddress } from '../wire/inet-address.ts';
 import { encodeError } from '../wire/verbs/error.ts';
 import { decodeHello, encodeOkHello, HELLO_IDENTITY_OFFSET, type HelloReveal } from '../wire/verbs/hello.ts';
 import { sourceBucket } from './ip-scope.ts';
+import type { NativeHelloTable } from './native-hello.ts';
+import { startNativeHelloPath } from './native-hello-path.ts';
 import { SOFTWARE_VERSION, type Inbound, type Node } from './node.ts';
 import { Peer } from './peer.ts';
 import { concatWorlds } from './sender.ts';
@@ -41,10 +43,13 @@ export class HelloIntake {
   private readonly buckets = new Map<string, AdmissionBucket>();
   /** Reused for every HELLO decoded (one packet at a time per thread). */
   private readonly reveal: HelloReveal = { packet: new Uint8Array(0), key: new Uint8Array(0) };
+  /** The addon's known-peer table when the native path answers HELLOs (native-hello-path.ts). */
+  readonly native: NativeHelloTable | undefined;
 
   constructor(node: Node) {
     this.node = node;
     this.validationBacklog = node.options.validationBacklog ?? DEFAULT_VALIDATION_BACKLOG;
+    this.native = startNativeHelloPath(node);
   }
 
   receive(p: Uint8Array, source: Address, inbound: Inbound): void {
@@ -168,7 +173,9 @@ export class HelloIntake {
     const now = this.node.now();
     this.node.stats.verbIn(Verb.HELLO);
     peer.lastReceiveMs = now;
-    if (now - peer.lastHelloReplyMs >= (this.node.options.helloReplySpacingMs ?? 0)) {
+    // the native path may have answered this peer since this thread last booked it
+    const lastReply = this.native ? Math.max(peer.lastHelloReplyMs, this.native.lastReply(peer.address) ?? -Infinity) : peer.lastHelloReplyMs;
+    if (now - lastReply >= (this.node.options.helloReplySpacingMs ?? 0)) {
       peer.lastHelloReplyMs = now;
       const worlds = this.node.topology.updatesFor(hello.planet, hello.moons);
       this.node.reply(peer, inbound, Verb.OK, encodeOkHello({
@@ -193,5 +200,7 @@ export class HelloIntake {
       peer.version = { protocol: hello.protocolVersion, major: hello.majorVersion, minor: hello.minorVersion, revision: hello.revision };
     }
     this.node.hooks.onHello?.(peer, hello, inbound);
+    // from now on the native path answers it (an upstream's paths follow rules it does not know)
+    if (this.native && !this.node.topology.isUpstream(peer.address)) this.native.register(peer);
   }
 }

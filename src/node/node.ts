@@ -26,6 +26,7 @@ import { agree } from '../crypto/c25519.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { answerEcho, answerWhois } from './answers.ts';
 import type { NativeUdpTransport } from './batch-udp.ts';
+import type { NativeHelloTable } from './native-hello.ts';
 import type { ExpectedReplies } from './expected-replies.ts';
 import { HelloIntake } from './hello-intake.ts';
 import type { IdentityStore } from './identity-store.ts';
@@ -121,6 +122,12 @@ export interface NodeOptions {
   alwaysSalsa?: boolean;
   /** Minimum spacing of OK(HELLO) and OK(ECHO) replies to one peer. */
   helloReplySpacingMs?: number;
+  /**
+   * Let the batch UDP addon answer known peers' HELLOs itself (native/src/hello_fast.h; a root's
+   * fast path): taken only with the addon's transport, alwaysSalsa, 'authenticated' path learning,
+   * the system clock and no onHello hook; otherwise every HELLO takes the TypeScript path.
+   */
+  nativeHello?: boolean;
   echoReplySpacingMs?: number;
   mtu?: number;
   clock?: () => number;
@@ -186,6 +193,11 @@ export class Node {
 
   get address(): Address {
     return this.identity.address;
+  }
+
+  /** The batch UDP addon's known-peer HELLO table, when the native path answers HELLOs (hello-intake.ts). */
+  get nativeHello(): NativeHelloTable | undefined {
+    return this.hellos.native;
   }
 
   now(): number {

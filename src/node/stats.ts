@@ -25,26 +25,40 @@ export class NodeStats {
   readonly relay = new Map<RelayOutcome, number>();
   relayedBytes = 0;
   rendezvousSent = 0;
+  /** OK(HELLO)s the batch UDP addon's native path sent (also counted in verbsOut). */
+  nativeHelloAnswers = 0;
   validationsValid = 0;
   validationsInvalid = 0;
   /** Validation wall time, microseconds, in fixed buckets (le) for a histogram. */
   readonly validationBucketsMicros = [5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 5_000_000];
   readonly validationCounts = new Array<number>(this.validationBucketsMicros.length + 1).fill(0);
   validationSumMicros = 0;
+  private readonly collectors: (() => void)[] = [];
 
-  drop(reason: DropReason): void {
-    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+  /** Counts kept elsewhere (the native HELLO fast path) are brought in by `f` whenever the stats are read. */
+  addCollector(f: () => void): void {
+    this.collectors.push(f);
+  }
+
+  /** Bring in the counts kept elsewhere; returns this. */
+  collect(): this {
+    for (const f of this.collectors) f();
+    return this;
+  }
+
+  drop(reason: DropReason, n = 1): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + n);
   }
   relayed(outcome: RelayOutcome): void {
     this.relay.set(outcome, (this.relay.get(outcome) ?? 0) + 1);
   }
-  verbIn(verb: number): void {
+  verbIn(verb: number, n = 1): void {
     const name = verbName(verb) ?? 'UNKNOWN';
-    this.verbsIn.set(name, (this.verbsIn.get(name) ?? 0) + 1);
+    this.verbsIn.set(name, (this.verbsIn.get(name) ?? 0) + n);
   }
-  verbOut(verb: number): void {
+  verbOut(verb: number, n = 1): void {
     const name = verbName(verb) ?? 'UNKNOWN';
-    this.verbsOut.set(name, (this.verbsOut.get(name) ?? 0) + 1);
+    this.verbsOut.set(name, (this.verbsOut.get(name) ?? 0) + n);
   }
   validation(valid: boolean, micros: number): void {
     if (valid) this.validationsValid++;
@@ -61,16 +75,17 @@ export interface StatsSnapshot {
   datagramsIn: number; datagramsOut: number; bytesIn: number; bytesOut: number;
   verbsIn: [string, number][]; verbsOut: [string, number][];
   drops: [DropReason, number][]; relay: [RelayOutcome, number][];
-  relayedBytes: number; rendezvousSent: number;
+  relayedBytes: number; rendezvousSent: number; nativeHelloAnswers: number;
   validationsValid: number; validationsInvalid: number;
   validationCounts: number[]; validationSumMicros: number;
 }
 
 export function snapshotStats(s: NodeStats): StatsSnapshot {
+  s.collect();
   return {
     datagramsIn: s.datagramsIn, datagramsOut: s.datagramsOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut,
     verbsIn: [...s.verbsIn], verbsOut: [...s.verbsOut], drops: [...s.drops], relay: [...s.relay],
-    relayedBytes: s.relayedBytes, rendezvousSent: s.rendezvousSent,
+    relayedBytes: s.relayedBytes, rendezvousSent: s.rendezvousSent, nativeHelloAnswers: s.nativeHelloAnswers,
     validationsValid: s.validationsValid, validationsInvalid: s.validationsInvalid,
     validationCounts: [...s.validationCounts], validationSumMicros: s.validationSumMicros,
   };
@@ -93,6 +108,7 @@ export function mergeStats(snapshots: readonly StatsSnapshot[]): NodeStats {
     addAll(total.relay, s.relay);
     total.relayedBytes += s.relayedBytes;
     total.rendezvousSent += s.rendezvousSent;
+    total.nativeHelloAnswers += s.nativeHelloAnswers;
     total.validationsValid += s.validationsValid;
     total.validationsInvalid += s.validationsInvalid;
     s.validationCounts.forEach((n, i) => { total.validationCounts[i] += n; });

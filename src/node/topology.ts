@@ -30,6 +30,7 @@ export class Topology {
   /** Pending orbit requests: moon ID → seed address (docs/protocol/05-world-moons.md §6.1). */
   private readonly seeds = new Map<bigint, Address>();
   private upstreamCache: Map<Address, Upstream> | undefined;
+  private readonly worldListeners: (() => void)[] = [];
 
   constructor(self: Address) {
     this.self = self;
@@ -45,23 +46,34 @@ export class Topology {
     return this.planetWorld ? [this.planetWorld, ...this.moonWorlds.values()] : [...this.moonWorlds.values()];
   }
 
+  /** Call `f` after every change of the planet or the moons. */
+  onWorldsChanged(f: () => void): void {
+    this.worldListeners.push(f);
+  }
+
+  private worldsChanged(): void {
+    this.upstreamCache = undefined;
+    for (const f of this.worldListeners) f();
+  }
+
   /** Replace the planet unconditionally (local files, configuration). */
   setPlanet(w: World | undefined): void {
     this.planetWorld = w;
-    this.upstreamCache = undefined;
+    this.worldsChanged();
   }
 
   /** Add or replace a moon unconditionally (local files, configuration). */
   setMoon(w: World): void {
     this.moonWorlds.set(w.id, w);
     this.seeds.delete(w.id);
-    this.upstreamCache = undefined;
+    this.worldsChanged();
   }
 
   removeMoon(id: bigint): boolean {
     this.seeds.delete(id);
-    this.upstreamCache = undefined;
-    return this.moonWorlds.delete(id);
+    const removed = this.moonWorlds.delete(id);
+    this.worldsChanged();
+    return removed;
   }
 
   /** Serve exactly these worlds from now on (a root reloading its home directory). */

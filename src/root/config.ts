@@ -43,6 +43,11 @@ export interface RootConfig {
    * its thread more often than once per this many µs on average, it is drained on a 1 ms tick.
    */
   udpCoalesceMicros: number;
+  /**
+   * Known peers' HELLOs answered inside the batch UDP addon (native/src/hello_fast.h): 'on' (the
+   * default; takes effect only with the addon's transport) or 'off' (every HELLO in TypeScript).
+   */
+  nativeHello: 'on' | 'off';
   /** HTTP listener for /health, /metrics and /peers ("" disables it). */
   httpListen: string;
   /** Bearer token required by /metrics and /peers (from metricsTokenFile when unset). */
@@ -72,6 +77,7 @@ export function defaultConfig(): RootConfig {
     maxPeers: ROOT_DEFAULTS.maxPeers,
     nativeUdp: 'auto',
     udpCoalesceMicros: 0,
+    nativeHello: 'on',
     peerCacheEntries: ROOT_DEFAULTS.peerCacheEntries,
     httpListen: ROOT_DEFAULTS.httpListen,
     metricsToken: undefined,
@@ -134,6 +140,10 @@ const APPLY: Record<string, (c: RootConfig, v: unknown) => void> = {
     c.nativeUdp = v;
   },
   udpCoalesceMicros: (c, v) => { c.udpCoalesceMicros = positiveInt(v, 'udpCoalesceMicros', 0, 1_000_000); },
+  nativeHello: (c, v) => {
+    if (v !== 'on' && v !== 'off') throw new ConfigError('nativeHello must be on or off');
+    c.nativeHello = v;
+  },
   maxPeers: (c, v) => { c.maxPeers = positiveInt(v, 'maxPeers', 1024, 100_000_000); },
   httpListen: (c, v) => { c.httpListen = listen(v, 'httpListen'); },
   metricsToken: (c, v) => { if (typeof v !== 'string' || v.trim() === '') throw new ConfigError('metricsToken must be a non-empty string'); c.metricsToken = v.trim(); },

@@ -94,6 +94,7 @@ export class RootCore {
       alwaysSalsa: true,
       peerCacheEntries: options.config.peerCacheEntries,
       helloReplySpacingMs: ROOT_TIMERS.helloReplySpacingMs,
+      nativeHello: options.config.nativeHello === 'on',
       echoReplySpacingMs: ROOT_TIMERS.echoReplySpacingMs,
       clock: options.clock,
       log: this.log,

@@ -2,7 +2,8 @@
 // datagrams against a spawned root in each UDP transport (native batch, then dgram), at a bounded
 // rate from 128 loopback /24s. The root must stay up, log nothing at error level, keep answering
 // known peers, and give unauthenticated sources less than a byte back per byte; every category
-// must have reached the code it aims at (its drop reasons show in /metrics).
+// must have reached the code it aims at (its drop reasons show in /metrics), the native HELLO path
+// included (ztroot_native_hello_answers_total).
 
 import { describe, expect, it } from 'vitest';
 import { nativeUdpAvailability } from '../../src/node/batch-udp.ts';
@@ -25,6 +26,9 @@ describe('datagram campaign', () => {
         expect(r.drops[reason] ?? 0, reason).toBeGreaterThan(0);
       }
       expect(r.reassemblyInFlight).toBeLessThanOrEqual(64);
+      // with the batch addon, known peers' HELLOs in the hostile stream met its native HELLO path
+      if (mode === 'on') expect(r.nativeHelloAnswers).toBeGreaterThan(0);
+      else expect(r.nativeHelloAnswers).toBe(0);
     }, 180_000);
   }
 });

@@ -119,6 +119,13 @@ export interface TestRootOptions {
   nativeUdp?: 'auto' | 'on' | 'off';
   /** Peer objects the packet thread keeps (RootConfig.peerCacheEntries). */
   peerCacheEntries?: number;
+  /** Known peers' HELLOs answered in the batch UDP addon (RootConfig.nativeHello; default on). */
+  nativeHello?: 'on' | 'off';
+  /**
+   * Run the root on the system clock instead of `clock` (which then steers nothing): the native
+   * HELLO path keeps the system's time, so it is taken only then.
+   */
+  systemClock?: boolean;
 }
 
 export interface TestRoot {
@@ -150,9 +157,10 @@ export async function startTestRoot(o: TestRootOptions): Promise<TestRoot> {
     workers: o.workers ?? 0,
     nativeUdp: o.nativeUdp ?? 'auto',
     peerCacheEntries: o.peerCacheEntries ?? defaultConfig().peerCacheEntries,
+    nativeHello: o.nativeHello ?? 'on',
     httpListen: '',
   };
-  const root = new RootServer({ config, clock: clock.now });
+  const root = new RootServer({ config, clock: o.systemClock ? undefined : clock.now });
   await root.start();
   const endpoints = root.sockets.map(endpointOf);
   let stopped = false;

@@ -15,4 +15,10 @@ describe('root configuration', () => {
     expect(resolveConfig({ udpCoalesceMicros: '200' }).udpCoalesceMicros).toBe(200);
     for (const bad of ['-1', 'soon', '1.5', '2000000']) expect(() => resolveConfig({ udpCoalesceMicros: bad }), bad).toThrow(ConfigError);
   });
+
+  it('answers known peers\' HELLOs natively unless --native-hello off', () => {
+    expect(resolveConfig({}).nativeHello).toBe('on');
+    expect(resolveConfig({ nativeHello: 'off' }).nativeHello).toBe('off');
+    for (const bad of ['auto', 'yes', '', 1]) expect(() => resolveConfig({ nativeHello: bad }), String(bad)).toThrow(ConfigError);
+  });
 });

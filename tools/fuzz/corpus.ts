@@ -14,6 +14,7 @@ import type { IpAddress } from '../../src/wire/inet-address.ts';
 import { newPacket } from '../../src/wire/packet.ts';
 import type { PeerKey } from '../../src/wire/peer-key.ts';
 import { encodeEcho } from '../../src/wire/verbs/echo.ts';
+import { cryptField } from '../../src/wire/crypt-field.ts';
 import { encodeHelloWithCryptFieldOffset } from '../../src/wire/verbs/hello.ts';
 import { encodeWhois } from '../../src/wire/verbs/whois.ts';
 import { armor } from '../../src/wire/armor.ts';
@@ -28,6 +29,7 @@ export const CATEGORIES = {
   'header-rewrite': { authenticated: false, what: 'captured datagrams with destination (root, known peer, unknown), source, flags, cipher, hops rewritten' },
   'hello-malformed': { authenticated: false, what: 'HELLOs with malformed identities (type, length, address mismatch, failed proof of work with a valid MAC) and old protocol versions' },
   'hello-worlds': { authenticated: true, what: 'known peers\' HELLOs (valid MAC) with mutated planet/moon sections and lying counts' },
+  'hello-native': { authenticated: true, what: 'known peers\' well-formed HELLOs in bursts, as the native HELLO path sees them: any protocol, nil/IPv6 destinations, long moon lists, hop bits, the fragmented flag, a flipped MAC bit' },
   'capture-replay': { authenticated: true, what: 'captured packets from the lab leaves replayed unmodified or with another hop count' },
   'verb-malformed': { authenticated: true, what: 'valid-MAC packets from known identities with mutated verb bodies (captured plaintexts) and any verb code, ciphers 0/1/3' },
   'lz4-hostile': { authenticated: true, what: 'valid-MAC packets with the compressed flag and hostile LZ4 (lying lengths, bad offsets, overruns, truncation)' },
@@ -119,6 +121,7 @@ export class Corpus {
       case 'header-rewrite': return [this.rewriteHeader(rng)];
       case 'hello-malformed': return [this.malformedHello(rng, rng.pick([0, 1, 2, 3, 4, 6]))];
       case 'hello-worlds': return [this.malformedHello(rng, 5)];
+      case 'hello-native': return this.nativeHello(rng);
       case 'capture-replay': return [this.replay(rng)];
       case 'verb-malformed': return [this.malformedVerb(rng)];
       case 'lz4-hostile': return [this.hostileLz4(rng)];
@@ -263,6 +266,30 @@ export class Corpus {
       }
     }
     return armored(rng.bytes(8), this.root.address, sender.address, Verb.HELLO, body, key, Cipher.poly1305None);
+  }
+
+  /**
+   * A known peer's well-formed HELLO, 1-3 copies at once (inside the root's reply spacing), in the
+   * shapes the batch UDP addon's native path must answer or leave to TypeScript.
+   */
+  private nativeHello(rng: Rng): Uint8Array[] {
+    const k = rng.pick(this.keyed);
+    const destination: IpAddress | undefined = rng.pick([this.via, undefined, { family: 6 as const, ip: rng.bytes(16), port: rng.int(65536) }]);
+    const { payload, cryptFieldOffset } = encodeHelloWithCryptFieldOffset({
+      protocolVersion: rng.pick([4, 5, 11, 12, 13, rng.int(256)]), majorVersion: 1, minorVersion: 14, revision: rng.int(65536), timestamp: BigInt(Date.now()),
+      identity: k.identity.publicOnly(), destination,
+      planet: rng.chance(0.8) ? { id: rng.chance(0.5) ? 0n : BigInt(rng.u32()), timestamp: BigInt(rng.u32()) } : undefined,
+      moons: Array.from({ length: rng.chance(0.1) ? 20 : rng.int(3) }, () => ({ worldType: rng.pick([127, 1, rng.int(256)]), id: BigInt(rng.u32()), timestamp: BigInt(rng.u32()) })),
+    });
+    return Array.from({ length: 1 + rng.int(3) }, () => {
+      const p = newPacket({ id: rng.bytes(8), destination: this.root.address, source: k.identity.address, verb: Verb.HELLO, payload });
+      if (rng.chance(0.1)) p[PacketOffset.flags] |= 1 + rng.int(7); // relayed
+      if (rng.chance(0.05)) p[PacketOffset.flags] |= HeaderFlag.fragmented;
+      if (cryptFieldOffset !== undefined) cryptField(p, PacketOffset.payload + cryptFieldOffset, p.length, k.key.salsaKey);
+      armor(p, k.key, Cipher.poly1305None);
+      if (rng.chance(0.05)) p[PacketOffset.mac + rng.int(8)] ^= 1 << rng.int(8);
+      return p;
+    });
   }
 
   // ---- valid MAC, malformed body ------------------------------------------------------------

@@ -71,6 +71,8 @@ export interface DatagramReport {
   reassemblyInFlight: number;
   probes: { duringSent: number; duringAnswered: number; afterSent: number; afterAnswered: number };
   root: { datagramsIn: number; datagramsOut: number; bytesIn: number; bytesOut: number };
+  /** OK(HELLO)s the root's batch UDP addon sent itself during the run (native HELLO path). */
+  nativeHelloAnswers: number;
 }
 
 /** What the campaign knows of the node it attacks. */
@@ -344,6 +346,7 @@ export async function campaign(o: DatagramCampaignOptions, target: CampaignTarge
       bytesIn: since('ztroot_bytes_total', { direction: 'in' }),
       bytesOut: since('ztroot_bytes_total', { direction: 'out' }),
     },
+    nativeHelloAnswers: since('ztroot_native_hello_answers_total'),
   };
 }
 
@@ -360,6 +363,7 @@ export function formatDatagramReport(r: DatagramReport): string {
     r.root.datagramsIn > 0
       ? `  root: datagrams in ${r.root.datagramsIn} (the rest lost in the kernel's socket buffers), out ${r.root.datagramsOut}; bytes out/in ${(r.root.bytesOut / Math.max(1, r.root.bytesIn)).toFixed(3)}`
       : '  root: counters not visible (no /metrics)',
+    `  OK(HELLO)s sent by the native HELLO path: ${r.nativeHelloAnswers}`,
     `  bytes back per byte sent: all hostile sources ${r.bytesBackPerByte.toFixed(4)}, unauthenticated sources ${r.unauthenticatedAmplification.toFixed(4)}`,
     '  category             auth   sent       bytes back/sent  datagrams back (root\'s own / relayed)',
     ...CATEGORY_NAMES.map((c) => {
