@@ -265,7 +265,8 @@ export class RootServer {
       this.log.warn('no more packet workers: one could not share the UDP sockets', { error: (e as Error).message });
       return false;
     }
-    const core = this.core!;
+    const core = this.core;
+    if (this.stopping || !core) return false; // the root stopped meanwhile: stop() ends them all
     await core.stop();
     this.retiredStats.push(snapshotStats(core.node.stats));
     this.core = undefined;
