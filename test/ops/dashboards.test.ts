@@ -154,7 +154,7 @@ describe('Grafana dashboards and alerting rules', () => {
       count++;
     }
     expect(missing).toEqual([]);
-    expect(count).toBe(5);
+    expect(count).toBe(6);
   });
 
   it('the provisioning files point Grafana at the dashboards and at Prometheus', () => {

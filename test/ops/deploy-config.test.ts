@@ -109,11 +109,37 @@ describe.skipIf(skipGroup('promtool checks of deploy/prometheus', missingCommand
     writeFileSync(join(dir, 'prometheus.yml'), text);
     const full = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8', timeout: 30_000 });
     expect(full.status, full.stdout + full.stderr).toBe(0);
-    expect(full.stdout).toContain('SUCCESS: 5 rules found');
+    expect(full.stdout).toContain('SUCCESS: 6 rules found');
   });
 
   it('promtool accepts the alerting rules', () => {
     const r = spawnSync('promtool', ['check', 'rules', join(DEPLOY, 'prometheus/alerts.yml')], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('ZtrootPacketWorkerRestarts fires on a third replacement within 15 minutes, not on one or two', () => {
+    const labels = { instance: 'r1:9993', job: 'ztroot' };
+    const expected = {
+      exp_labels: { ...labels, severity: 'warning' },
+      exp_annotations: {
+        summary: 'ztroot root r1:9993 keeps replacing packet workers',
+        description: "More than two packet workers exited and were replaced within 15 minutes: a crash, or a worker reaching its heap ceiling over and over. The root's log says which worker exited and with what code.",
+      },
+    };
+    const series = (name: string, values: string): { series: string; values: string } =>
+      ({ series: `${name}{instance="${labels.instance}",job="${labels.job}"}`, values });
+    const tests = {
+      rule_files: [join(DEPLOY, 'prometheus/alerts.yml')],
+      evaluation_interval: '1m',
+      tests: [
+        { interval: '1m', input_series: [series('ztroot_packet_worker_restarts_total', '0 0 1 2 3 4 4 4')],
+          alert_rule_test: [{ eval_time: '7m', alertname: 'ZtrootPacketWorkerRestarts', exp_alerts: [expected] }] },
+        { interval: '1m', input_series: [series('ztroot_packet_worker_restarts_total', '0 0 0 1 1 1 1 1')],
+          alert_rule_test: [{ eval_time: '7m', alertname: 'ZtrootPacketWorkerRestarts', exp_alerts: [] }] },
+      ],
+    };
+    writeFileSync(join(dir, 'restarts.test.yml'), JSON.stringify(tests));
+    const r = spawnSync('promtool', ['test', 'rules', join(dir, 'restarts.test.yml')], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 });
