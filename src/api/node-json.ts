@@ -73,6 +73,8 @@ export interface PeerStatus {
   version: { major: number; minor: number; revision: number } | undefined;
   role: string;
   paths: PeerPath[];
+  /** Round trip on the preferred path, ms; undefined or ≥ 0xffff while unknown (shown as -1). */
+  latencyMs?: number;
 }
 
 /** One element of GET /peer. */
@@ -81,7 +83,7 @@ export function peerJson(p: PeerStatus): Json {
   return {
     address: p.address,
     isBonded: false,
-    latency: -1,
+    latency: p.latencyMs === undefined || p.latencyMs >= 0xffff ? -1 : p.latencyMs,
     paths: p.paths.map((x) => ({
       // 1.14 lists only the paths it keeps, every one active and none expired
       active: true, address: x.address, expired: false,

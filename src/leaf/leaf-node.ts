@@ -259,6 +259,7 @@ export class LeafNode implements NodeApiView {
         address: formatAddress(p.address),
         version: known ? p.version : undefined,
         role: upstreams.get(p.address)?.role ?? 'LEAF',
+        latencyMs: best?.latencyMs,
         // the paths 1.14 would still keep (expired ones go at its next ping check)
         paths: [...p.paths.values()].filter((x) => now - x.lastReceiveMs < PATH_EXPIRATION_MS).map((x) => ({
           address: formatInetAddress(x.remote), lastReceiveMs: x.lastReceiveMs, lastSendMs: x.lastSendMs,

@@ -308,7 +308,7 @@ export class Node {
         const ok = decodeOkHeader(payload);
         if (!ok.ok) return this.stats.drop('bad-payload');
         if (!this.sender.wasExpected(ok.value.inRePacketId)) return this.stats.drop('unexpected-ok');
-        if (ok.value.inReVerb === Verb.HELLO) takeOkHello(this, peer, payload);
+        if (ok.value.inReVerb === Verb.HELLO) takeOkHello(this, peer, payload, inbound, now);
         this.hooks.onOk?.(peer, ok.value.inReVerb, payload, inbound);
         return;
       }

@@ -12,6 +12,17 @@ export interface Path {
   lastSendMs: number;
   /** The second this path was last written to the shared peer table (-1: never). */
   tableSec: number;
+  /** Round trip of our HELLOs on this path, ms, smoothed as 1.14's Path::updateLatency (LATENCY_UNKNOWN: none yet). */
+  latencyMs: number;
+}
+
+/** A path's latency before any OK(HELLO) came back on it (1.14's 0xffff; /peer shows it as -1). */
+export const LATENCY_UNKNOWN = 0xffff;
+
+/** One round trip measured on a path: 1.14 keeps the mean of the previous value and the new one. */
+export function updatePathLatency(path: Path, measuredMs: number): void {
+  const l = Math.min(Math.max(0, Math.floor(measuredMs)), LATENCY_UNKNOWN);
+  path.latencyMs = path.latencyMs < LATENCY_UNKNOWN ? Math.floor((path.latencyMs + l) / 2) : l;
 }
 
 function sameRemote(a: IpAddress, b: IpAddress): boolean {
@@ -91,7 +102,7 @@ export class Peer {
     let path = this.knownPath(remote, socket);
     if (!path) {
       if (this.paths.size >= MAX_PEER_PATHS) this.dropPath(this.replaceablePath(remote, socket, nowMs));
-      path = { remote, socket, lastReceiveMs: nowMs, lastSendMs: 0, tableSec: -1 };
+      path = { remote, socket, lastReceiveMs: nowMs, lastSendMs: 0, tableSec: -1, latencyMs: LATENCY_UNKNOWN };
       this.paths.set(pathKey(remote, socket), path);
     }
     path.lastReceiveMs = nowMs;

@@ -16,7 +16,7 @@ import { decodeRendezvous } from '../wire/verbs/rendezvous.ts';
 import { World } from '../world/world.ts';
 import { socketToward } from './ip-scope.ts';
 import type { Inbound, Node } from './node.ts';
-import type { Peer } from './peer.ts';
+import { updatePathLatency, type Peer } from './peer.ts';
 import { createPathLookup, type PathLookup, type SharedPeerTable } from './shared-peer-table.ts';
 import type { Topology } from './topology.ts';
 
@@ -112,13 +112,17 @@ export class UpstreamContact {
 }
 
 /**
- * OK(HELLO): the peer's version, and the worlds it carries when the peer may update them — an
- * upstream, or the seed of a moon we are fetching (docs/protocol/05-world-moons.md §3, §6.2).
+ * OK(HELLO): the round trip on the path it came back on, the peer's version, and the worlds it
+ * carries when the peer may update them — an upstream, or the seed of a moon we are fetching
+ * (docs/protocol/05-world-moons.md §3, §6.2).
  */
-export function takeOkHello(node: Node, peer: Peer, payload: Uint8Array): void {
+export function takeOkHello(node: Node, peer: Peer, payload: Uint8Array, inbound: Inbound, now: number): void {
   const ok = decodeOkHello(payload);
   if (!ok.ok) return node.stats.drop('bad-payload');
   const v = ok.value;
+  // the HELLO's timestamp comes back: a round trip on the path it came back on (direct answers only)
+  const path = inbound.hops === 0 ? peer.knownPath(inbound.from, inbound.socket) : undefined;
+  if (path) updatePathLatency(path, now - Number(v.timestamp));
   peer.version = { protocol: v.protocolVersion, major: v.majorVersion, minor: v.minorVersion, revision: v.revision };
   if (!v.worlds || v.worlds.length === 0) return;
   const t = node.topology;
