@@ -166,8 +166,10 @@ export class ValidationPool implements IdentityValidator {
       slot.idleTimer = setTimeout(() => {
         const i = this.workers.indexOf(slot);
         if (i >= 0) this.workers.splice(i, 1);
+        // only the thread whose exit empties the pool reports it (threads idle together end together)
+        const last = this.workers.length === 0;
         void slot.worker.terminate().then(() => {
-          if (!this.closed && this.workers.length === 0) this.onAllIdle?.();
+          if (last && !this.closed && this.workers.length === 0) this.onAllIdle?.();
         });
       }, this.idleMs);
       slot.idleTimer.unref();

@@ -36,8 +36,9 @@ describe('ValidationPool', () => {
     const pool = new ValidationPool({ threads: 2, idleMs: 100, onAllIdle: () => { allIdle++; } });
     try {
       await Promise.all(valid.map((id) => pool.submit(id)));
-      expect(allIdle).toBe(0);
-      await waitUntil(() => allIdle === 1, 'the last thread to exit');
+      await waitUntil(() => allIdle > 0, 'the last thread to exit');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(allIdle).toBe(1); // once, though the threads may go idle at the same time
       expect(pool.runningThreads).toBe(0);
       await pool.submit(valid[0]);
     } finally {
