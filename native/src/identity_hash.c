@@ -24,6 +24,7 @@
 #include <node_api.h>
 
 #include "napi_util.h"
+#include "salsa20_words.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "identity_hash.c stores Salsa20 words natively and needs a little-endian host"
@@ -67,37 +68,6 @@ static const pair_t word_masks[8][4] = {
 #else
 #define ISA_CLONES
 #endif
-
-static uint32_t load_le32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-/** Salsa20 input words for a 32-byte key and 8-byte nonce, counter words (8, 9) left at 0. */
-static void salsa_setup(uint32_t input[16], const uint8_t key[32], const uint8_t nonce[8]) {
-  static const uint8_t sigma[16] = "expand 32-byte k";
-  input[0] = load_le32(sigma);
-  input[5] = load_le32(sigma + 4);
-  input[10] = load_le32(sigma + 8);
-  input[15] = load_le32(sigma + 12);
-  for (int i = 0; i < 4; i++) {
-    input[1 + i] = load_le32(key + 4 * i);
-    input[11 + i] = load_le32(key + 16 + 4 * i);
-  }
-  input[6] = load_le32(nonce);
-  input[7] = load_le32(nonce + 4);
-  input[8] = 0;
-  input[9] = 0;
-}
-
-#define ROTL(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
-// One Salsa20 quarter round on words (a, b, c, d) in the order the spec lists them.
-#define QUARTER(a, b, c, d)     \
-  do {                          \
-    b ^= ROTL(a + d, 7);        \
-    c ^= ROTL(b + a, 9);        \
-    d ^= ROTL(c + b, 13);       \
-    a ^= ROTL(d + c, 18);       \
-  } while (0)
 
 /**
  * Write the transpose of the 8 x 8 matrix whose rows are r[0..8) (row = one Salsa20 word,

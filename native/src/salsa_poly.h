@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "salsa20_words.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "salsa_poly.h stores Salsa20 words natively and needs a little-endian host"
 #endif
@@ -45,39 +47,10 @@ typedef uint32_t lanes_t __attribute__((vector_size(LANES * 4)));
 #define SHUFFLE(a, b, ...) __builtin_shuffle(a, b, (lanes_t){__VA_ARGS__})
 #endif
 
-static inline uint32_t load_le32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 static inline uint64_t load_le64(const uint8_t *p) { return (uint64_t)load_le32(p) | ((uint64_t)load_le32(p + 4) << 32); }
 static inline void store_le64(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
-
-/** Salsa20 input words for a 32-byte key and 8-byte nonce, block counter 0. */
-static inline void salsa_setup(uint32_t input[16], const uint8_t key[32], const uint8_t nonce[8]) {
-  static const uint8_t sigma[16] = "expand 32-byte k";
-  input[0] = load_le32(sigma);
-  input[5] = load_le32(sigma + 4);
-  input[10] = load_le32(sigma + 8);
-  input[15] = load_le32(sigma + 12);
-  for (int i = 0; i < 4; i++) {
-    input[1 + i] = load_le32(key + 4 * i);
-    input[11 + i] = load_le32(key + 16 + 4 * i);
-  }
-  input[6] = load_le32(nonce);
-  input[7] = load_le32(nonce + 4);
-  input[8] = 0;
-  input[9] = 0;
-}
-
-#define ROTL(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
-#define QUARTER(a, b, c, d) \
-  do {                      \
-    b ^= ROTL(a + d, 7);    \
-    c ^= ROTL(b + a, 9);    \
-    d ^= ROTL(c + b, 13);   \
-    a ^= ROTL(d + c, 18);   \
-  } while (0)
 
 /** Rows r[0..4) are words j..j+3 of four blocks (one per lane): write each block's four words. */
 static inline __attribute__((always_inline)) void store_transposed(const lanes_t r[4], uint32_t *out) {
