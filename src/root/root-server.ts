@@ -451,12 +451,11 @@ export class RootServer {
     const replies = await Promise.all(handles.map((h) => this.ask<{ type: 'stats'; id: number; value: WorkerStats }>(h, (id) => ({ type: 'stats', id }))));
     const heaps = await Promise.all(handles.map((h) => h.worker.getHeapStatistics().then((v) => heapBytes(String(h.index), v), () => undefined)));
     const got = replies.map((r) => r?.value).filter((v): v is WorkerStats => v !== undefined);
-    const node = this.core?.node;
-    if (node) got.push({ stats: snapshotStats(node.stats), peers: node.peers.size, reassemblyInFlight: node.reassembler.inFlight, eventLoopLagSeconds: 0 });
+    const node = this.core?.node; // the main thread's packet path, while it runs one
     this.lastMetrics = {
-      stats: mergeStats([...this.retiredStats, ...got.map((v) => v.stats)]),
+      stats: mergeStats([...this.retiredStats, ...(node ? [snapshotStats(node.stats)] : []), ...got.map((v) => v.stats)]),
       peers: this.peerTable.size,
-      reassemblyInFlight: got.reduce((n, v) => n + v.reassemblyInFlight, 0),
+      reassemblyInFlight: got.reduce((n, v) => n + v.reassemblyInFlight, node?.reassembler.inFlight ?? 0),
       eventLoopLagSeconds: [
         { worker: 'main', seconds: this.mainLag.percentile(99) / 1e9 },
         ...replies.map((r, i) => ({ worker: String(handles[i].index), seconds: r?.value.eventLoopLagSeconds ?? 0 })),
