@@ -195,10 +195,7 @@ export class HelloIntake {
     // not learned from a HELLO but confirmed with a HELLO of our own (its OK teaches it).
     this.node.notePath(peer, Verb.HELLO, inbound, now);
     // recorded after the reply, so the first OK(HELLO) to a new peer is Salsa20 as in 1.14
-    const v = peer.version;
-    if (v.protocol !== hello.protocolVersion || v.major !== hello.majorVersion || v.minor !== hello.minorVersion || v.revision !== hello.revision) {
-      peer.version = { protocol: hello.protocolVersion, major: hello.majorVersion, minor: hello.minorVersion, revision: hello.revision };
-    }
+    peer.noteVersion(hello.protocolVersion, hello.majorVersion, hello.minorVersion, hello.revision);
     this.node.hooks.onHello?.(peer, hello, inbound);
     // from now on the native path answers it (an upstream's paths follow rules it does not know)
     if (this.native && !this.node.topology.isUpstream(peer.address)) this.native.register(peer);

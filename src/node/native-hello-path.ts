@@ -59,8 +59,7 @@ function book(node: Node, table: NativeHelloTable, records: Uint8Array, count: n
     peer.lastReceiveMs = now;
     if (r.flags & RecordFlag.answered) peer.lastHelloReplyMs = now;
     node.notePath(peer, Verb.HELLO, { from: r.from, socket: node.transport.sockets[r.socket] ?? socket, hops: 0, packetId: 0n }, now);
-    const v = peer.version, h = r.version;
-    if (v.protocol !== h.protocol || v.major !== h.major || v.minor !== h.minor || v.revision !== h.revision) peer.version = h;
+    peer.noteVersion(r.version.protocol, r.version.major, r.version.minor, r.version.revision);
   }
 }
 

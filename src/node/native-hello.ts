@@ -1,8 +1,9 @@
 // The known-peer HELLO fast path of the batch UDP addon (native/src/hello_fast.h): a table of the
 // peers JavaScript has answered, which the addon uses to answer their next HELLOs straight from
-// the receive ring. This file wraps the table; hello-intake.ts fills it and books what the addon
-// reports (one record per peer at most once a second, or when its path or version changed); the
-// transport attaches it to its sockets (batch-udp.ts).
+// the receive ring. This file wraps the table; hello-intake.ts fills it after answering a peer
+// once, native-hello-path.ts books what the addon reports (one record per peer at most once a
+// second, or when its path or version changed); the transport attaches it to its sockets
+// (batch-udp.ts).
 
 import { writeAddress, type Address } from '../identity/address.ts';
 import type { IpAddress } from '../wire/inet-address.ts';

@@ -68,6 +68,12 @@ export class Peer {
   readonly paths = new Map<string, Path>();
   lastReceiveMs = 0;
   version: RemoteVersion = { protocol: 0, major: 0, minor: 0, revision: 0 };
+
+  /** The version a HELLO or OK(HELLO) reported; the object is replaced only when it changed (HELLOs repeat it). */
+  noteVersion(protocol: number, major: number, minor: number, revision: number): void {
+    const v = this.version;
+    if (v.protocol !== protocol || v.major !== major || v.minor !== minor || v.revision !== revision) this.version = { protocol, major, minor, revision };
+  }
   /** Rate limits on replies (per peer). */
   lastHelloReplyMs = -Infinity;
   lastEchoReplyMs = -Infinity;

@@ -123,7 +123,7 @@ export function takeOkHello(node: Node, peer: Peer, payload: Uint8Array, inbound
   // the HELLO's timestamp comes back: a round trip on the path it came back on (direct answers only)
   const path = inbound.hops === 0 ? peer.knownPath(inbound.from, inbound.socket) : undefined;
   if (path) updatePathLatency(path, now - Number(v.timestamp));
-  peer.version = { protocol: v.protocolVersion, major: v.majorVersion, minor: v.minorVersion, revision: v.revision };
+  peer.noteVersion(v.protocolVersion, v.majorVersion, v.minorVersion, v.revision);
   if (!v.worlds || v.worlds.length === 0) return;
   const t = node.topology;
   if (!t.isUpstream(peer.address) && ![...t.pendingSeeds.values()].includes(peer.address)) return;
