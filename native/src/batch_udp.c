@@ -46,19 +46,11 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "batch_ring.h"
 #include "hello_fast.h"
 #include "hello_napi.h"
 #include "napi_util.h"
 
-// Per-datagram metadata record (both rings).
-#define META_BYTES 32
-#define META_LENGTH 0 // u32, host order
-#define META_PORT 4   // u16, host order
-#define META_FAMILY 6 // u8: 4 or 6
-#define META_FLAGS 7  // u8: receive only, FLAG_TRUNCATED when the datagram did not fit its slot
-#define META_IP 8     // 4 or 16 bytes, network order
-#define FLAG_TRUNCATED 1
-#define FLAG_HANDLED 2 // answered by the HELLO fast path: JavaScript skips it
 
 // state: int32 control words, then double counters at STATE_COUNTERS_OFFSET bytes.
 #define CONTROL_SEND_COUNT 0

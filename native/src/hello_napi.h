@@ -8,8 +8,12 @@
 
 #include <node_api.h>
 
+#include "batch_ring.h"
 #include "hello_fast.h"
 #include "napi_util.h"
+
+/** helloAnswer's source only: the receiving socket's index, after the ring record's own fields. */
+#define HELLO_SOURCE_SOCKET 30
 
 static void hello_table_finalize(napi_env env, void *data, void *hint) {
   hello_table *t = data;
@@ -179,8 +183,8 @@ static napi_value js_hello_last_reply(napi_env env, napi_callback_info info) {
 
 /**
  * helloAnswer(table, datagram, source, nowMs, packetId, reply, record) -> 0 fallback, 1 answered, 2 rate-limited
- * The fast path on one datagram outside the ring (tests, fuzzing). source: ring metadata layout
- * of batch_udp.c (32 bytes: port u16 at 4, family at 6, IP at 8) with the socket index at 30;
+ * The fast path on one datagram outside the ring (tests, fuzzing). source: a ring metadata record
+ * (batch_ring.h) with the socket index at HELLO_SOURCE_SOCKET;
  * packetId: 8 bytes or null (random); reply: ≥ OK_HELLO_MAX_LENGTH bytes, record: HELLO_RECORD_BYTES.
  * The datagram is dearmored in place, as in the ring. Returns [outcome, replyLength, booked].
  */
@@ -195,14 +199,14 @@ static napi_value js_hello_answer(napi_env env, napi_callback_info info) {
   uint8_t *id = NULL;
   if (napi_typeof(env, argv[4], &id_type) == napi_ok && id_type != napi_null && id_type != napi_undefined) id = hello_bytes(env, argv[4], &id_len);
   uint8_t *reply = hello_bytes(env, argv[5], &reply_len), *record = hello_bytes(env, argv[6], &record_len);
-  if (!t || !d || !source || source_len < 32 || (source[6] != 4 && source[6] != 6) || !hello_number(env, argv[3], &now) ||
+  if (!t || !d || !source || source_len < META_BYTES || (source[META_FAMILY] != 4 && source[META_FAMILY] != 6) || !hello_number(env, argv[3], &now) ||
       (id_type != napi_null && id_type != napi_undefined && (!id || id_len != PACKET_ID_LENGTH)) || !reply || reply_len < OK_HELLO_MAX_LENGTH ||
       !record || record_len < HELLO_RECORD_BYTES) {
     return throw_type(env, "helloAnswer(table, datagram, source, nowMs, packetId, reply, record): bad arguments");
   }
-  hello_source from = {.family = source[6], .ip = source + 8};
-  memcpy(&from.port, source + 4, 2);
-  memcpy(&from.socket, source + 30, 2);
+  hello_source from = {.family = source[META_FAMILY], .ip = source + META_IP};
+  memcpy(&from.port, source + META_PORT, 2);
+  memcpy(&from.socket, source + HELLO_SOURCE_SOCKET, 2);
   size_t out_len = 0;
   bool booked = false;
   hello_outcome outcome = hello_answer(t, d, len, &from, (int64_t)now, id, reply, &out_len, record, &booked);

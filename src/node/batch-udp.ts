@@ -17,6 +17,7 @@
 
 import { parseIpv6, type IpAddress } from '../wire/inet-address.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { FLAG_HANDLED, FLAG_TRUNCATED, META, META_BYTES } from './batch-ring.ts';
 import { HELLO_RECORD_BYTES, type NativeHelloTable } from './native-hello.ts';
 import { requireNativeAddon } from '../util/native-addon.ts';
 import {
@@ -24,11 +25,6 @@ import {
 } from './udp.ts';
 
 // Layout shared with native/src/batch_udp.c (checked against the addon's own figures at load).
-const META_BYTES = 32;
-const META = { length: 0, port: 4, family: 6, flags: 7, ip: 8 } as const;
-const FLAG_TRUNCATED = 1;
-/** Answered by the addon's HELLO fast path. */
-const FLAG_HANDLED = 2;
 const CONTROL = { sendCount: 0, boundPort: 1, coalescing: 2, helloRecords: 3 } as const;
 const CONTROL_WORDS = 8;
 const COUNTER = {

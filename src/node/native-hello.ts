@@ -5,7 +5,8 @@
 // second, or when its path or version changed); the transport attaches it to its sockets
 // (batch-udp.ts).
 
-import { writeAddress, type Address } from '../identity/address.ts';
+import { readAddress, writeAddress, type Address } from '../identity/address.ts';
+import { META, META_BYTES } from './batch-ring.ts';
 import type { IpAddress } from '../wire/inet-address.ts';
 import type { World } from '../world/world.ts';
 import { requireNativeAddon } from '../util/native-addon.ts';
@@ -22,8 +23,8 @@ const ENTRY_BYTES = 5 + 32 + 64 + 5;
 const MAX_MOONS = 16;
 /** The largest OK(HELLO) the addon writes, bytes (a reply buffer must hold it). */
 export const OK_HELLO_MAX_LENGTH = 28 + 1 + 8 + 8 + 5 + 19 + 2;
-/** Ring metadata bytes the addon reads a source from (batch_udp.c's META_BYTES). */
-const SOURCE_BYTES = 32;
+/** helloAnswer's source: a ring metadata record with the socket index here (hello_napi.h). */
+const SOURCE_SOCKET = 30;
 
 export interface HelloBinding {
   helloTable(address: number, version: Uint8Array, spacingMs: number, buckets: number, state: ArrayBuffer): object;
@@ -187,12 +188,12 @@ export class NativeHelloTable {
    */
   answer(datagram: Uint8Array, from: IpAddress, socket: number, nowMs: number, packetId?: Uint8Array):
     'fallback' | { outcome: 'answered' | 'rate-limited'; reply: Uint8Array | undefined; record: HelloRecord | undefined } {
-    const source = new Uint8Array(SOURCE_BYTES);
+    const source = new Uint8Array(META_BYTES);
     const sdv = new DataView(source.buffer);
-    sdv.setUint16(4, from.port, true);
-    source[6] = from.family;
-    source.set(from.ip, 8);
-    sdv.setUint16(30, socket, true);
+    sdv.setUint16(META.port, from.port, true);
+    source[META.family] = from.family;
+    source.set(from.ip, META.ip);
+    sdv.setUint16(SOURCE_SOCKET, socket, true);
     const reply = new Uint8Array(OK_HELLO_MAX_LENGTH);
     const record = new Uint8Array(HELLO_RECORD_BYTES);
     const [outcome, length, booked] = this.binding.helloAnswer(this.handle, Uint8Array.from(datagram), source, nowMs, packetId ?? null, reply, record);
@@ -230,6 +231,5 @@ export function readRecord(b: Uint8Array, i: number): HelloRecord {
 
 /** The peer address of record i. */
 export function recordAddress(b: Uint8Array, i: number): Address {
-  const o = i * HELLO_RECORD_BYTES + RECORD.address;
-  return b[o] * 2 ** 32 + (((b[o + 1] << 24) | (b[o + 2] << 16) | (b[o + 3] << 8) | b[o + 4]) >>> 0);
+  return readAddress(b, i * HELLO_RECORD_BYTES + RECORD.address);
 }
