@@ -148,7 +148,7 @@ export function registerRoot(program: Command): void {
     .option('--siblings <list>', 'comma-separated IP/port of sibling roots for unknown destinations')
     .option('--identity-cache-entries <n>', 'identities each thread keeps in memory in front of the on-disk cache (default 16384)')
     .option('--validation-threads <n>', 'identity validation threads (default: one per core)')
-    .option('--workers <n>', 'packet worker threads (default: one, and more up to one per core while they are busy; 0 runs the packet path on the main thread)')
+    .option('--workers <n>', 'packet worker threads (default: the packet path starts on the main thread, and workers take it over and join while busy, up to one per core; 0 keeps it on the main thread alone)')
     .option('--max-peers <n>', 'peers the shared peer table is sized for (default 1000000)')
     .option('--native-udp <mode>', 'batch UDP addon (recvmmsg/sendmmsg): auto, on or off (default auto)')
     .option('--native-hello <mode>', 'known peers\' HELLOs answered inside the batch UDP addon: on or off (default on)')
