@@ -67,7 +67,7 @@ export class RootCore {
   private readonly options: RootCoreOptions;
   private readonly transport: DatagramTransport;
   private readonly log: Logger;
-  /** Pairs introduced recently (each generation holds at most a million; nothing allocated up front). */
+  /** Pairs introduced recently (each generation holds at most ROOT_LIMITS.rendezvousPairsPerGeneration; nothing allocated up front). */
   private readonly rendezvousSent = new RecentKeys(ROOT_TIMERS.rendezvousIntervalMs, ROOT_LIMITS.rendezvousPairsPerGeneration);
   private housekeepingTimer: NodeJS.Timeout | undefined;
   private nextSibling = 0;
